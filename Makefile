@@ -1,0 +1,45 @@
+# samrad – two commands: `make run` and `make test`. Both work on a fresh machine with Python 3.11.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test install test-deps system-deps translations extract-messages lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+
+# Re-install only when the dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d samrad/translations -f >/dev/null 2>&1 || \
+	  $(BIN)/pybabel compile -d samrad/translations
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o samrad/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i samrad/translations/messages.pot -d samrad/translations --no-location --ignore-obsolete
+
+run: install
+	$(BIN)/samrad init-config
+	$(BIN)/samrad demo --if-empty
+	$(BIN)/samrad run --host $(HOST) --port $(PORT)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+test: system-deps $(VENV)/.installed-test translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,136 @@
+"""The ``samrad`` command: ``samrad run``, ``samrad init-db``, ``samrad demo`` and the rest.
+
+Commands are thin wrappers over ``samrad.services`` and ``samrad.db``, like views.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlmodel import select
+
+from samrad.config import ConfigError, config_file_path, write_instance_config
+
+
+def _create_app(*_args, **_kwargs) -> Flask:
+    from samrad import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        # A deployer needs the key and the problem, not a traceback.
+        click.echo(f"samrad: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def cli():
+    """samrad – regionalt samråd."""
+
+
+@cli.command("init-config", with_appcontext=False)
+def init_config():
+    """Write instance/config.toml with a random SECRET_KEY unless it exists."""
+    from samrad import ROOT
+
+    instance = os.environ.get("SAMRAD_INSTANCE_PATH") or str(ROOT / "instance")
+    path = config_file_path(instance)
+    if write_instance_config(path):
+        click.echo(f"Wrote {path} with a new random SECRET_KEY.")
+    else:
+        click.echo(f"Using existing {path}.")
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Create or upgrade the database schema to the newest version (alembic upgrade head)."""
+    from samrad import db, migrate
+
+    migrate.upgrade(db.get_engine())
+    click.echo("Database schema is up to date.")
+
+
+@click.command("demo")
+@click.option("--seed", default=42, show_default=True, help="Makes names and passwords reproducible.")
+@click.option("--password", default=None, help="Give every demo account this password.")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database already has consultations.")
+@with_appcontext
+def demo(seed: int, password: str | None, if_empty: bool):
+    """Seed the demo county Una Norrbotten (migrating the database first)."""
+    from samrad import db, migrate
+    from samrad.models import Consultation
+    from samrad.passwords import password_problems
+    from samrad.services import demo as demo_service
+
+    migrate.upgrade(db.get_engine())
+    if password is not None and password_problems(password):
+        click.echo("Warning: this password breaks the password rules; use it for demos only.", err=True)
+    with db.session_scope() as session:
+        if if_empty and session.exec(select(Consultation)).first() is not None:
+            accounts = demo_service.demo_accounts(seed=seed, password=password)
+            click.echo("The database already has data; the demo was not seeded again.")
+            _print_accounts(accounts, note="(passwords as seeded, unless someone changed them)")
+            return
+        accounts = demo_service.seed_demo(session, seed=seed, password=password)
+    click.echo("Seeded the demo county “Una Norrbotten – kompetensteam mot våld”.")
+    _print_accounts(accounts)
+
+
+def _print_accounts(accounts, note: str = "") -> None:
+    base = current_app.config["PUBLIC_URL"]
+    click.echo(f"\nLog in at {base}/login {note}".rstrip())
+    width = max(len(a.email) for a in accounts)
+    for account in accounts:
+        click.echo(f"  {account.email:<{width}}  {account.password}   {account.description}")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--admin", is_flag=True, help="Make the account an administrator.")
+@click.option("--password", default=None, help="Set a password now instead of printing an invitation link.")
+@with_appcontext
+def create_user(email: str, name: str, admin: bool, password: str | None):
+    """Create an account (the first administrator, typically)."""
+    from datetime import timedelta
+
+    from samrad import db
+    from samrad.models import utcnow
+    from samrad.services import accounts
+    from samrad.urls import external_url
+
+    with db.session_scope() as session:
+        if accounts.user_by_email(session, email):
+            raise click.ClickException(f"An account for {email} already exists.")
+        user = accounts.create_user(session, email=email, name=name, is_admin=admin)
+        if password:
+            try:
+                accounts.set_password(
+                    session, user, password, now=utcnow(), min_length=current_app.config["PASSWORD_MIN_LENGTH"]
+                )
+            except accounts.PasswordRejected as exc:
+                raise click.ClickException(str(exc)) from None
+        else:
+            accounts.invite_user(
+                session,
+                user,
+                now=utcnow(),
+                valid_for=timedelta(hours=current_app.config["INVITATION_VALID_HOURS"]),
+                link_for=lambda token: external_url("auth.accept_invitation", token=token),
+            )
+    click.echo(f"Created {email}." + ("" if password else " An invitation e-mail with a link was queued."))
+
+
+def register_commands(app: Flask) -> None:
+    for command in (init_db, demo, create_user):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    cli.main(prog_name="samrad")
+

@@ -1,0 +1,99 @@
+"""The one place that creates the database engine and sessions.
+
+Web requests get one lazily opened session on ``g`` and call :func:`commit` once; jobs and CLI commands
+use :func:`session_scope`. Both deliver e-mails queued in the transaction only after it committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask, current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+ENGINE_KEY = "samrad.engine"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine with samrad's connection rules for SQLite or PostgreSQL."""
+    if url.startswith("sqlite"):
+        kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):
+        # Let SQLAlchemy emit BEGIN itself so that the "begin" hook below decides its kind.
+        dbapi_conn.isolation_level = None
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=NORMAL"):
+            dbapi_conn.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn):
+        # A deferred BEGIN lets two processes read and then fail to upgrade to a write lock
+        # ("database is locked"); taking the lock up front makes them queue on busy_timeout instead.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[ENGINE_KEY] = make_engine(app.config["DATABASE_URL"])
+    app.teardown_appcontext(close_session)
+
+
+def get_engine() -> Engine:
+    return current_app.extensions[ENGINE_KEY]
+
+
+def get_session() -> Session:
+    """Return the request's session, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = Session(get_engine(), expire_on_commit=False)
+    return g.db_session
+
+
+def close_session(exc: BaseException | None = None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+
+
+def commit() -> None:
+    """Commit the request's transaction, then deliver the e-mails it queued."""
+    from samrad import outbox
+
+    session = get_session()
+    queued = outbox.take_queued(session)
+    session.commit()
+    outbox.deliver_after_commit(queued)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session for jobs and commands: commit on success, roll back on error, deliver mail after."""
+    from samrad import outbox
+
+    session = Session(get_engine(), expire_on_commit=False)
+    try:
+        yield session
+        queued = outbox.take_queued(session)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    outbox.deliver_after_commit(queued)

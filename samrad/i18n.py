@@ -1,0 +1,53 @@
+"""Languages and time: Swedish first, English second; every time shown in Europe/Stockholm."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from samrad.extensions import babel
+
+LOCALES = ("sv", "en")
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def select_locale() -> str:
+    """The user's saved choice, then this browser session's choice, then the browser, then Swedish."""
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    if session.get("locale") in LOCALES:
+        return session["locale"]
+    return request.accept_languages.best_match(LOCALES) or "sv"
+
+
+def local_time(value: datetime) -> datetime:
+    return value.astimezone(STOCKHOLM)
+
+
+def datetime_filter(value: datetime | None, style: str = "short") -> str:
+    """``2027-03-11 13:00`` (short) or ``torsdag 11 mars 2027 kl. 13.00`` (long) in Stockholm time."""
+    if value is None:
+        return ""
+    if style == "long":
+        if str(get_locale()) == "sv":
+            return format_datetime(value, "EEEE d MMMM y 'kl.' HH.mm")
+        return format_datetime(value, "EEEE d MMMM y 'at' HH:mm")
+    return format_datetime(value, "yyyy-MM-dd HH:mm")
+
+
+def date_filter(value, style: str = "short") -> str:
+    if value is None:
+        return ""
+    return format_date(value, "EEEE d MMMM y" if style == "long" else "yyyy-MM-dd")
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    app.jinja_env.filters["datetime"] = datetime_filter
+    app.jinja_env.filters["date"] = date_filter
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["LOCALES"] = LOCALES

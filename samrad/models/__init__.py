@@ -1,0 +1,24 @@
+"""All table models; importing this package registers every table on ``SQLModel.metadata``."""
+
+from samrad.models.base import UTCDateTime, utcnow
+from samrad.models.consultation import Consultation, ConsultationRole, JoinRequest, StandingSeat
+from samrad.models.organisation import Municipality, Organisation
+from samrad.models.outbox import OutboxMessage
+from samrad.models.user import AccountInvitation, LoginAttempt, Membership, User, UserSession
+
+__all__ = [
+    "AccountInvitation",
+    "Consultation",
+    "ConsultationRole",
+    "JoinRequest",
+    "LoginAttempt",
+    "Membership",
+    "Municipality",
+    "Organisation",
+    "OutboxMessage",
+    "StandingSeat",
+    "User",
+    "UserSession",
+    "UTCDateTime",
+    "utcnow",
+]

@@ -1,0 +1,296 @@
+"""Accounts: logging in (with throttling), server-side login sessions, invitations and passwords.
+
+Every function takes the session first and the current time explicitly; none commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, select
+
+from samrad import outbox
+from samrad.models import AccountInvitation, LoginAttempt, Membership, Organisation, User, UserSession
+from samrad.passwords import hash_password, needs_rehash, password_problems, verify_password
+from samrad.tokens import keyed_digest, new_token, token_hash
+
+#: How often a session's last_seen_at is written; reading a page should not always mean a write.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == normalise_email(email))).first()
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    organisation: Organisation | None = None,
+    is_admin: bool = False,
+    locale: str | None = None,
+) -> User:
+    """Create an account without a password; the person sets one through an invitation."""
+    user = User(email=normalise_email(email), name=name.strip(), is_admin=is_admin, locale=locale)
+    session.add(user)
+    session.flush()
+    if organisation is not None:
+        session.add(Membership(user_id=user.id, organisation_id=organisation.id))
+        session.flush()
+        session.refresh(user)
+    return user
+
+
+def set_memberships(session: Session, user: User, organisations: list[Organisation]) -> None:
+    """Make ``organisations`` exactly the organisations the user works for."""
+    wanted = {o.id for o in organisations}
+    for membership in list(user.memberships):
+        if membership.organisation_id not in wanted:
+            user.memberships.remove(membership)
+    have = {m.organisation_id for m in user.memberships}
+    for org_id in wanted - have:
+        session.add(Membership(user_id=user.id, organisation_id=org_id))
+    session.flush()
+    session.refresh(user)
+
+
+# --- Logging in ------------------------------------------------------------------------------------
+
+
+class LoginRefused(Exception):
+    """Authentication failed; ``reason`` is "invalid" or "throttled" (shown to users identically worded)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    max_failures: int
+    max_failures_per_address: int
+    window: timedelta
+    secret: str
+
+
+def authenticate(
+    session: Session, email: str, password: str, *, address: str, now: datetime, policy: ThrottlePolicy
+) -> User:
+    """Return the active user with these credentials, or raise :class:`LoginRefused`.
+
+    Failures are recorded in the database so that the limit holds across web workers. An unknown
+    address and a wrong password cost the same time (a dummy hash is verified) and give the same error.
+    """
+    email_key = keyed_digest(policy.secret, normalise_email(email))
+    address_key = keyed_digest(policy.secret, address)
+    since = now - policy.window
+    recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.created_at >= since)
+    by_email = session.exec(recent.where(LoginAttempt.email_key == email_key)).one()
+    by_address = session.exec(recent.where(LoginAttempt.address_key == address_key)).one()
+    user = user_by_email(session, email)
+    valid = verify_password(user.password_hash if user else None, password)
+    if by_email >= policy.max_failures or by_address >= policy.max_failures_per_address:
+        raise LoginRefused("throttled")
+    if not valid or user is None or not user.is_active:
+        session.add(LoginAttempt(email_key=email_key, address_key=address_key, created_at=now))
+        session.flush()
+        raise LoginRefused("invalid")
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email_key == email_key))
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def purge_login_attempts(session: Session, *, before: datetime) -> int:
+    """Delete failure records that can no longer throttle anyone."""
+    return session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < before)).rowcount
+
+
+# --- Server-side login sessions --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle: timedelta
+    max_age: timedelta
+
+
+def start_session(session: Session, user: User, *, user_agent: str, now: datetime) -> str:
+    """Record a new login and return the token to put in the (signed) session cookie."""
+    token = new_token()
+    session.add(
+        UserSession(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            user_agent=user_agent[:200],
+        )
+    )
+    session.flush()
+    return token
+
+
+def _live(now: datetime, policy: SessionPolicy):
+    return (
+        (UserSession.revoked_at.is_(None))
+        & (UserSession.last_seen_at > now - policy.idle)
+        & (UserSession.created_at > now - policy.max_age)
+    )
+
+
+def load_session_user(session: Session, token: str, *, now: datetime, policy: SessionPolicy) -> User | None:
+    """The active user of a live login session, or None once it was revoked, idle or too old."""
+    row = session.exec(
+        select(UserSession).where(UserSession.token_hash == token_hash(token)).where(_live(now, policy))
+    ).first()
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    if now - row.last_seen_at >= TOUCH_INTERVAL:
+        row.last_seen_at = now
+    return user
+
+
+def end_session(session: Session, token: str, *, now: datetime) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == token_hash(token))
+        .where(UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def end_other_sessions(session: Session, user: User, *, keep_token: str | None, now: datetime) -> int:
+    """Log the user out everywhere except (optionally) the current session. Returns how many ended."""
+    stmt = update(UserSession).where(UserSession.user_id == user.id).where(UserSession.revoked_at.is_(None))
+    if keep_token:
+        stmt = stmt.where(UserSession.token_hash != token_hash(keep_token))
+    return session.execute(stmt.values(revoked_at=now)).rowcount
+
+
+def active_sessions(session: Session, user: User, *, now: datetime, policy: SessionPolicy) -> list[UserSession]:
+    return list(
+        session.exec(
+            select(UserSession)
+            .where(UserSession.user_id == user.id)
+            .where(_live(now, policy))
+            .order_by(UserSession.last_seen_at.desc())
+        )
+    )
+
+
+def is_current(row: UserSession, token: str | None) -> bool:
+    return token is not None and row.token_hash == token_hash(token)
+
+
+# --- Invitations and passwords ---------------------------------------------------------------------
+
+
+class InvitationState(Enum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    USED = "used"
+    UNKNOWN = "unknown"
+
+
+def invite_user(
+    session: Session,
+    user: User,
+    *,
+    now: datetime,
+    valid_for: timedelta,
+    link_for: Callable[[str], str],
+    consultation_name: str | None = None,
+) -> AccountInvitation:
+    """Create a single-use link to set a password and queue the e-mail that carries it.
+
+    Earlier unused links for the same person stop working, so only the newest e-mail is valid.
+    """
+    session.execute(
+        update(AccountInvitation)
+        .where(AccountInvitation.user_id == user.id)
+        .where(AccountInvitation.used_at.is_(None))
+        .where(AccountInvitation.expires_at > now)
+        .values(expires_at=now)
+    )
+    token = new_token()
+    invitation = AccountInvitation(
+        user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=now + valid_for
+    )
+    session.add(invitation)
+    outbox.queue_email(
+        session,
+        to=user.email,
+        template="account_invitation",
+        locale=user.locale,
+        now=now,
+        user=user,
+        link=link_for(token),
+        expires_at=invitation.expires_at,
+        consultation_name=consultation_name,
+        has_password=user.password_hash is not None,
+    )
+    session.flush()
+    return invitation
+
+
+def find_invitation(session: Session, token: str, *, now: datetime) -> tuple[AccountInvitation | None, InvitationState]:
+    invitation = session.exec(
+        select(AccountInvitation).where(AccountInvitation.token_hash == token_hash(token))
+    ).first()
+    if invitation is None:
+        return None, InvitationState.UNKNOWN
+    if invitation.used_at is not None:
+        return invitation, InvitationState.USED
+    if invitation.expires_at <= now:
+        return invitation, InvitationState.EXPIRED
+    return invitation, InvitationState.VALID
+
+
+class PasswordRejected(Exception):
+    def __init__(self, problems: list):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def set_password(session: Session, user: User, password: str, *, now: datetime, min_length: int) -> None:
+    """Set a new password after checking the rules, and end every login session of the user."""
+    problems = password_problems(password, min_length=min_length, user_inputs=(user.email, user.name))
+    if problems:
+        raise PasswordRejected(problems)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    end_other_sessions(session, user, keep_token=None, now=now)
+    session.flush()
+
+
+def accept_invitation(
+    session: Session, invitation: AccountInvitation, password: str, *, now: datetime, min_length: int
+) -> User:
+    """Use an invitation: set the password and make the link unusable."""
+    user = session.get(User, invitation.user_id)
+    set_password(session, user, password, now=now, min_length=min_length)
+    invitation.used_at = now
+    session.flush()
+    return user
+
+
+def change_password(
+    session: Session, user: User, current: str, new: str, *, now: datetime, min_length: int
+) -> None:
+    """Change the password of a logged-in user; raises :class:`LoginRefused` if ``current`` is wrong."""
+    if not verify_password(user.password_hash, current):
+        raise LoginRefused("invalid")
+    set_password(session, user, new, now=now, min_length=min_length)

@@ -1,0 +1,118 @@
+"""The register: municipalities, organisations, consultations, standing seats and roles."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from samrad.enums import Role
+from samrad.models import (
+    Consultation,
+    ConsultationRole,
+    Municipality,
+    Organisation,
+    StandingSeat,
+    User,
+)
+
+
+def municipalities(session: Session) -> list[Municipality]:
+    return list(session.exec(select(Municipality).order_by(Municipality.county, Municipality.name)))
+
+
+def organisations(session: Session) -> list[Organisation]:
+    return list(session.exec(select(Organisation).order_by(Organisation.name)))
+
+
+def users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.name)))
+
+
+def consultations(session: Session) -> list[Consultation]:
+    return list(session.exec(select(Consultation).order_by(Consultation.name)))
+
+
+def consultation_by_slug(session: Session, slug: str) -> Consultation | None:
+    return session.exec(select(Consultation).where(Consultation.slug == slug)).first()
+
+
+def save(session: Session, obj):
+    """Add or update a register entry and flush, so that constraint violations surface here."""
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+def set_standing_seats(session: Session, consultation: Consultation, organisation_ids: set[int]) -> None:
+    """Make exactly these organisations hold a standing seat in the consultation."""
+    current = {
+        seat.organisation_id: seat
+        for seat in session.exec(select(StandingSeat).where(StandingSeat.consultation_id == consultation.id))
+    }
+    for org_id, seat in current.items():
+        if org_id not in organisation_ids:
+            session.delete(seat)
+    for org_id in organisation_ids - current.keys():
+        session.add(StandingSeat(consultation_id=consultation.id, organisation_id=org_id))
+    session.flush()
+
+
+def standing_seats(session: Session, consultation: Consultation) -> list[StandingSeat]:
+    return sorted(
+        session.exec(select(StandingSeat).where(StandingSeat.consultation_id == consultation.id)),
+        key=lambda seat: seat.organisation.name,
+    )
+
+
+def roles_of(session: Session, user: User) -> list[ConsultationRole]:
+    return list(session.exec(select(ConsultationRole).where(ConsultationRole.user_id == user.id)))
+
+
+def has_role(session: Session, user: User, consultation: Consultation, *roles: Role) -> bool:
+    """Whether the user holds any of ``roles`` in the consultation. Administrators hold every role."""
+    if user.is_admin:
+        return True
+    stmt = (
+        select(ConsultationRole.id)
+        .where(ConsultationRole.user_id == user.id)
+        .where(ConsultationRole.consultation_id == consultation.id)
+        .where(ConsultationRole.role.in_(roles))
+    )
+    return session.exec(stmt).first() is not None
+
+
+def grant_role(session: Session, user: User, consultation: Consultation, role: Role) -> ConsultationRole:
+    """Give the user ``role`` in the consultation (idempotent)."""
+    existing = session.exec(
+        select(ConsultationRole)
+        .where(ConsultationRole.user_id == user.id)
+        .where(ConsultationRole.consultation_id == consultation.id)
+        .where(ConsultationRole.role == role)
+    ).first()
+    if existing:
+        return existing
+    grant = ConsultationRole(user_id=user.id, consultation_id=consultation.id, role=role)
+    session.add(grant)
+    session.flush()
+    return grant
+
+
+def set_roles(session: Session, user: User, grants: set[tuple[int, Role]]) -> None:
+    """Make ``grants`` (consultation id, role) exactly the user's roles."""
+    session.execute(delete(ConsultationRole).where(ConsultationRole.user_id == user.id))
+    for consultation_id, role in sorted(grants):
+        session.add(ConsultationRole(user_id=user.id, consultation_id=consultation_id, role=role))
+    session.flush()
+
+
+def people_with_role(session: Session, consultation: Consultation, role: Role) -> list[User]:
+    return list(
+        session.exec(
+            select(User)
+            .join(ConsultationRole, ConsultationRole.user_id == User.id)
+            .where(ConsultationRole.consultation_id == consultation.id)
+            .where(ConsultationRole.role == role)
+            .where(User.is_active)
+            .order_by(User.name)
+        )
+    )

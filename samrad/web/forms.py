@@ -1,0 +1,194 @@
+"""Web forms (Flask-WTF): validation and CSRF for every state-changing request."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import URL, DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from samrad.enums import REQUESTABLE_ROLES, OrganisationType, Role, Sector, VideoProvider, Weekday
+
+
+class CheckboxesField(SelectMultipleField):
+    """A group of checkboxes; rendered inside a fieldset with the label as legend."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _choices(enum_cls):
+    return [(member.value, member.label) for member in enum_cls]
+
+
+def work_email():
+    return [DataRequired(), Email(message=_l("Enter an e-mail address such as name@kommun.se.")), Length(max=254)]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=256)],
+        description=_l("At least 12 characters. A phrase of several unusual words is easy to remember."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)],
+                            render_kw={"autocomplete": "current-password"})
+
+
+class JoinRequestForm(FlaskForm):
+    consultation = SelectField(_l("Consultation"), coerce=int, validators=[InputRequired()])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)],
+                       render_kw={"autocomplete": "name"})
+    email = EmailField(
+        _l("Work e-mail address"),
+        validators=work_email(),
+        description=_l("Use your work address; invitations are sent there."),
+        render_kw={"autocomplete": "email"},
+    )
+    organisation = SelectField(
+        _l("Organisation"),
+        coerce=int,
+        validators=[InputRequired()],
+        description=_l("Choose “My organisation is not in the list” if you cannot find it."),
+    )
+    organisation_name = StringField(
+        _l("Name of your organisation (if it is not in the list)"), validators=[Length(max=200)]
+    )
+    role = RadioField(
+        _l("I want to"),
+        choices=[
+            (Role.MEMBER.value, _l("Take part in the meetings as a standing member of my organisation")),
+            (Role.CASE_OFFICER.value, _l("Bring de-identified cases for advice")),
+        ],
+        validators=[InputRequired(message=_l("Choose what you want to do."))],
+    )
+
+    def validate_organisation_name(self, field):
+        if self.organisation.data == 0 and not field.data.strip():
+            raise ValidationError(_l("Write the name of your organisation."))
+
+
+class ApproveJoinRequestForm(FlaskForm):
+    organisation = SelectField(_l("Organisation"), coerce=int, validators=[InputRequired()])
+    role = SelectField(
+        _l("Role"),
+        choices=[(r.value, r.label) for r in REQUESTABLE_ROLES],
+        validators=[InputRequired()],
+    )
+
+
+class DecisionForm(FlaskForm):
+    """A bare button form (CSRF only)."""
+
+
+class MunicipalityForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    county = StringField(_l("County"), validators=[DataRequired(), Length(max=100)])
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    type = SelectField(_l("Type"), choices=_choices(OrganisationType), validators=[InputRequired()])
+    sector = RadioField(
+        _l("Public authority or civil society"),
+        choices=_choices(Sector),
+        validators=[InputRequired()],
+        description=_l("Secrecy rules differ: voluntary organisations are not public authorities."),
+    )
+    county = StringField(_l("County"), validators=[DataRequired(), Length(max=100)])
+    municipality = SelectField(
+        _l("Municipality"),
+        coerce=int,
+        validators=[InputRequired()],
+        description=_l("For municipal bodies such as social services."),
+    )
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Work e-mail address"), validators=work_email())
+    organisations = CheckboxesField(_l("Organisations"), coerce=int)
+    roles = CheckboxesField(_l("Roles in consultations"))
+    locale = SelectField(
+        _l("Language"),
+        choices=[("", _l("Follow the browser")), ("sv", "Svenska"), ("en", "English")],
+        validators=[Optional()],
+    )
+    is_admin = BooleanField(_l("Administrator (manages the whole register)"))
+    is_active = BooleanField(_l("Account is active"), default=True)
+    send_invitation = BooleanField(_l("Send an invitation e-mail with a link to set a password"), default=True)
+
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class ConsultationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(
+        _l("Short name in addresses"),
+        validators=[DataRequired(), Length(max=60)],
+        description=_l("Lower-case letters, digits and hyphens, e.g. una-norrbotten."),
+    )
+    county = StringField(_l("County"), validators=[DataRequired(), Length(max=100)])
+    host_organisation = SelectField(_l("Host organisation"), coerce=int, validators=[InputRequired()])
+    place = StringField(_l("Meeting place"), validators=[DataRequired(), Length(max=300)])
+    meeting_length_minutes = IntegerField(
+        _l("Meeting length (minutes)"), default=120, validators=[InputRequired(), NumberRange(30, 480)]
+    )
+    rhythm_weeks = IntegerField(
+        _l("A meeting every … weeks"), default=2, validators=[InputRequired(), NumberRange(1, 12)]
+    )
+    weekday = SelectField(_l("Weekday"), choices=_choices(Weekday), validators=[InputRequired()])
+    start_time = TimeField(_l("Start time"), validators=[InputRequired()])
+    case_deadline_days = IntegerField(
+        _l("Deadline for cases (days before the meeting)"),
+        default=7,
+        validators=[InputRequired(), NumberRange(0, 60)],
+    )
+    video_provider = RadioField(_l("Video link"), choices=_choices(VideoProvider), validators=[InputRequired()])
+    video_url = StringField(
+        _l("Video address"),
+        validators=[Optional(), URL(require_tld=False, message=_l("Enter a full address starting with https://.")),
+                    Length(max=500)],
+        description=_l("Jitsi: the server address, e.g. https://meet.jit.si. One fixed link: the meeting room link."),
+    )
+    standing_seats = CheckboxesField(_l("Organisations with a standing seat"), coerce=int)
+
+    def validate_slug(self, field):
+        if not SLUG.match(field.data or ""):
+            raise ValidationError(_l("Use lower-case letters a–z, digits and hyphens only."))
+
+    def validate_video_url(self, field):
+        if self.video_provider.data != VideoProvider.NONE.value and not (field.data or "").strip():
+            raise ValidationError(_l("Enter the address for the chosen video link."))

@@ -1,0 +1,68 @@
+"""Start page, the consultation's rules, the privacy notice, the accessibility statement, language."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from samrad import db
+from samrad.i18n import LOCALES
+from samrad.services import directory
+from samrad.web.forms import DecisionForm
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index():
+    s = db.get_session()
+    consultations = directory.consultations(s)
+    roles = directory.roles_of(s, current_user) if current_user.is_authenticated else []
+    return render_template("pages/index.html", consultations=consultations, roles=roles)
+
+
+@bp.get("/rules")
+def rules_index():
+    consultations = directory.consultations(db.get_session())
+    if len(consultations) == 1:
+        return redirect(url_for("pages.rules", slug=consultations[0].slug))
+    return render_template("pages/rules_index.html", consultations=consultations)
+
+
+@bp.get("/c/<slug>/rules")
+def rules(slug: str):
+    consultation = directory.consultation_by_slug(db.get_session(), slug) or abort(404)
+    return render_template("pages/rules.html", consultation=consultation)
+
+
+@bp.get("/privacy")
+def privacy():
+    cfg = current_app.config
+    paragraphs = [p.strip() for p in cfg["PRIVACY_NOTICE"].split("\n\n") if p.strip()]
+    return render_template(
+        "pages/privacy.html",
+        controller=cfg["PRIVACY_CONTROLLER"],
+        contact=cfg["PRIVACY_CONTACT"],
+        paragraphs=paragraphs,
+    )
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("pages/accessibility.html", contact=current_app.config["ACCESSIBILITY_CONTACT"])
+
+
+@bp.post("/language")
+def set_language():
+    form = DecisionForm()
+    locale = request.form.get("locale")
+    if form.validate_on_submit() and locale in LOCALES:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            current_user.locale = locale
+            db.commit()
+    target = request.form.get("next") or ""
+    # Only same-site paths: an open redirect would let a phishing link borrow our address.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("pages.index")
+    return redirect(target, code=303)

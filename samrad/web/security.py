@@ -1,0 +1,156 @@
+"""Login sessions, security headers, cookies and error pages."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Flask, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from samrad import db
+from samrad.extensions import login_manager
+from samrad.models import utcnow
+from samrad.services import accounts
+from samrad.web.htmx import hx_redirect, is_htmx
+
+SESSION_TOKEN_KEY = "sid"
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Marks the cookie ``Secure`` whenever the request came over https (or the config forces it)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (request and request.is_secure))
+
+
+def session_policy() -> accounts.SessionPolicy:
+    cfg = current_app.config
+    return accounts.SessionPolicy(
+        idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]), max_age=timedelta(hours=cfg["SESSION_MAX_HOURS"])
+    )
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    # The signed cookie holds a random token of a server-side UserSession row; logout or the idle
+    # timeout revokes the row, so a copied cookie stops working too.
+    token = session.get(SESSION_TOKEN_KEY)
+    if not token:
+        return None
+    user = accounts.load_session_user(db.get_session(), token, now=utcnow(), policy=session_policy())
+    if user is None or str(user.id) != user_id:
+        session.clear()
+        return None
+    g.session_touched = True
+    return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+    if is_htmx():
+        return hx_redirect(target)
+    flash(_l("Please log in to see that page."), "info")
+    return redirect(target)
+
+
+def _commit_session_touch(response):
+    # load_user may move last_seen_at forward; keep that even on read-only pages.
+    if g.pop("session_touched", False) and "db_session" in g:
+        try:
+            db.get_session().commit()
+        except Exception:  # a failed touch must never break the page the person asked for
+            logging.getLogger(__name__).exception("could not record session activity")
+    return response
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    if current_user and current_user.is_authenticated:
+        # Pages behind login may show case details; keep them out of shared and back-button caches.
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_page(status: int, title, message):
+    template = "errors/_error.html" if is_htmx() else "errors/error.html"
+    return render_template(template, status=status, title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+    app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_MAX_HOURS"])
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    login_manager.session_protection = "basic"
+    app.after_request(_commit_session_touch)
+    app.after_request(_security_headers)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return _error_page(
+            400,
+            _l("The form had expired"),
+            _l("For your security the form could not be sent. Go back, reload the page and try again."),
+        )
+
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return _error_page(400, _l("Something was wrong with the request"), _l("Go back and try again."))
+
+    @app.errorhandler(403)
+    def forbidden(exc):
+        return _error_page(
+            403, _l("You do not have access"), _l("Your account does not have access to this page.")
+        )
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return _error_page(404, _l("Page not found"), _l("The page does not exist or has been moved."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(exc):
+        return _error_page(405, _l("Not allowed"), _l("That action cannot be done this way."))
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        return _error_page(
+            413, _l("Too much data"), _l("What you sent was too large. Shorten the text and try again.")
+        )
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        return _error_page(
+            500,
+            _l("Something went wrong"),
+            _l("Nothing was saved. Try again in a moment; if it happens again, contact the administrator."),
+        )
