@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, create_engine
 
 import samrad.models  # noqa: F401  (registers all tables)
 from samrad import create_app
@@ -94,8 +94,8 @@ def _reset_postgres(engine) -> None:
 
 @pytest.fixture
 def app(tmp_path):
-    """The web app on a fresh in-memory SQLite database."""
-    app = make_app("sqlite://", tmp_path)
+    """The web app on a fresh SQLite file (WAL, as in production; in-memory would share one connection)."""
+    app = make_app(f"sqlite:///{tmp_path}/web.db", tmp_path)
     with app.app_context():
         SQLModel.metadata.create_all(get_engine())
     yield app
@@ -130,8 +130,13 @@ def session(any_db_app):
 
 @pytest.fixture
 def web_session(app):
-    with app.app_context(), Session(get_engine(), expire_on_commit=False) as s:
+    """A session for arranging data in web tests. It deliberately pushes no app context: the test
+    client would otherwise reuse that context (and its ``g``) for every request."""
+    # A plain engine (deferred BEGIN): in WAL mode its reads never block the app's writes.
+    engine = create_engine(app.config["DATABASE_URL"])
+    with Session(engine, expire_on_commit=False) as s:
         yield s
+    engine.dispose()
 
 
 @pytest.fixture

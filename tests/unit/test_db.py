@@ -1,0 +1,115 @@
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel
+
+from samrad import db, migrate
+from samrad.models import Membership, User
+from tests.conftest import make_app
+from tests.factories import make_organisation, make_user
+
+
+def test_datetimes_are_stored_in_utc_and_read_back_aware(session):
+    stockholm_summer = timezone(timedelta(hours=2))
+    user = make_user(session, password=None)
+    user.created_at = datetime(2027, 6, 1, 13, 0, tzinfo=stockholm_summer)
+    session.commit()
+    session.expire_all()
+    loaded = session.get(User, user.id)
+    assert loaded.created_at == datetime(2027, 6, 1, 11, 0, tzinfo=UTC)
+    assert loaded.created_at.utcoffset() == timedelta(0)
+
+
+def test_naive_datetimes_are_refused(session):
+    user = make_user(session, password=None)
+    user.created_at = datetime(2027, 6, 1, 13, 0)
+    with pytest.raises(Exception, match="naive datetime"):
+        session.flush()
+
+
+def test_foreign_keys_are_enforced(session):
+    session.add(Membership(user_id=999_999, organisation_id=999_999))
+    with pytest.raises(IntegrityError):
+        session.flush()
+
+
+def test_unique_email_is_enforced(session):
+    make_user(session, email="a@kommun.example", password=None)
+    session.add(User(email="a@kommun.example", name="Dubblett"))
+    with pytest.raises(IntegrityError):
+        session.flush()
+
+
+def test_sqlite_connection_uses_wal_foreign_keys_and_busy_timeout(tmp_path):
+    engine = db.make_engine(f"sqlite:///{tmp_path}/x.db")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_sqlite_write_transactions_take_the_lock_up_front(tmp_path):
+    engine = db.make_engine(f"sqlite:///{tmp_path}/lock.db")
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as first:
+        first.exec(text("SELECT 1"))  # BEGIN IMMEDIATE: this transaction now holds the write lock
+        other = engine.raw_connection()
+        try:
+            other.execute("PRAGMA busy_timeout=0")
+            with pytest.raises(Exception, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        finally:
+            other.close()
+
+
+def _assert_migrations_match_models(engine):
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
+        )
+    assert diff == []
+
+
+def test_migrations_match_models_on_sqlite(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path}/m.db", tmp_path)
+    with app.app_context():
+        engine = db.get_engine()
+        _assert_migrations_match_models(engine)
+        assert set(inspect(engine).get_table_names()) >= {t.name for t in SQLModel.metadata.sorted_tables}
+        migrate.downgrade(engine, "base")
+        assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+
+
+@pytest.mark.postgres
+def test_migrations_match_models_on_postgresql(postgres_url, tmp_path):
+    base, _, _ = postgres_url.rpartition("/")
+    admin = db.make_engine(base + "/postgres")
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS samrad_migrations"))
+        conn.execute(text("CREATE DATABASE samrad_migrations"))
+    admin.dispose()
+    app = make_app(base + "/samrad_migrations", tmp_path)
+    with app.app_context():
+        engine = db.get_engine()
+        _assert_migrations_match_models(engine)
+        migrate.downgrade(engine, "base")
+        assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+        engine.dispose()
+
+
+def test_session_scope_rolls_back_on_error(any_db_app):
+    with any_db_app.app_context():
+        org_name = "Rollback-organisationen"
+        with pytest.raises(RuntimeError):
+            with db.session_scope() as s:
+                make_organisation(s, name=org_name)
+                raise RuntimeError("boom")
+        with db.session_scope() as s:
+            from samrad.services import directory
+
+            assert org_name not in [o.name for o in directory.organisations(s)]
