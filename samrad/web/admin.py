@@ -20,6 +20,7 @@ from samrad.web.forms import (
     MunicipalityForm,
     OrganisationForm,
     UserForm,
+    options,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -104,9 +105,10 @@ def organisation(organisation_id: int | None):
     s = db.get_session()
     obj = _get(Organisation, organisation_id) if organisation_id else None
     form = OrganisationForm()
-    form.municipality.choices = [(NO_MUNICIPALITY, _l("None"))] + [
-        (m.id, f"{m.name} ({m.county})") for m in directory.municipalities(s)
-    ]
+    form.municipality.choices = options(
+        [(NO_MUNICIPALITY, _l("No municipality"))]
+        + [(m.id, f"{m.name} ({m.county})") for m in directory.municipalities(s)]
+    )
     if request.method == "GET" and obj is not None:
         form.name.data, form.type.data, form.sector.data = obj.name, obj.type.value, obj.sector.value
         form.county.data, form.municipality.data = obj.county, obj.municipality_id or NO_MUNICIPALITY
@@ -138,9 +140,9 @@ def users():
 
 
 def _role_choices(s):
-    return [
+    return options(
         (f"{c.id}:{role.value}", f"{c.name} – {role.label}") for c in directory.consultations(s) for role in Role
-    ]
+    )
 
 
 def _send_invitation(s, user: User) -> None:
@@ -160,7 +162,7 @@ def user(user_id: int | None):
     s = db.get_session()
     obj = _get(User, user_id) if user_id else None
     form = UserForm()
-    form.organisations.choices = [(o.id, o.name) for o in directory.organisations(s)]
+    form.organisations.choices = options((o.id, o.name) for o in directory.organisations(s))
     form.roles.choices = _role_choices(s)
     if request.method == "GET" and obj is not None:
         form.name.data, form.email.data, form.locale.data = obj.name, obj.email, obj.locale or ""
@@ -222,8 +224,8 @@ def consultation(consultation_id: int | None):
     obj = _get(Consultation, consultation_id) if consultation_id else None
     form = ConsultationForm()
     orgs = directory.organisations(s)
-    form.host_organisation.choices = [(o.id, o.name) for o in orgs]
-    form.standing_seats.choices = [(o.id, o.name) for o in orgs]
+    form.host_organisation.choices = options((o.id, o.name) for o in orgs)
+    form.standing_seats.choices = options((o.id, o.name) for o in orgs)
     fields = ("name", "slug", "county", "place", "meeting_length_minutes", "rhythm_weeks", "start_time",
               "case_deadline_days", "video_url")
     if request.method == "GET" and obj is not None:

@@ -20,6 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from samrad.enums import REQUESTABLE_ROLES, OrganisationType, Role, Sector, VideoProvider, Weekday
@@ -32,8 +33,13 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def options(pairs) -> list[SelectChoice]:
+    """Choices for select, radio and checkbox fields from (value, label) pairs."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
 def _choices(enum_cls):
-    return [(member.value, member.label) for member in enum_cls]
+    return options((member.value, member.label) for member in enum_cls)
 
 
 def work_email():
@@ -87,10 +93,10 @@ class JoinRequestForm(FlaskForm):
     )
     role = RadioField(
         _l("I want to"),
-        choices=[
+        choices=options([
             (Role.MEMBER.value, _l("Take part in the meetings as a standing member of my organisation")),
             (Role.CASE_OFFICER.value, _l("Bring de-identified cases for advice")),
-        ],
+        ]),
         validators=[InputRequired(message=_l("Choose what you want to do."))],
     )
 
@@ -103,7 +109,7 @@ class ApproveJoinRequestForm(FlaskForm):
     organisation = SelectField(_l("Organisation"), coerce=int, validators=[InputRequired()])
     role = SelectField(
         _l("Role"),
-        choices=[(r.value, r.label) for r in REQUESTABLE_ROLES],
+        choices=options((r.value, r.label) for r in REQUESTABLE_ROLES),
         validators=[InputRequired()],
     )
 
@@ -142,7 +148,7 @@ class UserForm(FlaskForm):
     roles = CheckboxesField(_l("Roles in consultations"))
     locale = SelectField(
         _l("Language"),
-        choices=[("", _l("Follow the browser")), ("sv", "Svenska"), ("en", "English")],
+        choices=options([("", _l("Follow the browser")), ("sv", "Svenska"), ("en", "English")]),
         validators=[Optional()],
     )
     is_admin = BooleanField(_l("Administrator (manages the whole register)"))
@@ -189,6 +195,12 @@ class ConsultationForm(FlaskForm):
         if not SLUG.match(field.data or ""):
             raise ValidationError(_l("Use lower-case letters a–z, digits and hyphens only."))
 
-    def validate_video_url(self, field):
-        if self.video_provider.data != VideoProvider.NONE.value and not (field.data or "").strip():
-            raise ValidationError(_l("Enter the address for the chosen video link."))
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # Not an inline validator: Optional() stops the field's chain when the address is empty.
+        if self.video_provider.data in (VideoProvider.JITSI.value, VideoProvider.STATIC.value) and not (
+            self.video_url.data or ""
+        ).strip():
+            self.video_url.errors = [*self.video_url.errors, _l("Enter the address for the chosen video link.")]
+            valid = False
+        return valid

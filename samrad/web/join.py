@@ -14,7 +14,7 @@ from samrad.models import JoinRequest, Organisation, utcnow
 from samrad.services import directory, join_requests
 from samrad.urls import external_url
 from samrad.web.access import get_consultation
-from samrad.web.forms import ApproveJoinRequestForm, DecisionForm, JoinRequestForm
+from samrad.web.forms import ApproveJoinRequestForm, DecisionForm, JoinRequestForm, options
 from samrad.web.htmx import is_htmx, render
 
 bp = Blueprint("join", __name__)
@@ -26,6 +26,9 @@ def _organisation_choices(s):
     return [(o.id, o.name) for o in directory.organisations(s)]
 
 
+CHOOSE = -1
+
+
 @bp.route("/join", methods=["GET", "POST"])
 def request_form():
     s = db.get_session()
@@ -33,17 +36,18 @@ def request_form():
     if not consultations:
         abort(404)
     form = JoinRequestForm()
-    form.consultation.choices = [(c.id, c.name) for c in consultations]
-    form.organisation.choices = [(-1, _l("Choose organisation"))] + _organisation_choices(s) + [
-        (NOT_LISTED, _l("My organisation is not in the list"))
-    ]
+    form.consultation.choices = options((c.id, c.name) for c in consultations)
+    form.organisation.choices = options(
+        [(CHOOSE, _l("Choose organisation")), *_organisation_choices(s),
+         (NOT_LISTED, _l("My organisation is not in the list"))]
+    )
     if request.method == "GET":
         slug = request.args.get("c")
         chosen = next((c for c in consultations if c.slug == slug), consultations[0])
         form.consultation.data = chosen.id
     status = 200
     if form.validate_on_submit():
-        if form.organisation.data == -1:
+        if form.organisation.data == CHOOSE:
             form.organisation.errors.append(_l("Choose your organisation."))
         else:
             consultation = next(c for c in consultations if c.id == form.consultation.data)
@@ -75,9 +79,9 @@ def thanks():
 
 def _approve_form(s, join_request: JoinRequest, formdata=None) -> ApproveJoinRequestForm:
     form = ApproveJoinRequestForm(formdata=formdata, prefix=f"r{join_request.id}")
-    form.organisation.choices = [(-1, _l("Choose organisation"))] + _organisation_choices(s)
+    form.organisation.choices = options([(CHOOSE, _l("Choose organisation")), *_organisation_choices(s)])
     if formdata is None:
-        form.organisation.data = join_request.organisation_id or -1
+        form.organisation.data = join_request.organisation_id or CHOOSE
         form.role.data = join_request.role.value
     return form
 
@@ -121,8 +125,8 @@ def approve(slug: str, request_id: int):
     s = db.get_session()
     join_request = _pending_request(consultation, request_id)
     form = _approve_form(s, join_request, formdata=request.form)
-    if not form.validate_on_submit() or form.organisation.data == -1:
-        if form.organisation.data == -1:
+    if not form.validate_on_submit() or form.organisation.data == CHOOSE:
+        if form.organisation.data == CHOOSE:
             form.organisation.errors.append(_l("Choose the organisation the person works for."))
         return _row(consultation, join_request, form, 400)
     try:

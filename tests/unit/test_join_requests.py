@@ -1,0 +1,93 @@
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from samrad.enums import JoinRequestStatus, Role
+from samrad.models import ConsultationRole, JoinRequest, OutboxMessage, User, utcnow
+from samrad.services import directory, join_requests
+from tests.factories import make_consultation, make_organisation, make_user
+
+
+def _submit(session, consultation, *, email="ny@kommun.example", organisation=None, name="Nina Ny"):
+    return join_requests.submit_join_request(
+        session, consultation, name=name, email=email, organisation=organisation,
+        organisation_name="" if organisation else "Ny förening", role=Role.CASE_OFFICER, now=utcnow(),
+        review_link="https://samrad.test/c/x/join-requests",
+    )
+
+
+def _approve(session, request, actor, organisation):
+    return join_requests.approve_join_request(
+        session, request, actor=actor, organisation=organisation, role=Role.CASE_OFFICER, now=utcnow(),
+        invitation_valid_for=timedelta(hours=72), invitation_link_for=lambda t: f"https://samrad.test/invitation/{t}",
+        login_link="https://samrad.test/login",
+    )
+
+
+def test_request_notifies_coordinators_and_confirms_to_the_requester(session):
+    consultation = make_consultation(session)
+    coordinator = make_user(session, email="samordnare@kommun.example", roles=["coordinator"],
+                            consultation=consultation)
+    make_user(session, email="medlem@kommun.example", roles=["member"], consultation=consultation)
+    request = _submit(session, consultation, email=" Ny@Kommun.Example ")
+    assert (request.email, request.status) == ("ny@kommun.example", JoinRequestStatus.PENDING)
+    mails = {m.recipient: m for m in session.exec(select(OutboxMessage))}
+    assert set(mails) == {coordinator.email, "ny@kommun.example"}
+    assert "https://samrad.test/c/x/join-requests" in mails[coordinator.email].body_text
+    # No account exists until the coordinator approves.
+    assert session.exec(select(User).where(User.email == "ny@kommun.example")).first() is None
+
+
+def test_repeated_pending_request_is_stored_once(session):
+    consultation = make_consultation(session)
+    first = _submit(session, consultation)
+    second = _submit(session, consultation)
+    assert first.id == second.id
+    assert len(session.exec(select(JoinRequest)).all()) == 1
+
+
+def test_approval_creates_the_account_role_and_invitation(session):
+    consultation = make_consultation(session)
+    coordinator = make_user(session, roles=["coordinator"], consultation=consultation)
+    org = make_organisation(session, name="Socialtjänsten, Kiruna kommun")
+    request = _submit(session, consultation)
+    user = _approve(session, request, coordinator, org)
+    assert (user.email, user.password_hash, [o.name for o in user.organisations]) == (
+        "ny@kommun.example", None, ["Socialtjänsten, Kiruna kommun"])
+    assert directory.has_role(session, user, consultation, Role.CASE_OFFICER)
+    assert request.status == JoinRequestStatus.APPROVED and request.decided_by_id == coordinator.id
+    invitation = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == "ny@kommun.example")
+                              .order_by(OutboxMessage.id.desc())).first()
+    assert "https://samrad.test/invitation/" in invitation.body_text
+
+
+def test_approving_an_existing_account_sends_a_notice_not_a_password_link(session):
+    consultation = make_consultation(session)
+    coordinator = make_user(session, roles=["coordinator"], consultation=consultation)
+    existing = make_user(session, email="ny@kommun.example")
+    org = make_organisation(session)
+    request = _submit(session, consultation, organisation=org)
+    assert _approve(session, request, coordinator, org).id == existing.id
+    last = session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+    assert "/invitation/" not in last.body_text and "https://samrad.test/login" in last.body_text
+
+
+def test_decline_tells_the_person_and_creates_nothing(session):
+    consultation = make_consultation(session)
+    coordinator = make_user(session, roles=["coordinator"], consultation=consultation)
+    request = _submit(session, consultation)
+    join_requests.decline_join_request(session, request, actor=coordinator, now=utcnow())
+    assert request.status == JoinRequestStatus.DECLINED
+    assert session.exec(select(User).where(User.email == "ny@kommun.example")).first() is None
+    assert session.exec(select(ConsultationRole).where(ConsultationRole.role == Role.CASE_OFFICER)).all() == []
+
+
+def test_a_decided_request_cannot_be_decided_again(session):
+    consultation = make_consultation(session)
+    coordinator = make_user(session, roles=["coordinator"], consultation=consultation)
+    request = _submit(session, consultation)
+    join_requests.decline_join_request(session, request, actor=coordinator, now=utcnow())
+    with pytest.raises(join_requests.JoinRequestClosed):
+        _approve(session, request, coordinator, make_organisation(session))
+    assert join_requests.pending_requests(session, consultation) == []
