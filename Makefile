@@ -28,7 +28,7 @@ translations: $(VENV)/.installed
 
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o samrad/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i samrad/translations/messages.pot -d samrad/translations --no-location --ignore-obsolete
+	$(BIN)/pybabel update -i samrad/translations/messages.pot -d samrad/translations --ignore-obsolete --no-fuzzy-matching
 
 run: install
 	$(BIN)/samrad init-config

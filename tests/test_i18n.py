@@ -1,0 +1,67 @@
+"""Swedish first: every user-visible string must have a Swedish translation."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from tests.factories import PASSWORD, make_user
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_message_in_the_code_has_a_swedish_translation(tmp_path):
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l",
+         "-o", str(pot), "--no-location", str(ROOT)],
+        check=True, capture_output=True, cwd=ROOT,
+    )
+    with pot.open("rb") as fh:
+        wanted = {m.id for m in read_po(fh) if m.id}
+    with (ROOT / "samrad/translations/sv/LC_MESSAGES/messages.po").open("rb") as fh:
+        catalog = read_po(fh)
+    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    missing = sorted(str(m) for m in wanted - translated)
+    assert missing == [], "Swedish translation missing for: " + "; ".join(missing)
+    assert len(wanted) > 250
+
+
+def test_placeholders_survive_translation():
+    with (ROOT / "samrad/translations/sv/LC_MESSAGES/messages.po").open("rb") as fh:
+        for message in read_po(fh):
+            if message.id and message.string:
+                placeholders = sorted(re.findall(r"%\(\w+\)s", str(message.id)))
+                assert placeholders == sorted(re.findall(r"%\(\w+\)s", str(message.string))), message.id
+
+
+def test_english_can_be_chosen_and_is_remembered(client, auth, web_session):
+    make_user(web_session, email="anna@kommun.example")
+    web_session.commit()
+    assert "<h1>Logga in</h1>" in client.get("/login").get_data(as_text=True)
+    response = auth.post("/language", {"locale": "en", "next": "/login"}, token_from="/login")
+    assert (response.status_code, response.headers["Location"]) == (303, "/login")
+    html = client.get("/login").get_data(as_text=True)
+    assert '<html lang="en">' in html and "<h1>Log in</h1>" in html
+
+
+def test_browser_language_is_followed_when_nothing_is_chosen(client):
+    html = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.8"}).get_data(as_text=True)
+    assert "<h1>Log in</h1>" in html
+    html = client.get("/login", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "<h1>Logga in</h1>" in html
+
+
+def test_times_are_shown_in_stockholm_time_in_swedish_format(app):
+    from datetime import UTC, datetime
+
+    from samrad.i18n import datetime_filter
+
+    with app.test_request_context("/"):
+        winter = datetime(2027, 1, 11, 12, 0, tzinfo=UTC)
+        summer = datetime(2027, 6, 14, 11, 0, tzinfo=UTC)
+        assert datetime_filter(winter) == "2027-01-11 13:00"
+        assert datetime_filter(summer) == "2027-06-14 13:00"
+        assert datetime_filter(winter, "long") == "måndag 11 januari 2027 kl. 13.00"
