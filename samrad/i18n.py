@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, has_request_context, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -16,14 +16,18 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def select_locale() -> str:
-    """The user's saved choice, then this browser session's choice, then the browser, then Swedish."""
+    """The user's saved choice, then this browser session's choice, else Swedish.
+
+    The browser's Accept-Language is deliberately ignored: a Swedish public service is Swedish unless the
+    person asks for English (many work computers here are set up in English).
+    """
     if not has_request_context():  # jobs and commands: e-mails use force_locale with the recipient's
         return "sv"
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return current_user.locale
     if session.get("locale") in LOCALES:
         return session["locale"]
-    return request.accept_languages.best_match(LOCALES) or "sv"
+    return "sv"
 
 
 def local_time(value: datetime) -> datetime:

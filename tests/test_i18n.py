@@ -47,11 +47,16 @@ def test_english_can_be_chosen_and_is_remembered(client, auth, web_session):
     assert '<html lang="en">' in html and "<h1>Log in</h1>" in html
 
 
-def test_browser_language_is_followed_when_nothing_is_chosen(client):
+def test_swedish_is_shown_whatever_the_browser_asks_for(client):
     html = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.8"}).get_data(as_text=True)
-    assert "<h1>Log in</h1>" in html
-    html = client.get("/login", headers={"Accept-Language": "de"}).get_data(as_text=True)
     assert "<h1>Logga in</h1>" in html
+
+
+def test_saved_language_of_the_user_wins(client, auth, web_session):
+    make_user(web_session, email="anna@kommun.example", locale="en")
+    web_session.commit()
+    auth.login("anna@kommun.example", PASSWORD)
+    assert '<html lang="en">' in client.get("/account/").get_data(as_text=True)
 
 
 def test_times_are_shown_in_stockholm_time_in_swedish_format(app):

@@ -19,7 +19,7 @@ class User(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=255)
     is_admin: bool = False
     is_active: bool = True
-    #: Preferred interface language ("sv" or "en"); None follows the browser, then Swedish.
+    #: Preferred interface language ("sv" or "en"); None means Swedish unless chosen for this browser session.
     locale: str | None = Field(default=None, max_length=5)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -148,7 +148,7 @@ class UserForm(FlaskForm):
     roles = CheckboxesField(_l("Roles in consultations"))
     locale = SelectField(
         _l("Language"),
-        choices=options([("", _l("Follow the browser")), ("sv", "Svenska"), ("en", "English")]),
+        choices=options([("", _l("Not chosen (Swedish)")), ("sv", "Svenska"), ("en", "English")]),
         validators=[Optional()],
     )
     is_admin = BooleanField(_l("Administrator (manages the whole register)"))
