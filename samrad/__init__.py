@@ -27,6 +27,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     load_config(app, test_config)
     logging.getLogger("samrad").setLevel(app.config["LOG_LEVEL"])
+    from samrad.logs import install_redaction
+
+    install_redaction()
 
     from samrad import db, i18n
     from samrad.extensions import csrf, login_manager
