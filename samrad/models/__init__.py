@@ -1,13 +1,23 @@
 """All table models; importing this package registers every table on ``SQLModel.metadata``."""
 
 from samrad.models.base import UTCDateTime, utcnow
+from samrad.models.case import Case, CaseCategoryEntry, CaseExposerEntry
 from samrad.models.consultation import Consultation, ConsultationRole, JoinRequest, StandingSeat
+from samrad.models.meeting import AgendaItem, AgendaVersion, BreakPeriod, Invitee, Meeting
 from samrad.models.organisation import Municipality, Organisation
 from samrad.models.outbox import OutboxMessage
 from samrad.models.user import AccountInvitation, LoginAttempt, Membership, User, UserSession
 
 __all__ = [
     "AccountInvitation",
+    "AgendaItem",
+    "AgendaVersion",
+    "BreakPeriod",
+    "Case",
+    "CaseCategoryEntry",
+    "CaseExposerEntry",
+    "Invitee",
+    "Meeting",
     "Consultation",
     "ConsultationRole",
     "JoinRequest",
