@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ADMIN, COORDINATOR, PW, SLUG, axe_check, log_in
+from tests.browser.conftest import ADMIN, COORDINATOR, SLUG, PageErrors, axe_check, log_in
 
-pytestmark = [
-    pytest.mark.browser,
-    # The live server runs in this process, so pytest's "error" filter also applies to the app. WTForms 3.3
-    # deprecates (value, label) tuples as choices, which samrad/web/forms.py, join.py and admin.py still pass;
-    # as an error it would turn every page with a select or radio group into a 500. Only this one known
-    # message is ignored; it must be fixed in samrad (SelectChoice) before WTForms 3.4 removes tuples.
-    pytest.mark.filterwarnings("ignore:Passing SelectField choices as tuples is deprecated:DeprecationWarning"),
-]
+pytestmark = pytest.mark.browser
 
 ANONYMOUS_PAGES = ["/", "/login", "/join", f"/c/{SLUG}/rules", "/privacy", "/accessibility"]
 ADMIN_PAGES = [
@@ -31,8 +25,12 @@ ADMIN_PAGES = [
 ]
 
 
+def path_of_url(url: str) -> str:
+    return urlsplit(url).path
+
+
 def path_of(page: Page) -> str:
-    return re.sub(r"^https?://[^/]+", "", page.url)
+    return path_of_url(page.url)
 
 
 def send_join_request(page: Page, *, name: str, email: str, organisation: str, role: str = "member") -> None:
@@ -42,7 +40,13 @@ def send_join_request(page: Page, *, name: str, email: str, organisation: str, r
     form.locator("input[name=email]").fill(email)
     form.locator("select[name=organisation]").select_option(label=organisation)
     form.locator(f"input[name=role][value={role}]").check()
-    form.locator("button[type=submit]").click()
+    with page.expect_response(lambda r: r.request.method == "POST" and path_of_url(r.url) == "/join") as sent:
+        form.locator("button[type=submit]").click()
+    if sent.value.status != 303:
+        page.wait_for_load_state()
+        summary = page.locator(".error-summary")
+        problems = summary.inner_text() if summary.count() else page.locator("main").inner_text()
+        pytest.fail(f"the join form answered {sent.value.status} instead of 303:\n{problems}")
     expect(page).to_have_url(re.compile(rf"/join/thanks\?c={SLUG}$"))
 
 
@@ -91,7 +95,8 @@ def test_join_request_through_the_form(page: Page):
     axe_check(page)
 
 
-def test_join_form_shows_errors_and_keeps_input(page: Page):
+def test_join_form_shows_errors_and_keeps_input(page: Page, page_errors: PageErrors):
+    page_errors.expect_status("/join", 400)  # a form with errors is answered with 400 Bad Request
     page.goto("/join")
     form = page.locator("main form")
     form.locator("button[type=submit]").click()
@@ -144,6 +149,7 @@ def test_coordinator_approves_with_htmx(page: Page):
     expect(card).to_have_count(1)
     card_id = card.get_attribute("id")
     assert card_id and card_id.startswith("request-")
+    axe_check(page)  # the review page with a pending request and its approval form
     url_before = page.url
     # A full page load would wipe this; an htmx swap keeps it.
     page.evaluate("window.__noReload = true")
@@ -162,6 +168,15 @@ def test_coordinator_approves_with_htmx(page: Page):
     axe_check(page)
 
 
-def test_password_constant_matches_demo():
-    # Guards the fixture: the demo accounts were seeded with the password the tests log in with.
-    assert len(PW) >= 12
+def test_axe_check_reports_serious_violations(page: Page):
+    # Guards the helper itself: an unlabelled input (rule "label", critical) must fail the check,
+    # and the message must name the rule, its help text and the element.
+    page.goto("/")
+    page.evaluate("""document.querySelector('main').insertAdjacentHTML(
+        'beforeend', '<input type="text" id="no-label-here">')""")
+    with pytest.raises(AssertionError) as failure:
+        axe_check(page)
+    message = str(failure.value)
+    assert "label" in message
+    assert "Form elements must have labels" in message
+    assert "#no-label-here" in message
