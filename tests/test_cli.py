@@ -115,3 +115,28 @@ def test_init_config_writes_a_secret_key_once(tmp_path):
     # The written file is enough to start the app (and to migrate an empty database).
     assert _samrad("init-db", env=env).returncode == 0
     assert (tmp_path / "samrad.db").exists()
+
+
+def test_demo_can_be_seeded_into_postgresql_through_the_environment(postgres_url, tmp_path):
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    base, _, _ = postgres_url.rpartition("/")
+    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS samrad_demo"))
+        conn.execute(text("CREATE DATABASE samrad_demo"))
+    admin.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMRAD_")}
+    env.update(SAMRAD_INSTANCE_PATH=str(tmp_path), SAMRAD_SECRET_KEY="a-long-enough-secret-key",
+               SAMRAD_DATABASE_URL=base + "/samrad_demo")
+    result = _samrad("demo", "--password", "pulka-isvak-kaffe-91", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "admin@demo.samrad.example" in result.stdout
+    engine = create_engine(base + "/samrad_demo")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM municipality")).scalar() == 14
+        assert conn.execute(text("SELECT slug FROM consultation")).scalar() == "una-norrbotten"
+    engine.dispose()
+    assert not (tmp_path / "samrad.db").exists()

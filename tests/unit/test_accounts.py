@@ -180,3 +180,23 @@ def test_memberships_follow_the_chosen_organisations(session):
     user = make_user(session, organisation=a)
     accounts.set_memberships(session, user, [b])
     assert [o.id for o in user.organisations] == [b.id]
+
+
+def test_unknown_address_costs_one_argon2_verification_like_a_wrong_password(session, monkeypatch):
+    """Same timing class: both failures run exactly one full argon2id verification."""
+    from samrad import passwords
+
+    make_user(session, email="anna@kommun.example")
+    calls = []
+    real_hasher = passwords._hasher
+
+    class CountingHasher:
+        def verify(self, hashed, password):
+            calls.append(hashed[:9])
+            return real_hasher.verify(hashed, password)
+
+    monkeypatch.setattr(passwords, "_hasher", CountingHasher())
+    for email in ("anna@kommun.example", "okand@kommun.example"):
+        with pytest.raises(accounts.LoginRefused):
+            login(session, email, "fel-losenord-123")
+    assert calls == ["$argon2id", "$argon2id"]
