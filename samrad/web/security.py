@@ -100,6 +100,20 @@ def _security_headers(response):
     return response
 
 
+ERROR_PAGES = (
+    (400, _l("Something was wrong with the request"), _l("Go back and try again.")),
+    (403, _l("You do not have access"), _l("Your account does not have access to this page.")),
+    (404, _l("Page not found"), _l("The page does not exist or has been moved.")),
+    (405, _l("Not allowed"), _l("That action cannot be done this way.")),
+    (413, _l("Too much data"), _l("What you sent was too large. Shorten the text and try again.")),
+    (
+        500,
+        _l("Something went wrong"),
+        _l("Nothing was saved. Try again in a moment; if it happens again, contact the administrator."),
+    ),
+)
+
+
 def _error_page(status: int, title, message):
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
     return render_template(template, status=status, title=title, message=message), status
@@ -123,34 +137,7 @@ def init_app(app: Flask) -> None:
             _l("For your security the form could not be sent. Go back, reload the page and try again."),
         )
 
-    @app.errorhandler(400)
-    def bad_request(exc):
-        return _error_page(400, _l("Something was wrong with the request"), _l("Go back and try again."))
-
-    @app.errorhandler(403)
-    def forbidden(exc):
-        return _error_page(
-            403, _l("You do not have access"), _l("Your account does not have access to this page.")
-        )
-
-    @app.errorhandler(404)
-    def not_found(exc):
-        return _error_page(404, _l("Page not found"), _l("The page does not exist or has been moved."))
-
-    @app.errorhandler(405)
-    def method_not_allowed(exc):
-        return _error_page(405, _l("Not allowed"), _l("That action cannot be done this way."))
-
-    @app.errorhandler(413)
-    def too_large(exc):
-        return _error_page(
-            413, _l("Too much data"), _l("What you sent was too large. Shorten the text and try again.")
-        )
-
-    @app.errorhandler(500)
-    def server_error(exc):
-        return _error_page(
-            500,
-            _l("Something went wrong"),
-            _l("Nothing was saved. Try again in a moment; if it happens again, contact the administrator."),
+    for status, title, message in ERROR_PAGES:
+        app.register_error_handler(
+            status, lambda exc, status=status, title=title, message=message: _error_page(status, title, message)
         )

@@ -61,3 +61,22 @@ def test_pages_behind_login_are_not_cached(client, auth, web_session):
     web_session.commit()
     auth.login("anna@kommun.example", PASSWORD)
     assert client.get("/account/").headers["Cache-Control"] == "no-store"
+
+
+def test_an_unexpected_error_shows_a_friendly_page_and_saves_nothing(app, web_session):
+    from sqlmodel import select
+
+    from samrad import db
+    from samrad.models import Municipality
+
+    def boom():
+        db.get_session().add(Municipality(name="Halvskriven", county="Norrbottens län"))
+        db.get_session().flush()
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/boom", "boom", boom)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "Inget sparades" in response.get_data(as_text=True)
+    assert web_session.exec(select(Municipality)).all() == []
