@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import ics
 import vobject
-from ics.grammar.parse import string_to_container
 from icalendar import Calendar
+from ics.grammar.parse import string_to_container
 
 
 @dataclass(frozen=True)
@@ -31,18 +31,20 @@ def _by_icalendar(text: str) -> tuple[str | None, list[Parsed]]:
     method = str(cal["METHOD"]) if "METHOD" in cal else None
     events = []
     for ev in cal.events:
-        events.append(Parsed(
-            method=method,
-            uid=str(ev["UID"]),
-            sequence=int(ev["SEQUENCE"]),
-            start=ev.start.astimezone(UTC),
-            end=ev.end.astimezone(UTC),
-            tzid=ev["DTSTART"].params["TZID"],
-            status=str(ev.get("STATUS", "")),
-            summary=str(ev["SUMMARY"]),
-            location=str(ev.get("LOCATION", "")),
-            description=str(ev.get("DESCRIPTION", "")),
-        ))
+        events.append(
+            Parsed(
+                method=method,
+                uid=str(ev["UID"]),
+                sequence=int(ev["SEQUENCE"]),
+                start=ev.start.astimezone(UTC),
+                end=ev.end.astimezone(UTC),
+                tzid=ev["DTSTART"].params["TZID"],
+                status=str(ev.get("STATUS", "")),
+                summary=str(ev["SUMMARY"]),
+                location=str(ev.get("LOCATION", "")),
+                description=str(ev.get("DESCRIPTION", "")),
+            )
+        )
     return method, events
 
 
@@ -52,8 +54,15 @@ def _by_vobject(text: str) -> tuple[str | None, list[tuple]]:
     out = []
     for ev in cal.contents.get("vevent", []):
         dtstart = ev.dtstart
-        out.append((ev.uid.value, int(ev.sequence.value), dtstart.value.astimezone(UTC),
-                    ev.dtend.value.astimezone(UTC), dtstart.params["X-VOBJ-ORIGINAL-TZID"][0]))
+        out.append(
+            (
+                ev.uid.value,
+                int(ev.sequence.value),
+                dtstart.value.astimezone(UTC),
+                ev.dtend.value.astimezone(UTC),
+                dtstart.params["X-VOBJ-ORIGINAL-TZID"][0],
+            )
+        )
     return method, out
 
 

@@ -31,8 +31,13 @@ def make_meeting(session, consultation, **kw) -> Meeting:
 
 def make_agenda_item(session, meeting, **kw) -> AgendaItem:
     position = kw.pop("position", len(meeting.items))
-    item = AgendaItem(meeting_id=meeting.id, position=position, kind=kw.pop("kind", AgendaItemKind.OTHER),
-                      duration_minutes=kw.pop("duration_minutes", 15), **kw)
+    item = AgendaItem(
+        meeting_id=meeting.id,
+        position=position,
+        kind=kw.pop("kind", AgendaItemKind.OTHER),
+        duration_minutes=kw.pop("duration_minutes", 15),
+        **kw,
+    )
     session.add(item)
     session.flush()
     session.refresh(meeting)
@@ -61,21 +66,48 @@ def make_team(session, **consultation_kw):
     consultation = make_consultation(session, **consultation_kw)
     police = make_organisation(session, name=f"Polisen {next(_seq)}", type=OrganisationType.POLICE)
     kiruna = make_organisation(session, name=f"Socialtjänsten Kiruna {next(_seq)}")
-    freda = make_organisation(session, name=f"Freda {next(_seq)}", type=OrganisationType.CENTRE_AGAINST_VIOLENCE)
+    freda = make_organisation(
+        session, name=f"Freda {next(_seq)}", type=OrganisationType.CENTRE_AGAINST_VIOLENCE
+    )
     team = {
         "consultation": consultation,
         "police": police,
         "kiruna": kiruna,
-        "coordinator": make_user(session, email=f"samordnare{next(_seq)}@lulea.example", name="Åsa Öberg",
-                                 organisation=freda, roles=[Role.COORDINATOR, Role.MEMBER],
-                                 consultation=consultation),
-        "polis": make_user(session, email=f"polis{next(_seq)}@polisen.example", name="Per Lantto",
-                           organisation=police, roles=[Role.MEMBER], consultation=consultation),
-        "soc": make_user(session, email=f"soc{next(_seq)}@kiruna.example", name="Sara Niemi", organisation=kiruna,
-                         roles=[Role.MEMBER], consultation=consultation, locale="en"),
-        "officer": make_user(session, email=f"handlaggare{next(_seq)}@kiruna.example", name="Ida Rova",
-                             organisation=kiruna, roles=[Role.CASE_OFFICER], consultation=consultation),
-        "colleague": make_user(session, email=f"kollega{next(_seq)}@kiruna.example", name="Karin Strand",
-                               organisation=kiruna),
+        "coordinator": make_user(
+            session,
+            email=f"samordnare{next(_seq)}@lulea.example",
+            name="Åsa Öberg",
+            organisation=freda,
+            roles=[Role.COORDINATOR, Role.MEMBER],
+            consultation=consultation,
+        ),
+        "polis": make_user(
+            session,
+            email=f"polis{next(_seq)}@polisen.example",
+            name="Per Lantto",
+            organisation=police,
+            roles=[Role.MEMBER],
+            consultation=consultation,
+        ),
+        "soc": make_user(
+            session,
+            email=f"soc{next(_seq)}@kiruna.example",
+            name="Sara Niemi",
+            organisation=kiruna,
+            roles=[Role.MEMBER],
+            consultation=consultation,
+            locale="en",
+        ),
+        "officer": make_user(
+            session,
+            email=f"handlaggare{next(_seq)}@kiruna.example",
+            name="Ida Rova",
+            organisation=kiruna,
+            roles=[Role.CASE_OFFICER],
+            consultation=consultation,
+        ),
+        "colleague": make_user(
+            session, email=f"kollega{next(_seq)}@kiruna.example", name="Karin Strand", organisation=kiruna
+        ),
     }
     return team

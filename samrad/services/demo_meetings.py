@@ -50,8 +50,9 @@ def seed_meetings(session: Session, consultation: Consultation, *, seed: int, no
     today = stockholm_date(now)
     first, last = today - HISTORY, today + AHEAD
     for label, first_day, last_day in _breaks(first, last):
-        session.add(BreakPeriod(consultation_id=consultation.id, label=label, first_day=first_day,
-                                last_day=last_day))
+        session.add(
+            BreakPeriod(consultation_id=consultation.id, label=label, first_day=first_day, last_day=last_day)
+        )
     session.flush()
     created = meetings.extend_series(session, consultation, since=first, until=last, now=now)
     standing = invitations.standing_users(session, consultation)
@@ -65,14 +66,18 @@ def seed_meetings(session: Session, consultation: Consultation, *, seed: int, no
             meeting.closed_at = meetings.meeting_end(meeting)
         for user in standing:
             answer = _answer(rng) if held or rng.random() < 0.6 else Rsvp.NO_ANSWER
-            session.add(Invitee(
-                meeting_id=meeting.id,
-                user_id=user.id,
-                email=user.email,
-                kind=InviteeKind.STANDING,
-                rsvp=answer,
-                rsvp_at=meeting.starts_at - timedelta(days=rng.randint(1, 10)) if answer != Rsvp.NO_ANSWER else None,
-                attendance=_attendance(rng, answer) if held else None,
-                sent_sequence=0,  # invited at the time (the demo sends no e-mail)
-            ))
+            session.add(
+                Invitee(
+                    meeting_id=meeting.id,
+                    user_id=user.id,
+                    email=user.email,
+                    kind=InviteeKind.STANDING,
+                    rsvp=answer,
+                    rsvp_at=meeting.starts_at - timedelta(days=rng.randint(1, 10))
+                    if answer != Rsvp.NO_ANSWER
+                    else None,
+                    attendance=_attendance(rng, answer) if held else None,
+                    sent_sequence=0,  # invited at the time (the demo sends no e-mail)
+                )
+            )
     session.flush()

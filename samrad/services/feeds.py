@@ -64,11 +64,15 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
         )
     )
     since = now - HISTORY
-    meetings = list(
-        session.exec(
-            select(Meeting).where(Meeting.consultation_id.in_(standing)).where(Meeting.starts_at >= since)
+    meetings = (
+        list(
+            session.exec(
+                select(Meeting).where(Meeting.consultation_id.in_(standing)).where(Meeting.starts_at >= since)
+            )
         )
-    ) if standing else []
+        if standing
+        else []
+    )
     own = {
         i.meeting_id: i
         for i in session.exec(
@@ -90,7 +94,11 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
         )
         invitee = own.get(meeting.id)
         # A standing member sees the whole meeting even if also listed for a slot.
-        if invitee is not None and invitee.kind == InviteeKind.PRESENTER and meeting.consultation_id in standing:
+        if (
+            invitee is not None
+            and invitee.kind == InviteeKind.PRESENTER
+            and meeting.consultation_id in standing
+        ):
             invitee = None
         events.append(
             invitations.calendar_event(

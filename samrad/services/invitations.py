@@ -134,12 +134,17 @@ def ensure_standing_invitee(session: Session, meeting: Meeting, user: User) -> I
 
 
 def anyone_invited(session: Session, meeting: Meeting) -> bool:
-    return session.exec(
-        select(Invitee.id).where(Invitee.meeting_id == meeting.id).where(Invitee.sent_sequence >= 0)
-    ).first() is not None
+    return (
+        session.exec(
+            select(Invitee.id).where(Invitee.meeting_id == meeting.id).where(Invitee.sent_sequence >= 0)
+        ).first()
+        is not None
+    )
 
 
-def _upsert(session: Session, meeting: Meeting, *, user: User | None, email: str, kind: InviteeKind) -> Invitee:
+def _upsert(
+    session: Session, meeting: Meeting, *, user: User | None, email: str, kind: InviteeKind
+) -> Invitee:
     """Add the person, or bring back a removed row (one row per meeting and e-mail address)."""
     email = _normalise(email)
     invitee = invitee_by_email(session, meeting, email)
@@ -176,7 +181,11 @@ def sync_standing_invitees(session: Session, meeting: Meeting, *, now: datetime)
         if user.id not in active_users:
             _upsert(session, meeting, user=user, email=user.email, kind=InviteeKind.STANDING)
     for invitee in rows:
-        if invitee.kind == InviteeKind.STANDING and invitee.removed_at is None and invitee.user_id not in wanted:
+        if (
+            invitee.kind == InviteeKind.STANDING
+            and invitee.removed_at is None
+            and invitee.user_id not in wanted
+        ):
             _remove(session, meeting, invitee, now=now)
     session.flush()
 
@@ -331,8 +340,9 @@ def _user_of(session: Session, invitee: Invitee) -> User | None:
     return session.get(User, invitee.user_id) if invitee.user_id else None
 
 
-def _send_request(session: Session, consultation: Consultation, meeting: Meeting, invitee: Invitee, *,
-                  now: datetime) -> bool:
+def _send_request(
+    session: Session, consultation: Consultation, meeting: Meeting, invitee: Invitee, *, now: datetime
+) -> bool:
     sequence = sequence_for(meeting, invitee)
     key = f"invite:{meeting.public_id}:{invitee.email}:{sequence}"
     if _already_queued(session, key):
@@ -373,8 +383,15 @@ def _send_request(session: Session, consultation: Consultation, meeting: Meeting
     return True
 
 
-def _send_cancel(session: Session, consultation: Consultation, meeting: Meeting, invitee: Invitee, *,
-                 now: datetime, removed: bool) -> bool:
+def _send_cancel(
+    session: Session,
+    consultation: Consultation,
+    meeting: Meeting,
+    invitee: Invitee,
+    *,
+    now: datetime,
+    removed: bool,
+) -> bool:
     sequence = sequence_for(meeting, invitee)
     key = f"cancel:{meeting.public_id}:{invitee.email}:{sequence}"
     if _already_queued(session, key):
@@ -382,7 +399,9 @@ def _send_cancel(session: Session, consultation: Consultation, meeting: Meeting,
     user = _user_of(session, invitee)
     locale = user.locale if user and user.locale else "sv"
     with force_locale(locale):
-        event = calendar_event(session, consultation, meeting, now=now, invitee=invitee, user=user, cancelled=True)
+        event = calendar_event(
+            session, consultation, meeting, now=now, invitee=invitee, user=user, cancelled=True
+        )
         ics = build_calendar([event], method="CANCEL")
     outbox.queue_email(
         session,
@@ -410,8 +429,9 @@ def _check_open(meeting: Meeting, *, now: datetime) -> None:
         raise InvitationRefused(_l("The meeting has already started; no new invitations can be sent."))
 
 
-def send_invitations(session: Session, meeting: Meeting, *, now: datetime,
-                     only_already_invited: bool = False) -> int:
+def send_invitations(
+    session: Session, meeting: Meeting, *, now: datetime, only_already_invited: bool = False
+) -> int:
     """Send METHOD:REQUEST to everyone whose newest version they have not been sent. Returns how many.
 
     Standing invitees are brought up to date with the consultation's members first. With
@@ -492,7 +512,8 @@ def invite_presenter(
     consultation = session.get(Consultation, meeting.consultation_id)
     slot = presenter_slot(meeting, agenda_item)
     if invitee.sent_sequence >= sequence_for(meeting, invitee) and slot != (
-        invitee.slot_starts_at, invitee.slot_ends_at
+        invitee.slot_starts_at,
+        invitee.slot_ends_at,
     ):
         invitee.slot_revision += 1
     if invitee.sent_sequence < sequence_for(meeting, invitee):
@@ -550,7 +571,9 @@ def set_rsvp(
         raise InvitationRefused(_l("Choose an answer."), field="answer")
     if substitute is not None:
         if answer != Rsvp.CANNOT_ATTEND:
-            raise InvitationRefused(_l("A substitute is only for when you cannot attend."), field="substitute")
+            raise InvitationRefused(
+                _l("A substitute is only for when you cannot attend."), field="substitute"
+            )
         if substitute.id not in {u.id for u in substitute_choices(session, invitee)}:
             raise InvitationRefused(_l("Choose a colleague from your own organisation."), field="substitute")
     previous = invitee.substitute_user_id
@@ -563,8 +586,14 @@ def set_rsvp(
     if substitute is not None and previous != substitute.id:
         sub = invitee_for_user(session, meeting, substitute)
         if sub is None:
-            sub = _upsert(session, meeting, user=substitute, email=substitute.email, kind=InviteeKind.SUBSTITUTE)
-        if invitee.sent_sequence >= 0 and meeting.starts_at > now and sub.sent_sequence < sequence_for(meeting, sub):
+            sub = _upsert(
+                session, meeting, user=substitute, email=substitute.email, kind=InviteeKind.SUBSTITUTE
+            )
+        if (
+            invitee.sent_sequence >= 0
+            and meeting.starts_at > now
+            and sub.sent_sequence < sequence_for(meeting, sub)
+        ):
             consultation = session.get(Consultation, meeting.consultation_id)
             _send_request(session, consultation, meeting, sub, now=now)
     session.flush()

@@ -43,8 +43,10 @@ class MeetingChanged(MeetingRefused):
 
     def __init__(self):
         super().__init__(
-            _l("Someone else changed this meeting while you were working on it. The page now shows their "
-               "change; make yours again if it is still needed.")
+            _l(
+                "Someone else changed this meeting while you were working on it. The page now shows their "
+                "change; make yours again if it is still needed."
+            )
         )
 
 
@@ -61,7 +63,9 @@ def has_started(meeting: Meeting, now: datetime) -> bool:
 
 def meeting_by_public_id(session: Session, consultation: Consultation, public_id: str) -> Meeting | None:
     return session.exec(
-        select(Meeting).where(Meeting.consultation_id == consultation.id).where(Meeting.public_id == public_id)
+        select(Meeting)
+        .where(Meeting.consultation_id == consultation.id)
+        .where(Meeting.public_id == public_id)
     ).first()
 
 
@@ -110,8 +114,9 @@ def case_deadline(starts_at: datetime, days: int) -> datetime:
     return local_datetime(local.date() - timedelta(days=days), local.time().replace(tzinfo=None))
 
 
-def _new_meeting(consultation: Consultation, starts_at: datetime, *, place: str, now: datetime,
-                 series_date: date | None) -> Meeting:
+def _new_meeting(
+    consultation: Consultation, starts_at: datetime, *, place: str, now: datetime, series_date: date | None
+) -> Meeting:
     return Meeting(
         consultation_id=consultation.id,
         starts_at=starts_at,
@@ -179,7 +184,9 @@ def extend_series(
         starts_at = local_datetime(slot.day, consultation.start_time)
         if since is None and starts_at <= now:
             continue
-        meeting = _new_meeting(consultation, starts_at, place=consultation.place, now=now, series_date=slot.day)
+        meeting = _new_meeting(
+            consultation, starts_at, place=consultation.place, now=now, series_date=slot.day
+        )
         session.add(meeting)
         taken.add(week_start(slot.day))
         created.append(meeting)
@@ -266,15 +273,22 @@ def _cancel(session: Session, meeting: Meeting, *, now: datetime) -> None:
 
 
 def add_break_period(
-    session: Session, consultation: Consultation, *, label: str, first_day: date, last_day: date, now: datetime
+    session: Session,
+    consultation: Consultation,
+    *,
+    label: str,
+    first_day: date,
+    last_day: date,
+    now: datetime,
 ) -> tuple[BreakPeriod, list[Meeting]]:
     """Add a period without meetings. Planned future meetings inside it go away: those nobody was told
     about are deleted (removing the break brings them back), the others are cancelled with a message.
     Returns the break and the meetings that were cancelled."""
     if last_day < first_day:
         raise MeetingRefused(_l("The last day must be on or after the first day."), field="last_day")
-    period = BreakPeriod(consultation_id=consultation.id, label=label.strip(), first_day=first_day,
-                         last_day=last_day)
+    period = BreakPeriod(
+        consultation_id=consultation.id, label=label.strip(), first_day=first_day, last_day=last_day
+    )
     session.add(period)
     cancelled = []
     for meeting in upcoming_meetings(session, consultation, now=now):

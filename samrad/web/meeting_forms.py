@@ -75,4 +75,6 @@ class RsvpForm(FlaskForm):
     )
 
     def set_substitutes(self, users) -> None:
-        self.substitute.choices = options([(NO_SUBSTITUTE, _l("No substitute")), *((u.id, u.name) for u in users)])
+        self.substitute.choices = options(
+            [(NO_SUBSTITUTE, _l("No substitute")), *((u.id, u.name) for u in users)]
+        )

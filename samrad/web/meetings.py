@@ -92,8 +92,9 @@ def _no_store(response):
 # --- The list of meetings --------------------------------------------------------------------------
 
 
-def _index_page(consultation: Consultation, *, status: int = 200, add_form=None, extend_form=None,
-                break_form=None):
+def _index_page(
+    consultation: Consultation, *, status: int = 200, add_form=None, extend_form=None, break_form=None
+):
     s = db.get_session()
     now = utcnow()
     coordinator = _is_coordinator(consultation)
@@ -156,7 +157,11 @@ def add(slug: str):
         return _index_page(consultation, status=400, add_form=form)
     try:
         meeting = meetings.add_meeting(
-            db.get_session(), consultation, day=form.date.data, at=form.time.data, place=form.place.data,
+            db.get_session(),
+            consultation,
+            day=form.date.data,
+            at=form.time.data,
+            place=form.place.data,
             now=utcnow(),
         )
     except meetings.MeetingRefused as exc:
@@ -176,16 +181,25 @@ def add_break(slug: str):
         return _index_page(consultation, status=400, break_form=form)
     try:
         _, cancelled = meetings.add_break_period(
-            db.get_session(), consultation, label=form.label.data, first_day=form.first_day.data,
-            last_day=form.last_day.data, now=utcnow(),
+            db.get_session(),
+            consultation,
+            label=form.label.data,
+            first_day=form.first_day.data,
+            last_day=form.last_day.data,
+            now=utcnow(),
         )
     except meetings.MeetingRefused as exc:
         getattr(form, exc.field or "first_day").errors.append(exc.message)
         return _index_page(consultation, status=400, break_form=form)
     db.commit()
     if cancelled:
-        flash(_l("The break was added. %(n)s meetings in it were cancelled and the invitees told.",
-                 n=len(cancelled)), "success")
+        flash(
+            _l(
+                "The break was added. %(n)s meetings in it were cancelled and the invitees told.",
+                n=len(cancelled),
+            ),
+            "success",
+        )
     else:
         flash(_l("The break was added."), "success")
     return redirect(url_for("meetings.index", slug=slug), code=303)
@@ -224,13 +238,23 @@ def _move_form(meeting: Meeting, formdata=None) -> MoveMeetingForm:
         return MoveMeetingForm(formdata=formdata)
     local = meeting.starts_at.astimezone(STOCKHOLM)
     return MoveMeetingForm(
-        formdata=None, date=local.date(), time=local.time().replace(tzinfo=None), place=meeting.place,
+        formdata=None,
+        date=local.date(),
+        time=local.time().replace(tzinfo=None),
+        place=meeting.place,
         revision=meeting.revision,
     )
 
 
-def _show_context(consultation: Consultation, meeting: Meeting, *, rsvp_form=None, move_form=None,
-                  message=None, conflict=None) -> dict:
+def _show_context(
+    consultation: Consultation,
+    meeting: Meeting,
+    *,
+    rsvp_form=None,
+    move_form=None,
+    message=None,
+    conflict=None,
+) -> dict:
     s = db.get_session()
     now = utcnow()
     invitee = invitations.invitee_for_user(s, meeting, current_user)
@@ -285,7 +309,9 @@ def answer(slug: str, public_id: str):
     if form.validate_on_submit():
         substitute = s.get(User, form.substitute.data) if form.substitute.data else None
         try:
-            invitations.set_rsvp(s, meeting, invitee, Rsvp(form.answer.data), substitute=substitute, now=utcnow())
+            invitations.set_rsvp(
+                s, meeting, invitee, Rsvp(form.answer.data), substitute=substitute, now=utcnow()
+            )
         except invitations.InvitationRefused as exc:
             getattr(form, exc.field or "answer").errors.append(exc.message)
         else:
@@ -294,8 +320,12 @@ def answer(slug: str, public_id: str):
                 flash(_l("Thank you, your answer is saved."), "success")
                 return redirect(url_for("meetings.show", slug=slug, public_id=public_id), code=303)
             form, status = _rsvp_form(invitee), 200
-    context = _show_context(consultation, meeting, rsvp_form=form,
-                            message=_l("Thank you, your answer is saved.") if status == 200 else None)
+    context = _show_context(
+        consultation,
+        meeting,
+        rsvp_form=form,
+        message=_l("Thank you, your answer is saved.") if status == 200 else None,
+    )
     response = render("meetings/show.html", "meetings/_rsvp.html", status=status, **context)
     if status == 200:
         response.headers["HX-Trigger"] = "rsvp-changed"
@@ -333,12 +363,18 @@ def move(slug: str, public_id: str):
     if not form.validate_on_submit():
         if form.revision.errors:
             abort(400)
-        return render_template("meetings/show.html",
-                               **_show_context(consultation, meeting, move_form=form)), 400
+        return render_template(
+            "meetings/show.html", **_show_context(consultation, meeting, move_form=form)
+        ), 400
     try:
         changed = meetings.move_meeting(
-            db.get_session(), meeting, day=form.date.data, at=form.time.data, place=form.place.data,
-            revision=form.revision.data, now=utcnow(),
+            db.get_session(),
+            meeting,
+            day=form.date.data,
+            at=form.time.data,
+            place=form.place.data,
+            revision=form.revision.data,
+            now=utcnow(),
         )
     except meetings.MeetingRefused as exc:
         return _refused(consultation, meeting, exc, move_form=form)
@@ -346,8 +382,10 @@ def move(slug: str, public_id: str):
         return _refused(consultation, meeting, exc)
     db.commit()
     if changed:
-        flash(_l("The meeting was changed. Everyone who had an invitation has been sent the new version."),
-              "success")
+        flash(
+            _l("The meeting was changed. Everyone who had an invitation has been sent the new version."),
+            "success",
+        )
     else:
         flash(_l("Nothing was changed."), "success")
     return redirect(url_for("meetings.show", slug=slug, public_id=public_id), code=303)
@@ -414,11 +452,14 @@ def rsvp(token: str):
     if problem == "invalid":
         return _token_page("meetings/rsvp_invalid.html", 404, closed=False)
     if problem == "closed":
-        return _token_page("meetings/rsvp_invalid.html", 410, closed=True, meeting=meeting,
-                           consultation=consultation)
+        return _token_page(
+            "meetings/rsvp_invalid.html", 410, closed=True, meeting=meeting, consultation=consultation
+        )
     s = db.get_session()
     form = _rsvp_form(invitee, formdata=request.form if request.method == "POST" else None)
-    if request.method == "GET" and request.args.get("answer") in {c.value for c in Rsvp if c != Rsvp.NO_ANSWER}:
+    if request.method == "GET" and request.args.get("answer") in {
+        c.value for c in Rsvp if c != Rsvp.NO_ANSWER
+    }:
         form.answer.data = request.args["answer"]
     saved, status = False, 200
     if request.method == "POST":
@@ -426,8 +467,9 @@ def rsvp(token: str):
         if form.validate_on_submit():
             substitute = s.get(User, form.substitute.data) if form.substitute.data else None
             try:
-                invitations.set_rsvp(s, meeting, invitee, Rsvp(form.answer.data), substitute=substitute,
-                                     now=utcnow())
+                invitations.set_rsvp(
+                    s, meeting, invitee, Rsvp(form.answer.data), substitute=substitute, now=utcnow()
+                )
             except invitations.InvitationRefused as exc:
                 getattr(form, exc.field or "answer").errors.append(exc.message)
             else:
@@ -435,8 +477,16 @@ def rsvp(token: str):
                 saved, status = True, 200
     user = s.get(User, invitee.user_id) if invitee.user_id else None
     return _token_page(
-        "meetings/rsvp.html", status, form=form, invitee=invitee, meeting=meeting, consultation=consultation,
-        meeting_end=meetings.meeting_end(meeting), saved=saved, person=user, token=token,
+        "meetings/rsvp.html",
+        status,
+        form=form,
+        invitee=invitee,
+        meeting=meeting,
+        consultation=consultation,
+        meeting_end=meetings.meeting_end(meeting),
+        saved=saved,
+        person=user,
+        token=token,
     )
 
 
@@ -459,8 +509,16 @@ def create_feed():
     token = feeds.create_feed(s, current_user, now=utcnow())
     db.commit()
     url = external_url("meetings.feed", token=token)
-    return _no_store(make_response(render_template(
-        "meetings/feed.html", feed=feeds.feed_of(s, current_user), feed_url=url, decision=DecisionForm())))
+    return _no_store(
+        make_response(
+            render_template(
+                "meetings/feed.html",
+                feed=feeds.feed_of(s, current_user),
+                feed_url=url,
+                decision=DecisionForm(),
+            )
+        )
+    )
 
 
 @bp.post("/calendar-feed/revoke")
@@ -470,7 +528,10 @@ def revoke_feed():
         abort(400)
     feeds.revoke_feed(db.get_session(), current_user)
     db.commit()
-    flash(_l("Your calendar address no longer works. Remove the calendar from your calendar program."), "success")
+    flash(
+        _l("Your calendar address no longer works. Remove the calendar from your calendar program."),
+        "success",
+    )
     return hx_redirect(url_for("meetings.feed_settings"))
 
 

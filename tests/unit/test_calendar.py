@@ -55,30 +55,50 @@ def test_request_has_every_field_an_invitation_needs():
     assert ev["UID"] == "samrad-meeting-0123abcd@samrad.test"
     assert ev["SEQUENCE"] == 3
     assert ev["DTSTAMP"].dt == STAMP
-    assert ev["DTSTART"].to_ical() == b"20270607T130000" and ev["DTSTART"].params["TZID"] == "Europe/Stockholm"
+    assert (
+        ev["DTSTART"].to_ical() == b"20270607T130000" and ev["DTSTART"].params["TZID"] == "Europe/Stockholm"
+    )
     assert ev["DTEND"].to_ical() == b"20270607T150000"
     assert ev["SUMMARY"] == "Regionalt samråd – Una Norrbotten"
     assert ev["LOCATION"] == "Freda, Luleå eller via videolänk https://meet.jit.si/abc"
     assert ev["DESCRIPTION"] == "Videolänk: https://meet.jit.si/abc"
     assert ev["URL"] == "https://samrad.test/c/una/meetings/0123abcd"
     assert ev["STATUS"] == "CONFIRMED"
-    assert str(ev["ORGANIZER"]) == "mailto:samordnare@lulea.example" and ev["ORGANIZER"].params["CN"] == "Åsa Öberg"
+    assert (
+        str(ev["ORGANIZER"]) == "mailto:samordnare@lulea.example"
+        and ev["ORGANIZER"].params["CN"] == "Åsa Öberg"
+    )
     attendee = ev["ATTENDEE"]
     assert str(attendee) == "mailto:anna@kiruna.example"
-    assert dict(attendee.params) == {"CN": "Anna Niemi", "CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT",
-                                     "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
+    assert dict(attendee.params) == {
+        "CN": "Anna Niemi",
+        "CUTYPE": "INDIVIDUAL",
+        "ROLE": "REQ-PARTICIPANT",
+        "PARTSTAT": "NEEDS-ACTION",
+        "RSVP": "TRUE",
+    }
     conference = ev["CONFERENCE"]
     assert str(conference) == "https://meet.jit.si/abc"
     assert conference.params["VALUE"] == "URI" and conference.params["FEATURE"] == "VIDEO,AUDIO"
     assert conference.params["LABEL"] == "Videolänk"
     [parsed] = check_ics(text)
     assert (parsed.method, parsed.uid, parsed.sequence, parsed.start) == (
-        "REQUEST", "samrad-meeting-0123abcd@samrad.test", 3, datetime(2027, 6, 7, 11, 0, tzinfo=UTC))
+        "REQUEST",
+        "samrad-meeting-0123abcd@samrad.test",
+        3,
+        datetime(2027, 6, 7, 11, 0, tzinfo=UTC),
+    )
 
 
 def test_winter_meeting_keeps_its_wall_clock_time():
-    text = build_calendar([_event(start=datetime(2027, 1, 11, 12, 0, tzinfo=UTC),
-                                  end=datetime(2027, 1, 11, 14, 0, tzinfo=UTC))], method="REQUEST")
+    text = build_calendar(
+        [
+            _event(
+                start=datetime(2027, 1, 11, 12, 0, tzinfo=UTC), end=datetime(2027, 1, 11, 14, 0, tzinfo=UTC)
+            )
+        ],
+        method="REQUEST",
+    )
     [ev] = Calendar.from_ical(text).events
     assert ev["DTSTART"].to_ical() == b"20270111T130000"
     check_ics(text)
@@ -89,7 +109,11 @@ def test_cancel_has_status_cancelled_and_the_same_uid():
     cal = Calendar.from_ical(text)
     [ev] = cal.events
     assert (cal["METHOD"], ev["STATUS"], ev["UID"], ev["SEQUENCE"]) == (
-        "CANCEL", "CANCELLED", "samrad-meeting-0123abcd@samrad.test", 4)
+        "CANCEL",
+        "CANCELLED",
+        "samrad-meeting-0123abcd@samrad.test",
+        4,
+    )
     assert ev["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
     check_ics(text)
 
@@ -106,8 +130,14 @@ def test_cancel_without_cancelled_events_and_unknown_methods_are_refused():
 def test_a_feed_has_no_method_a_name_and_a_refresh_interval():
     events = [
         _event(uid=meeting_uid("a", "samrad.test"), attendee=None, organizer=None),
-        _event(uid=meeting_uid("b", "samrad.test"), attendee=None, organizer=None, cancelled=True,
-               start=datetime(2028, 1, 10, 12, 0, tzinfo=UTC), end=datetime(2028, 1, 10, 14, 0, tzinfo=UTC)),
+        _event(
+            uid=meeting_uid("b", "samrad.test"),
+            attendee=None,
+            organizer=None,
+            cancelled=True,
+            start=datetime(2028, 1, 10, 12, 0, tzinfo=UTC),
+            end=datetime(2028, 1, 10, 14, 0, tzinfo=UTC),
+        ),
     ]
     text = build_calendar(events, method=None, name="Mina möten", refresh_interval=timedelta(hours=1))
     cal = Calendar.from_ical(text)

@@ -25,13 +25,19 @@ def test_demo_has_held_and_planned_meetings_on_mondays_outside_holidays_and_brea
     planned = [m for m in meetings if m.status == MeetingStatus.PLANNED]
     assert held and planned and len(held) + len(planned) == len(meetings)
     assert all(m.starts_at < NOW for m in held) and all(m.starts_at > NOW for m in planned)
-    assert held[0].starts_at >= NOW - timedelta(days=182) and planned[-1].starts_at <= NOW + timedelta(days=92)
+    assert held[0].starts_at >= NOW - timedelta(days=182) and planned[-1].starts_at <= NOW + timedelta(
+        days=92
+    )
     holidays = swedish_holidays([2026, 2027])
     for m in meetings:
         local = m.starts_at.astimezone(STOCKHOLM)
         assert (local.weekday(), local.hour, local.minute) == (0, 13, 0)
         assert local.date() not in holidays
-        assert not (6 <= local.month <= 8 and (local.month, local.day) >= (6, 20) and (local.month, local.day) <= (8, 16))
+        assert not (
+            6 <= local.month <= 8
+            and (local.month, local.day) >= (6, 20)
+            and (local.month, local.day) <= (8, 16)
+        )
         assert not ((local.month, local.day) >= (12, 21) or (local.month, local.day) <= (1, 6))
         assert m.video_url.startswith("https://meet.jit.si/")
     for m in held:
