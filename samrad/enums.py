@@ -366,6 +366,7 @@ AGENDA_ITEM_KIND_LABELS = {
 class InviteeKind(StrEnum):
     STANDING = "standing"  # a standing member (or the coordinator)
     PRESENTER = "presenter"  # invited for one case's slot only
+    SUBSTITUTE = "substitute"  # stands in for an invitee from the same organisation who cannot attend
 
 
 class Rsvp(StrEnum):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import re
 
-#: Path segments that carry single-use tokens (invitation links, later RSVP and evaluation links).
-_TOKEN_PATH = re.compile(r"(/(?:invitation|rsvp|evaluation|e)/)[A-Za-z0-9_\-]{16,}")
+#: Path segments that carry tokens (invitation, RSVP and evaluation links, calendar feed addresses).
+_TOKEN_PATH = re.compile(r"(/(?:invitation|rsvp|evaluation|e|feed)/)[A-Za-z0-9_\-]{16,}")
 
 
 def redact(text: str) -> str:

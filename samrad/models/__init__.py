@@ -3,7 +3,7 @@
 from samrad.models.base import UTCDateTime, utcnow
 from samrad.models.case import Case, CaseCategoryEntry, CaseExposerEntry
 from samrad.models.consultation import Consultation, ConsultationRole, JoinRequest, StandingSeat
-from samrad.models.meeting import AgendaItem, AgendaVersion, BreakPeriod, Invitee, Meeting
+from samrad.models.meeting import AgendaItem, AgendaVersion, BreakPeriod, CalendarFeed, Invitee, Meeting
 from samrad.models.organisation import Municipality, Organisation
 from samrad.models.outbox import OutboxMessage
 from samrad.models.user import AccountInvitation, LoginAttempt, Membership, User, UserSession
@@ -13,6 +13,7 @@ __all__ = [
     "AgendaItem",
     "AgendaVersion",
     "BreakPeriod",
+    "CalendarFeed",
     "Case",
     "CaseCategoryEntry",
     "CaseExposerEntry",

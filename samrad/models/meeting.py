@@ -29,6 +29,8 @@ class BreakPeriod(SQLModel, table=True):
 
 
 class Meeting(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("consultation_id", "series_date"),)
+
     id: int | None = Field(default=None, primary_key=True)
     #: Random and immutable: the iCalendar UID is built from it, never from the date or the row id.
     public_id: str = Field(default_factory=new_public_id, max_length=32, unique=True)
@@ -46,8 +48,13 @@ class Meeting(SQLModel, table=True):
     published_version: int = 0
     #: Grows with every agenda edit, so two coordinators cannot overwrite each other's changes.
     agenda_revision: int = 0
+    #: Grows with every edit of the meeting itself (move, cancel), so two coordinators notice each other.
+    revision: int = 0
     #: Generated from the consultation's rhythm (False: added by hand).
     from_series: bool = True
+    #: The date in the rhythm this meeting was generated for. It stays when the meeting is moved or
+    #: cancelled, so extending the series never recreates a date the coordinator changed.
+    series_date: date | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -108,8 +115,24 @@ class Invitee(SQLModel, table=True):
     rsvp_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     substitute_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     attendance: Attendance | None = Field(default=None, sa_type=enum_type(Attendance))
-    #: The ics_sequence of the newest invitation e-mail sent to this person.
+    #: The SEQUENCE of the newest calendar message sent to this person (-1: never invited).
     sent_sequence: int = -1
+    #: Added to the meeting's ics_sequence for this person only: grows when a presenter's slot changes or
+    #: the person is removed, so only they get a new version.
+    slot_revision: int = 0
+    #: A presenter's slot as last sent (None for people invited to the whole meeting).
+    slot_starts_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    slot_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: When the person confirmed the confidentiality rules for this meeting (before seeing case details).
     confidentiality_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A person's secret calendar subscription address. Only a digest of the token is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", unique=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 
 from sqlmodel import Session
 
 from samrad.enums import OrganisationType, Role, Sector, VideoProvider, Weekday
 from samrad.models import Consultation, Municipality, Organisation, utcnow
 from samrad.passwords import hash_password
-from samrad.services import accounts, directory
+from samrad.services import accounts, demo_meetings, directory
 
 COUNTY = "Norrbottens län"
 DOMAIN = "demo.samrad.example"
@@ -110,7 +110,9 @@ def person_names(*, seed: int, count: int) -> list[str]:
     return names
 
 
-def seed_demo(session: Session, *, seed: int = 42, password: str | None = None) -> list[DemoAccount]:
+def seed_demo(
+    session: Session, *, seed: int = 42, password: str | None = None, now: datetime | None = None
+) -> list[DemoAccount]:
     """Create the demo county, its consultation and accounts. Returns the accounts with passwords.
 
     Re-running on a database that already holds the demo updates nothing but the passwords of the
@@ -170,7 +172,7 @@ def seed_demo(session: Session, *, seed: int = 42, password: str | None = None) 
         session, consultation, {org.id for name, org in organisations.items() if name not in NO_SEAT}
     )
 
-    now = utcnow()
+    now = now or utcnow()
     names = person_names(seed=seed, count=len(accounts_spec))
     for spec, name in zip(accounts_spec, names, strict=True):
         user = accounts.create_user(
@@ -185,4 +187,5 @@ def seed_demo(session: Session, *, seed: int = 42, password: str | None = None) 
         for role in spec.roles:
             directory.grant_role(session, user, consultation, role)
     session.flush()
+    demo_meetings.seed_meetings(session, consultation, seed=seed, now=now)
     return accounts_spec

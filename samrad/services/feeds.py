@@ -1,0 +1,117 @@
+"""Personal calendar feeds: a secret address per person with their meetings as iCalendar (no METHOD).
+
+Only a SHA-256 digest of the token is stored; making a new address ends the old one. The feed carries the
+same case-free texts as the invitations, and no attendee list.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask_babel import gettext
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from samrad.calendar import CalendarEvent, build_calendar
+from samrad.enums import InviteeKind
+from samrad.models import CalendarFeed, Consultation, ConsultationRole, Invitee, Meeting, User
+from samrad.services import invitations
+from samrad.tokens import new_token, token_hash
+
+#: How far back the feed reaches; older meetings stay in calendars that already imported them.
+HISTORY = timedelta(days=90)
+REFRESH = timedelta(hours=1)
+
+
+def feed_of(session: Session, user: User) -> CalendarFeed | None:
+    return session.exec(select(CalendarFeed).where(CalendarFeed.user_id == user.id)).first()
+
+
+def create_feed(session: Session, user: User, *, now: datetime) -> str:
+    """Make a new secret address (ending any earlier one) and return its token, shown once."""
+    session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
+    token = new_token()
+    session.add(CalendarFeed(user_id=user.id, token_hash=token_hash(token), created_at=now))
+    session.flush()
+    return token
+
+
+def revoke_feed(session: Session, user: User) -> bool:
+    return session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id)).rowcount > 0
+
+
+def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
+    feed = session.exec(select(CalendarFeed).where(CalendarFeed.token_hash == token_hash(token))).first()
+    if feed is None:
+        return None
+    user = session.get(User, feed.user_id)
+    if user is None or not user.is_active:
+        return None
+    if feed.last_used_at is None or now - feed.last_used_at >= timedelta(minutes=10):
+        feed.last_used_at = now
+    return user
+
+
+def feed_events(session: Session, user: User, *, now: datetime) -> list[CalendarEvent]:
+    """The person's meetings from 90 days back: every meeting of the consultations where they hold a
+    standing seat or coordinate, and the meetings they are invited to otherwise (a presenter's slot).
+    Cancelled meetings stay in the feed marked cancelled, so subscribed calendars show the change."""
+    standing = set(
+        session.exec(
+            select(ConsultationRole.consultation_id)
+            .where(ConsultationRole.user_id == user.id)
+            .where(ConsultationRole.role.in_(invitations.STANDING_ROLES))
+        )
+    )
+    since = now - HISTORY
+    meetings = (
+        list(
+            session.exec(
+                select(Meeting).where(Meeting.consultation_id.in_(standing)).where(Meeting.starts_at >= since)
+            )
+        )
+        if standing
+        else []
+    )
+    own = {
+        i.meeting_id: i
+        for i in session.exec(
+            select(Invitee)
+            .where((Invitee.user_id == user.id) | (Invitee.email == user.email))
+            .where(Invitee.removed_at.is_(None))
+        )
+    }
+    have = {m.id for m in meetings}
+    for meeting_id in own.keys() - have:
+        meeting = session.get(Meeting, meeting_id)
+        if meeting.starts_at >= since:
+            meetings.append(meeting)
+    events = []
+    consultations: dict[int, Consultation] = {}
+    for meeting in sorted(meetings, key=lambda m: (m.starts_at, m.id)):
+        consultation = consultations.setdefault(
+            meeting.consultation_id, session.get(Consultation, meeting.consultation_id)
+        )
+        invitee = own.get(meeting.id)
+        # A standing member sees the whole meeting even if also listed for a slot.
+        if (
+            invitee is not None
+            and invitee.kind == InviteeKind.PRESENTER
+            and meeting.consultation_id in standing
+        ):
+            invitee = None
+        events.append(
+            invitations.calendar_event(
+                session, consultation, meeting, now=now, invitee=invitee, user=user, with_people=False
+            )
+        )
+    return events
+
+
+def feed_calendar(session: Session, user: User, *, now: datetime) -> str:
+    return build_calendar(
+        feed_events(session, user, now=now),
+        method=None,
+        name=gettext("Regional consultation – my meetings"),
+        refresh_interval=REFRESH,
+    )

@@ -1,0 +1,316 @@
+"""Meetings of a consultation: the series, break periods, and moving, cancelling or adding one meeting.
+
+Every function takes the session first and the time explicitly, flushes and never commits. Changes that
+invitees must see raise the meeting's ``ics_sequence`` and queue the calendar messages in the same
+transaction (through :mod:`samrad.services.invitations`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, select
+
+from samrad.enums import MeetingStatus, VideoProvider
+from samrad.models import BreakPeriod, Consultation, Meeting
+from samrad.series import (
+    STOCKHOLM,
+    WEEKDAY_INDEX,
+    BreakDays,
+    Slot,
+    exists_in_stockholm,
+    local_datetime,
+    series_slots,
+    stockholm_date,
+    week_start,
+)
+from samrad.services import invitations
+
+
+class MeetingRefused(Exception):
+    """A change the rules do not allow. ``field`` names the form field the message belongs to, if any."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class MeetingChanged(MeetingRefused):
+    """Someone else changed the meeting since the form was shown (revision check)."""
+
+    def __init__(self):
+        super().__init__(
+            _l(
+                "Someone else changed this meeting while you were working on it. The page now shows their "
+                "change; make yours again if it is still needed."
+            )
+        )
+
+
+# --- Reading ---------------------------------------------------------------------------------------
+
+
+def meeting_end(meeting: Meeting) -> datetime:
+    return meeting.starts_at + timedelta(minutes=meeting.length_minutes)
+
+
+def has_started(meeting: Meeting, now: datetime) -> bool:
+    return meeting.starts_at <= now
+
+
+def meeting_by_public_id(session: Session, consultation: Consultation, public_id: str) -> Meeting | None:
+    return session.exec(
+        select(Meeting)
+        .where(Meeting.consultation_id == consultation.id)
+        .where(Meeting.public_id == public_id)
+    ).first()
+
+
+def upcoming_meetings(session: Session, consultation: Consultation, *, now: datetime) -> list[Meeting]:
+    """Meetings that have not ended yet (cancelled ones included, so people see the cancellation)."""
+    meetings = session.exec(
+        select(Meeting).where(Meeting.consultation_id == consultation.id).order_by(Meeting.starts_at)
+    ).all()
+    return [m for m in meetings if meeting_end(m) > now and m.status != MeetingStatus.CLOSED]
+
+
+def past_meetings(session: Session, consultation: Consultation, *, now: datetime) -> list[Meeting]:
+    """Meetings that are over or closed, newest first."""
+    meetings = session.exec(
+        select(Meeting).where(Meeting.consultation_id == consultation.id).order_by(Meeting.starts_at.desc())
+    ).all()
+    return [m for m in meetings if meeting_end(m) <= now or m.status == MeetingStatus.CLOSED]
+
+
+def break_periods(session: Session, consultation: Consultation) -> list[BreakPeriod]:
+    return list(
+        session.exec(
+            select(BreakPeriod)
+            .where(BreakPeriod.consultation_id == consultation.id)
+            .order_by(BreakPeriod.first_day, BreakPeriod.id)
+        )
+    )
+
+
+# --- Creating meetings -----------------------------------------------------------------------------
+
+
+def video_link_for_new_meeting(consultation: Consultation) -> str:
+    """Jitsi: an unguessable room of the meeting's own; static: the consultation's one link; else none."""
+    if consultation.video_provider == VideoProvider.JITSI and consultation.video_url:
+        # 144 random bits; nothing in the name says which consultation or date it is.
+        return f"{consultation.video_url.rstrip('/')}/{secrets.token_urlsafe(18)}"
+    if consultation.video_provider == VideoProvider.STATIC:
+        return consultation.video_url
+    return ""
+
+
+def case_deadline(starts_at: datetime, days: int) -> datetime:
+    """The same wall-clock time as the meeting, ``days`` days before it (Stockholm time)."""
+    local = starts_at.astimezone(STOCKHOLM)
+    return local_datetime(local.date() - timedelta(days=days), local.time().replace(tzinfo=None))
+
+
+def _new_meeting(
+    consultation: Consultation, starts_at: datetime, *, place: str, now: datetime, series_date: date | None
+) -> Meeting:
+    return Meeting(
+        consultation_id=consultation.id,
+        starts_at=starts_at,
+        length_minutes=consultation.meeting_length_minutes,
+        place=place,
+        video_url=video_link_for_new_meeting(consultation),
+        case_deadline_at=case_deadline(starts_at, consultation.case_deadline_days),
+        from_series=series_date is not None,
+        series_date=series_date,
+        created_at=now,
+    )
+
+
+def _series_dates(session: Session, consultation: Consultation) -> list[date]:
+    return [
+        d
+        for d in session.exec(
+            select(Meeting.series_date)
+            .where(Meeting.consultation_id == consultation.id)
+            .where(Meeting.series_date.is_not(None))
+        )
+    ]
+
+
+def _break_days(session: Session, consultation: Consultation) -> list[BreakDays]:
+    return [BreakDays(b.first_day, b.last_day, b.label) for b in break_periods(session, consultation)]
+
+
+def planned_slots(session: Session, consultation: Consultation, *, first: date, last: date) -> list[Slot]:
+    """The rhythm's dates in a range with the reason for each skipped one (for the coordinator's view)."""
+    dates = _series_dates(session, consultation)
+    if dates:
+        anchor = max(dates)
+    else:  # a new series starts on the first meeting day from ``first``
+        anchor = first + timedelta(days=(WEEKDAY_INDEX[consultation.weekday.value] - first.weekday()) % 7)
+    return series_slots(
+        anchor=anchor,
+        weekday=consultation.weekday.value,
+        every_weeks=consultation.rhythm_weeks,
+        first=first,
+        last=last,
+        breaks=_break_days(session, consultation),
+    )
+
+
+def extend_series(
+    session: Session, consultation: Consultation, *, until: date, now: datetime, since: date | None = None
+) -> list[Meeting]:
+    """Create the series' meetings up to ``until`` (Stockholm dates) that do not exist yet.
+
+    Idempotent: a week of the rhythm that already has a series meeting – planned, moved or cancelled –
+    never gets another, so a date the coordinator moved or cancelled is not recreated. Holidays and
+    break periods are skipped. Without ``since`` only meetings after ``now`` are created; ``since`` (a
+    date in the past) is for seeding history, e.g. the demo. The newest series date sets the rhythm's
+    phase; a new series starts on the first meeting day from ``since`` (or today).
+    """
+    first = since or stockholm_date(now)
+    if until < first:
+        return []
+    taken = {week_start(d) for d in _series_dates(session, consultation)}
+    created = []
+    for slot in planned_slots(session, consultation, first=first, last=until):
+        if slot.skipped or week_start(slot.day) in taken:
+            continue
+        starts_at = local_datetime(slot.day, consultation.start_time)
+        if since is None and starts_at <= now:
+            continue
+        meeting = _new_meeting(
+            consultation, starts_at, place=consultation.place, now=now, series_date=slot.day
+        )
+        session.add(meeting)
+        taken.add(week_start(slot.day))
+        created.append(meeting)
+    session.flush()
+    return created
+
+
+def _checked_start(day: date, at: time, *, now: datetime) -> datetime:
+    if not exists_in_stockholm(day, at):
+        raise MeetingRefused(
+            _l("That time does not exist: the clocks go forward an hour that night. Choose another time."),
+            field="time",
+        )
+    starts_at = local_datetime(day, at)
+    if starts_at <= now:
+        raise MeetingRefused(_l("Choose a date and time that has not passed."), field="date")
+    return starts_at
+
+
+def add_meeting(
+    session: Session, consultation: Consultation, *, day: date, at: time, place: str, now: datetime
+) -> Meeting:
+    """Add a single meeting outside the rhythm (e.g. an extra meeting before the summer break)."""
+    starts_at = _checked_start(day, at, now=now)
+    meeting = _new_meeting(consultation, starts_at, place=place.strip(), now=now, series_date=None)
+    session.add(meeting)
+    session.flush()
+    return meeting
+
+
+# --- Changing one meeting --------------------------------------------------------------------------
+
+
+def _check_editable(meeting: Meeting, *, revision: int, now: datetime) -> None:
+    if revision != meeting.revision:
+        raise MeetingChanged()
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise MeetingRefused(_l("The meeting is cancelled."))
+    if meeting.status == MeetingStatus.CLOSED or has_started(meeting, now):
+        raise MeetingRefused(_l("The meeting has already started or taken place and cannot be changed."))
+
+
+def move_meeting(
+    session: Session, meeting: Meeting, *, day: date, at: time, place: str, revision: int, now: datetime
+) -> bool:
+    """Give the meeting a new date, time and/or place. Returns False when nothing changed.
+
+    A new time resets the answers (people must check whether they can come at the new time). Everyone
+    who already had an invitation gets the new version (higher SEQUENCE, same UID) at once.
+    """
+    _check_editable(meeting, revision=revision, now=now)
+    starts_at = _checked_start(day, at, now=now)
+    place = place.strip()
+    if starts_at == meeting.starts_at and place == meeting.place:
+        return False
+    if starts_at != meeting.starts_at:
+        consultation = session.get(Consultation, meeting.consultation_id)
+        meeting.starts_at = starts_at
+        meeting.case_deadline_at = case_deadline(starts_at, consultation.case_deadline_days)
+        invitations.reset_answers(session, meeting)
+    meeting.place = place
+    meeting.ics_sequence += 1
+    meeting.revision += 1
+    session.flush()
+    invitations.send_invitations(session, meeting, now=now, only_already_invited=True)
+    return True
+
+
+def cancel_meeting(session: Session, meeting: Meeting, *, revision: int, now: datetime) -> None:
+    """Cancel: the row stays (the series does not recreate it) and every invitee gets METHOD:CANCEL."""
+    _check_editable(meeting, revision=revision, now=now)
+    _cancel(session, meeting, now=now)
+
+
+def _cancel(session: Session, meeting: Meeting, *, now: datetime) -> None:
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.ics_sequence += 1
+    meeting.revision += 1
+    session.flush()
+    invitations.send_cancellations(session, meeting, now=now)
+
+
+# --- Break periods ---------------------------------------------------------------------------------
+
+
+def add_break_period(
+    session: Session,
+    consultation: Consultation,
+    *,
+    label: str,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+) -> tuple[BreakPeriod, list[Meeting]]:
+    """Add a period without meetings. Planned future meetings inside it go away: those nobody was told
+    about are deleted (removing the break brings them back), the others are cancelled with a message.
+    Returns the break and the meetings that were cancelled."""
+    if last_day < first_day:
+        raise MeetingRefused(_l("The last day must be on or after the first day."), field="last_day")
+    period = BreakPeriod(
+        consultation_id=consultation.id, label=label.strip(), first_day=first_day, last_day=last_day
+    )
+    session.add(period)
+    cancelled = []
+    for meeting in upcoming_meetings(session, consultation, now=now):
+        if meeting.status != MeetingStatus.PLANNED or has_started(meeting, now):
+            continue
+        if not first_day <= stockholm_date(meeting.starts_at) <= last_day:
+            continue
+        if invitations.anyone_invited(session, meeting) or meeting.items:
+            _cancel(session, meeting, now=now)
+            cancelled.append(meeting)
+        else:
+            session.delete(meeting)
+    session.flush()
+    return period, cancelled
+
+
+def remove_break_period(session: Session, period: BreakPeriod, *, now: datetime) -> list[Meeting]:
+    """Remove a break and fill its weeks up to the series' current horizon. Returns the new meetings."""
+    consultation = session.get(Consultation, period.consultation_id)
+    session.delete(period)
+    session.flush()
+    planned = [m for m in upcoming_meetings(session, consultation, now=now) if m.series_date is not None]
+    if not planned:
+        return []
+    return extend_series(session, consultation, until=max(m.series_date for m in planned), now=now)

@@ -1,0 +1,46 @@
+"""Meeting pages in a real browser: accessibility, and answering with htmx (keyboard only)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import COORDINATOR, SLUG, axe_check, log_in
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.filterwarnings(
+        "ignore:Passing SelectField choices as tuples is deprecated:DeprecationWarning"
+    ),
+]
+
+
+def test_coordinator_answers_by_keyboard_and_the_overview_updates(page: Page):
+    log_in(page, COORDINATOR)
+    page.goto(f"/c/{SLUG}/meetings")
+    expect(page.locator("h1")).to_have_text("Möten")
+    axe_check(page)
+    page.locator("main table a").first.click()
+    expect(page.locator("h1")).to_contain_text("Möte ")
+    axe_check(page)
+    overview = page.locator("#overview")
+    expect(overview).to_contain_text("Vem kommer, och hur")
+    radio = page.locator("#rsvp input[name=answer][value=on_site]")
+    radio.focus()
+    page.keyboard.press("Space")
+    page.locator("#rsvp button[type=submit]").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#rsvp")).to_contain_text("Tack, ditt svar är sparat.")
+    expect(page.locator("#rsvp")).to_contain_text("Ditt svar: På plats")
+    # The overview reloads itself after the answer (HX-Trigger), without a page load.
+    expect(overview.locator("tr", has_text="Freda-mottagningen")).to_contain_text("På plats")
+    axe_check(page)
+
+
+def test_calendar_feed_page_is_accessible(page: Page):
+    log_in(page, COORDINATOR)
+    page.goto("/calendar-feed")
+    axe_check(page)
+    page.locator("main form button[type=submit]").first.click()
+    expect(page.locator("#feed-url")).to_contain_text("/feed/")
+    axe_check(page)
