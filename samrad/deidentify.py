@@ -62,9 +62,9 @@ class Finding:
 # 10 or 12 digits: (century)YYMMDD, an optional separator (-, +, or a space), then NNNC. For interim
 # numbers the first serial digit is a letter. Digits directly around the match rule it out.
 _ID_NUMBER = re.compile(
-    r"(?<![\w+-])"
+    r"(?<![\w+\u2013\u2212-])"
     r"(?P<century>18|19|20)?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})"
-    r"(?:[ ]?(?P<sep>[-+])[ ]?|[ ])?"
+    r"(?:[ ]?(?P<sep>[-+\u2013\u2212])[ ]?|[ ])?"  # word processors turn "-" into an en dash or minus
     r"(?P<serial>[\dTRSUWXJKLMN]\d{2})(?P<check>\d)"
     r"(?![\w])"
 )
@@ -166,10 +166,14 @@ _UNIT_AFTER = re.compile(
 _PLATE = re.compile(r"(?<![\w-])[A-HJ-PR-UW-Z]{3}[ -]?\d{2}[A-HJ-PR-UW-Z\d](?![\w-])")
 
 
+#: National service numbers written like postcodes: the police (114 14) and crisis information (113 13).
+_SERVICE_NUMBERS = {"114 14", "113 13"}
+
+
 def _postcodes(text: str) -> list[Finding]:
     found = []
     for m in _POSTCODE.finditer(text):
-        if _UNIT_AFTER.match(text, m.end()):
+        if _UNIT_AFTER.match(text, m.end()) or m.group() in _SERVICE_NUMBERS:
             continue
         found.append(Finding(m.start(), m.end(), "postcode", BLOCK))
     return found

@@ -27,13 +27,15 @@ class Sentence:
     line: int
     text: str
     labels: tuple[Label, ...]
+    #: From the "# @hard" section: known limits, reported apart and not asserted.
+    hard: bool = False
 
     @property
     def clean(self) -> bool:
         return not self.labels
 
 
-def parse_line(raw: str, line: int = 0) -> Sentence:
+def parse_line(raw: str, line: int = 0, *, hard: bool = False) -> Sentence:
     """Remove the ``{{kind|text}}`` markup and remember where each labelled span ended up."""
     text, labels, pos = "", [], 0
     for m in _MARK.finditer(raw):
@@ -45,14 +47,17 @@ def parse_line(raw: str, line: int = 0) -> Sentence:
         labels.append(Label(m.group(1), start, len(text)))
         pos = m.end()
     text += raw[pos:]
-    return Sentence(line, text, tuple(labels))
+    return Sentence(line, text, tuple(labels), hard)
 
 
-def load_corpus(path: Path = CORPUS) -> list[Sentence]:
-    sentences = []
+def load_corpus(path: Path = CORPUS, *, hard: bool = False) -> list[Sentence]:
+    """The main corpus, or (``hard=True``) only the sentences of its "# @hard" section."""
+    sentences, in_hard = [], False
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if raw.strip() and not raw.startswith("#"):
-            sentences.append(parse_line(raw, number))
+        if raw.startswith("# @hard"):
+            in_hard = True
+        elif raw.strip() and not raw.startswith("#") and in_hard == hard:
+            sentences.append(parse_line(raw, number, hard=in_hard))
     return sentences
 
 
