@@ -379,8 +379,11 @@ def _detail_context(s, case: Case) -> dict:
         requested=s.get(Meeting, case.requested_meeting_id) if case.requested_meeting_id else None,
         slot=cases.slot_of(s, case),
         discussions=cases.discussions(s, case),
-        manages=manages,
-        is_coordinator=is_coordinator,
+        can_edit=manages and case.status in cases.EDITABLE,
+        can_withdraw=manages and case.status in cases.WITHDRAWABLE,
+        can_close=(manages or is_coordinator) and case.status in cases.CLOSABLE,
+        can_follow_up=manages and case.status == CaseStatus.DISCUSSED,
+        can_return=is_coordinator and case.status in cases.RETURNABLE,
         decision=DecisionForm(),
         return_form=ReturnForm(prefix=f"r{case.id}-", formdata=None),
     )
@@ -453,7 +456,8 @@ def _after_transition(ok, case, message):
         message = _l("That could not be done: the case has changed meanwhile. The page shows where it stands now.")
     if is_htmx() and request.form.get("context") == "row":
         return render_template("cases/_mine_row.html", case=case, slot=cases.slot_of(db.get_session(), case),
-                               decision=DecisionForm(), message=message), (200 if ok else 409)
+                               decision=DecisionForm(), message=message, withdrawable=cases.WITHDRAWABLE), (
+            200 if ok else 409)
     flash(message, "success" if ok else "error")
     return hx_redirect(url_for("cases.detail", case_id=case.id))
 
@@ -495,6 +499,7 @@ def mine():
     return render(
         "cases/mine.html", "cases/_mine_table.html",
         rows=rows, slots=slots, wanted=wanted, statuses=list(CaseStatus), decision=DecisionForm(),
+        withdrawable=cases.WITHDRAWABLE,
         consultations=cases.submitting_consultations(s, current_user),
     )
 

@@ -555,3 +555,33 @@ def test_start_page_links_to_bringing_a_case_and_the_queue(client, auth, world):
     html = client.get("/").get_data(as_text=True)
     assert f'href="/c/{SLUG}/cases/new"' in html and 'href="/cases"' in html
     assert csrf_from(html)
+
+
+def test_the_owner_brings_a_discussed_case_back_or_closes_it(client, auth, world, web_session):
+    discussed = make_case(web_session, world.consultation, world.org, status=CaseStatus.DISCUSSED)
+    other = make_case(web_session, world.consultation, world.org, status=CaseStatus.DISCUSSED)
+    web_session.commit()
+    login(auth, world, "colleague")
+    page = client.get(f"/cases/{discussed.id}").get_data(as_text=True)
+    assert "Ta upp det igen på ett senare möte" in page and "Avsluta ärendet" in page
+    assert "Ändra ärendet" not in page
+    response = auth.post(f"/cases/{discussed.id}/follow-up", {}, token_from=f"/cases/{discussed.id}")
+    assert (response.status_code, response.headers["Location"]) == (303, f"/cases/{discussed.id}")
+    auth.post(f"/cases/{other.id}/close", {}, token_from=f"/cases/{other.id}")
+    web_session.expire_all()
+    assert (web_session.get(Case, discussed.id).status, web_session.get(Case, other.id).status) == (
+        CaseStatus.FOLLOW_UP, CaseStatus.CLOSED)
+    # Asking again for a closed case changes nothing and says so.
+    again = auth.post(f"/cases/{other.id}/follow-up", {}, token_from=f"/cases/{other.id}")
+    assert again.status_code == 303
+    assert "Det gick inte: ärendet har ändrats under tiden." in client.get(f"/cases/{other.id}").get_data(as_text=True)
+
+
+def test_the_coordinator_may_close_but_not_withdraw(client, auth, world, web_session):
+    case = make_case(web_session, world.consultation, world.org, status=CaseStatus.FOLLOW_UP)
+    web_session.commit()
+    login(auth, world, "coordinator")
+    assert auth.post(f"/cases/{case.id}/withdraw", {}, token_from=f"/cases/{case.id}").status_code == 403
+    assert auth.post(f"/cases/{case.id}/close", {}, token_from=f"/cases/{case.id}").status_code == 303
+    web_session.expire_all()
+    assert web_session.get(Case, case.id).status == CaseStatus.CLOSED
