@@ -21,14 +21,19 @@ from tests.deidentify_corpus import evaluate, load_corpus  # noqa: E402
 def table(title: str, sentences, details: bool) -> None:
     scores, clean = evaluate(sentences)
     print(f"{title}: {len(sentences)} sentences, {clean} clean\n")
-    header = f"{'kind':<20} {'severity':<8} {'labels':>6} {'found':>6} {'recall':>7} {'false pos.':>10} {'FP rate (clean)':>16}"
+    header = (
+        f"{'kind':<20} {'severity':<8} {'labels':>6} {'found':>6} {'recall':>7} "
+        f"{'false pos.':>10} {'FP rate (clean)':>16}"
+    )
     print(header)
     print("-" * len(header))
     for kind, score in scores.items():
         recall = "–" if score.recall is None else f"{score.recall:.2f}"
         rate = f"{score.clean_lines_hit}/{clean} = {score.clean_lines_hit / clean:.3f}" if clean else "–"
-        print(f"{kind:<20} {KINDS[kind]:<8} {score.labelled:>6} {score.found:>6} {recall:>7} "
-              f"{score.false_positives:>10} {rate:>16}")
+        print(
+            f"{kind:<20} {KINDS[kind]:<8} {score.labelled:>6} {score.found:>6} {recall:>7} "
+            f"{score.false_positives:>10} {rate:>16}"
+        )
     if details:
         for kind, score in scores.items():
             for miss in score.misses:

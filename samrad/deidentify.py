@@ -113,7 +113,11 @@ def _identity_numbers(text: str) -> list[Finding]:
 
 #: Organisations' numbers, not a person's: freephone (020) and shared-cost (0771) lines such as the
 #: national helplines and the agencies' switchboards.
-_ORGANISATION_NUMBER_TYPES = {PhoneNumberType.TOLL_FREE, PhoneNumberType.SHARED_COST, PhoneNumberType.PREMIUM_RATE}
+_ORGANISATION_NUMBER_TYPES = {
+    PhoneNumberType.TOLL_FREE,
+    PhoneNumberType.SHARED_COST,
+    PhoneNumberType.PREMIUM_RATE,
+}
 _CLOCK = re.compile(r"\d{1,2}[.:]\d{2}")
 
 
@@ -195,7 +199,11 @@ _DATE = (
 )
 _BIRTH_WORDS = r"(?:född|födda|föddes|födelsedatum|födelsedag|födelsedagen|f\.|fyller\s+år|fyllde\s+år)"
 _DATE_OF_BIRTH = re.compile(
-    r"(?<![\w])" + _BIRTH_WORDS + r"[\s:,]*(?:(?:är|var|infaller)\s+)?(?:den\s+|på\s+|i\s+|år\s+)?(?P<after>" + _DATE + r")(?![\w])"
+    r"(?<![\w])"
+    + _BIRTH_WORDS
+    + r"[\s:,]*(?:(?:är|var|infaller)\s+)?(?:den\s+|på\s+|i\s+|år\s+)?(?P<after>"
+    + _DATE
+    + r")(?![\w])"
     r"|(?<![\w])(?P<before>" + _DATE + r")[\s,(]*(?:född|födelsedatum)",
     re.IGNORECASE,
 )
@@ -254,6 +262,14 @@ def _name_base(word: str) -> str | None:
     return None
 
 
+def _next_to(tokens: list, text: str, i: int, j: int) -> bool:
+    """Whether token ``j`` is a listed name directly beside token ``i`` (one space between them)."""
+    if not 0 <= j < len(tokens) or tokens[j][1] is None:
+        return False
+    left, right = (tokens[j][0], tokens[i][0]) if j < i else (tokens[i][0], tokens[j][0])
+    return text[left.end() : right.start()] in (" ", "\u00a0")
+
+
 def _names(text: str) -> list[Finding]:
     tokens = []  # (match, base name or None)
     for m in _WORD.finditer(text):
@@ -263,18 +279,13 @@ def _names(text: str) -> list[Finding]:
         if base is None:
             continue
         lower = base.lower()
-
-        def neighbour_is_name(j: int) -> bool:
-            if not 0 <= j < len(tokens) or tokens[j][1] is None:
-                return False
-            left, right = (tokens[j][0], m) if j < i else (m, tokens[j][0])
-            return text[left.end() : right.start()] in (" ", " ")
-
-        next_to_name = neighbour_is_name(i - 1) or neighbour_is_name(i + 1)
+        next_to_name = _next_to(tokens, text, i, i - 1) or _next_to(tokens, text, i, i + 1)
         if lower in PLACE_WORDS:
             flagged = next_to_name
         elif lower in COMMON_WORDS:
-            sentence_start = bool(_SENTENCE_END.search(text[max(0, m.start() - 3) : m.start()])) or m.start() == 0
+            sentence_start = (
+                bool(_SENTENCE_END.search(text[max(0, m.start() - 3) : m.start()])) or m.start() == 0
+            )
             flagged = next_to_name or not sentence_start
         else:
             flagged = True

@@ -122,7 +122,9 @@ class DeidentificationRefused(CaseError):
     """The text still contains something that identifies a person (a blocking finding)."""
 
     def __init__(self, guard: GuardResult):
-        super().__init__("blocking findings: " + ", ".join(f"{k}={len(v)}" for k, v in guard.blocking.items()))
+        super().__init__(
+            "blocking findings: " + ", ".join(f"{k}={len(v)}" for k, v in guard.blocking.items())
+        )
         self.guard = guard
 
 
@@ -216,10 +218,14 @@ class GuardResult:
 
 def check_texts(texts: dict[str, str]) -> GuardResult:
     """Run the guard over named texts (``{"questions": ..., "background": ...}``)."""
-    return GuardResult(texts=dict(texts), findings={name: deidentify.scan(text or "") for name, text in texts.items()})
+    return GuardResult(
+        texts=dict(texts), findings={name: deidentify.scan(text or "") for name, text in texts.items()}
+    )
 
 
-def _enforce_guard(texts: dict[str, str], attestation: Attestation | None, *, submitting: bool) -> GuardResult:
+def _enforce_guard(
+    texts: dict[str, str], attestation: Attestation | None, *, submitting: bool
+) -> GuardResult:
     guard = check_texts(texts)
     if guard.blocking:
         raise DeidentificationRefused(guard)
@@ -539,14 +545,20 @@ def _submit(session: Session, case: Case, consultation: Consultation, guard: Gua
     case.updated_at = now
     session.add(case)
     session.flush()
-    log.info("case %s submitted as %s (%d guard warnings confirmed)", case.id, case.reference, guard.warning_count)
+    log.info(
+        "case %s submitted as %s (%d guard warnings confirmed)", case.id, case.reference, guard.warning_count
+    )
 
 
-def submit_case(session: Session, case: Case, *, actor: User, attestation: Attestation, now: datetime) -> Case:
+def submit_case(
+    session: Session, case: Case, *, actor: User, attestation: Attestation, now: datetime
+) -> Case:
     """draft → submitted: check the stored text again, require the attestation, give the reference."""
     if case.status != CaseStatus.DRAFT:
         raise TransitionNotAllowed(case, "submitted")
-    guard = _enforce_guard({"questions": case.questions, "background": case.background}, attestation, submitting=True)
+    guard = _enforce_guard(
+        {"questions": case.questions, "background": case.background}, attestation, submitting=True
+    )
     _check_requested_meeting(session, case.consultation_id, case.requested_meeting_id, now=now)
     _submit(session, case, session.get(Consultation, case.consultation_id), guard, now=now)
     return case
@@ -810,16 +822,14 @@ class Slot:
 
 
 def slot_of(session: Session, case: Case) -> Slot | None:
-    """The meeting of a case and, on a published agenda, its slot's start (meeting start + the items before)."""
+    """The meeting of a case and, on a published agenda, its slot's start (meeting start + items before)."""
     if case.meeting_id is None:
         return None
     meeting = session.get(Meeting, case.meeting_id)
     if meeting is None:
         return None
     item = _agenda_item(session, case, meeting.id)
-    published = (
-        item is not None and meeting.published_version > 0 and case.status != CaseStatus.ACCEPTED
-    )
+    published = item is not None and meeting.published_version > 0 and case.status != CaseStatus.ACCEPTED
     starts_at = None
     if published:
         before = sum(i.duration_minutes for i in meeting.items if i.position < item.position)

@@ -214,6 +214,8 @@ MUNICIPALITY_WEIGHTS = {"Luleå": 8, "Piteå": 5, "Boden": 3, "Kiruna": 3, "Gäl
 #: Statuses that need no meeting, with counts (the meetings work adds accepted/on-agenda/discussed).
 DEMO_STATUSES = ((CaseStatus.SUBMITTED, 14), (CaseStatus.RETURNED, 4), (CaseStatus.WITHDRAWN, 3),
                  (CaseStatus.DRAFT, 3))
+#: Mostly 13–26 (the target group), some younger children and adults (domain brief §2.1).
+AGE_WEIGHTS = {AgeBand.TEEN: 6, AgeBand.YOUNG_ADULT: 4, AgeBand.CHILD: 1, AgeBand.ADULT: 2}
 #: Case sketches: (categories, exposers, questions, background). De-identified by construction; a test
 #: runs every one through the guard.
 CASE_SKETCHES = (
@@ -289,7 +291,8 @@ def seed_demo_cases(
     first); statuses are those that need no meeting. Deterministic for a given ``rng`` state. The
     meetings work can extend this with accepted and discussed cases.
     """
-    municipalities = {m.name: m for m in session.exec(select(Municipality).where(Municipality.county == COUNTY))}
+    rows = session.exec(select(Municipality).where(Municipality.county == COUNTY))
+    municipalities = {m.name: m for m in rows}
     statuses = [status for status, n in DEMO_STATUSES for _ in range(n)]
     rng.shuffle(statuses)
     # Oldest first, so that the references run in the order the cases came in.
@@ -305,7 +308,7 @@ def seed_demo_cases(
         data = cases.CaseInput(
             categories=list(categories),
             sex=Sex.FEMALE if female else rng.choice([Sex.MALE, Sex.MALE, Sex.OTHER_UNKNOWN]),
-            age_band=_weighted(rng, {AgeBand.TEEN: 6, AgeBand.YOUNG_ADULT: 4, AgeBand.CHILD: 1, AgeBand.ADULT: 2}),
+            age_band=_weighted(rng, AGE_WEIGHTS),
             municipality_id=municipalities[place].id,
             exposers=list(exposers),
             questions=questions,

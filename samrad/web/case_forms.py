@@ -1,4 +1,4 @@
-"""Forms of the case journey (kept beside ``forms.py`` so that parallel work on other forms merges cleanly)."""
+"""Forms of the case journey (beside ``forms.py``, so that parallel work on other forms merges cleanly)."""
 
 from __future__ import annotations
 
@@ -46,10 +46,12 @@ class AcuteForm(FlaskForm):
 
     acute = RadioField(
         _l("Is the situation acute?"),
-        choices=options([
-            ("yes", _l("Yes, someone is in danger now or needs protection today")),
-            ("no", _l("No, it is not acute")),
-        ]),
+        choices=options(
+            [
+                ("yes", _l("Yes, someone is in danger now or needs protection today")),
+                ("no", _l("No, it is not acute")),
+            ]
+        ),
         validators=[InputRequired(message=_l("Answer whether the situation is acute."))],
         description=_l("The consultation meets every other week and cannot act in acute situations."),
     )
@@ -94,20 +96,24 @@ class CaseForm(FlaskForm):
     questions = TextAreaField(
         _l("Your questions to the consultation"),
         filters=[_strip],
-        validators=[DataRequired(message=_l("Write what you want advice on.")),
-                    Length(max=QUESTIONS_MAX, message=_l("Write at most %(max)d characters.", max=QUESTIONS_MAX))],
+        validators=[
+            DataRequired(message=_l("Write what you want advice on.")),
+            Length(max=QUESTIONS_MAX, message=_l("Write at most %(max)d characters.", max=QUESTIONS_MAX)),
+        ],
         description=_l("What do you want advice on? At most %(max)d characters.", max=QUESTIONS_MAX),
         render_kw={"rows": 4, "maxlength": QUESTIONS_MAX},
     )
     background = TextAreaField(
         _l("Short background"),
         filters=[_strip],
-        validators=[DataRequired(message=_l("Write a short background.")),
-                    Length(max=BACKGROUND_MAX, message=_l("Write at most %(max)d characters.", max=BACKGROUND_MAX))],
+        validators=[
+            DataRequired(message=_l("Write a short background.")),
+            Length(max=BACKGROUND_MAX, message=_l("Write at most %(max)d characters.", max=BACKGROUND_MAX)),
+        ],
         description=_l(
-            "Only what the consultation needs to give advice. No names, personal identity numbers, addresses, "
-            "phone numbers, e-mail addresses, dates of birth, schools or other details that identify a "
-            "person. At most %(max)d characters.",
+            "Only what the consultation needs to give advice. No names, personal identity numbers, "
+            "addresses, phone numbers, e-mail addresses, dates of birth, schools or other details that "
+            "identify a person. At most %(max)d characters.",
             max=BACKGROUND_MAX,
         ),
         render_kw={"rows": 8, "maxlength": BACKGROUND_MAX},
@@ -122,8 +128,10 @@ class CaseForm(FlaskForm):
         _l("Has a report of concern (orosanmälan) been made?"),
         choices=options([("yes", _l("Yes")), ("no", _l("No, or it does not apply"))]),
         validate_choice=False,
-        validators=[InputRequired(message=_l("Answer whether a report of concern has been made.")),
-                    AnyOf(["yes", "no"], message=_l("Answer whether a report of concern has been made."))],
+        validators=[
+            InputRequired(message=_l("Answer whether a report of concern has been made.")),
+            AnyOf(["yes", "no"], message=_l("Answer whether a report of concern has been made.")),
+        ],
     )
     requested_meeting = SelectField(_l("Meeting"), coerce=int, validate_choice=False)
     presentation_minutes = RadioField(
@@ -131,8 +139,10 @@ class CaseForm(FlaskForm):
         choices=options((m, _l("%(minutes)d minutes", minutes=m)) for m in PRESENTATION_MINUTES),
         coerce=int,
         validate_choice=False,
-        validators=[InputRequired(message=_l("Choose how much time you need.")),
-                    AnyOf(list(PRESENTATION_MINUTES), message=_l("Choose how much time you need."))],
+        validators=[
+            InputRequired(message=_l("Choose how much time you need.")),
+            AnyOf(list(PRESENTATION_MINUTES), message=_l("Choose how much time you need.")),
+        ],
     )
     presenter = RadioField(
         _l("Who presents the case"),
@@ -143,22 +153,30 @@ class CaseForm(FlaskForm):
     )
     presenter_email = EmailField(
         _l("Your colleague's work e-mail address"),
-        validators=[Optional(), Email(message=_l("Enter an e-mail address such as name@kommun.se.")),
-                    Length(max=254)],
+        validators=[
+            Optional(),
+            Email(message=_l("Enter an e-mail address such as name@kommun.se.")),
+            Length(max=254),
+        ],
         description=_l("The colleague is invited to this case's slot only."),
     )
     warnings_digest = HiddenField()
     confirm_warnings = BooleanField(_l("I have checked the highlighted words: they do not identify anyone"))
     attest = BooleanField(
         _l("I confirm that the case is de-identified"),
-        description=_l("Nobody can be identified from what I have written, alone or together with the other answers."),
+        description=_l(
+            "Nobody can be identified from what I have written, alone or together with the other answers."
+        ),
     )
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         # Not an inline validator: Optional() stops the field's chain when the address is empty.
         if self.presenter.data == "colleague" and not (self.presenter_email.data or "").strip():
-            self.presenter_email.errors = [*self.presenter_email.errors, _l("Enter your colleague's e-mail address.")]
+            self.presenter_email.errors = [
+                *self.presenter_email.errors,
+                _l("Enter your colleague's e-mail address."),
+            ]
             valid = False
         return valid
 
@@ -179,9 +197,13 @@ class ReturnForm(FlaskForm):
     comment = TextAreaField(
         _l("Comment to the case officer"),
         filters=[_strip],
-        validators=[DataRequired(message=_l("Write why the case is returned.")),
-                    Length(max=RETURN_COMMENT_MAX,
-                           message=_l("Write at most %(max)d characters.", max=RETURN_COMMENT_MAX))],
+        validators=[
+            DataRequired(message=_l("Write why the case is returned.")),
+            Length(
+                max=RETURN_COMMENT_MAX,
+                message=_l("Write at most %(max)d characters.", max=RETURN_COMMENT_MAX),
+            ),
+        ],
         description=_l("Shown on the case page only, never in the e-mail. Do not identify anyone."),
         render_kw={"rows": 3, "maxlength": RETURN_COMMENT_MAX},
     )

@@ -33,19 +33,30 @@ bp = Blueprint("cases", __name__)
 KIND_TEXT = {
     "personnummer": (_l("Personal identity number"), _l("Remove it: it identifies the person directly.")),
     "samordningsnummer": (_l("Co-ordination number"), _l("Remove it: it identifies the person directly.")),
-    "interim_number": (_l("Reserve number"), _l("Remove it: health care's reserve numbers identify a person.")),
+    "interim_number": (
+        _l("Reserve number"),
+        _l("Remove it: health care's reserve numbers identify a person."),
+    ),
     "email": (_l("E-mail address"), _l("Remove it: an e-mail address leads to a person.")),
     "phone": (_l("Phone number"), _l("Remove it: a phone number leads to a person.")),
-    "registration_plate": (_l("Registration number"), _l("Remove it: a car's registration number leads to its owner.")),
+    "registration_plate": (
+        _l("Registration number"),
+        _l("Remove it: a car's registration number leads to its owner."),
+    ),
     "address": (_l("Address"), _l("Remove it: write for example “lives in the municipality” instead.")),
     "postcode": (_l("Postcode"), _l("Remove it: a postcode narrows the case down to a few streets.")),
-    "date_of_birth": (_l("Date of birth"), _l("Check it: the age band is enough. Remove the date unless it is not a birth date.")),
+    "date_of_birth": (
+        _l("Date of birth"),
+        _l("Check it: the age band is enough. Remove the date unless it is not a birth date."),
+    ),
     "name": (_l("Name"), _l("Check it: write “the girl”, “the mother”, “a sibling” instead of names.")),
 }
 
 MEETING_REASONS = {
     "cancelled": _l("That meeting has been cancelled. Choose another meeting or the next possible one."),
-    "deadline": _l("The deadline for cases to that meeting has passed. Choose a later meeting or the next possible one."),
+    "deadline": _l(
+        "The deadline for cases to that meeting has passed. Choose a later meeting or the next possible one."
+    ),
     "past": _l("That meeting has already been held. Choose another meeting or the next possible one."),
     "other_consultation": _l("Choose the next possible meeting or one in the list."),
 }
@@ -103,7 +114,10 @@ def _mark_refused(form, guard: GuardResult) -> None:
     for name, findings in guard.blocking.items():
         kinds = ", ".join(dict.fromkeys(str(KIND_TEXT[f.kind][0]).lower() for f in findings))
         getattr(form, name).errors.append(
-            _l("Remove what can identify a person (%(kinds)s). The highlighted text below shows where.", kinds=kinds)
+            _l(
+                "Remove what can identify a person (%(kinds)s). The highlighted text below shows where.",
+                kinds=kinds,
+            )
         )
 
 
@@ -159,8 +173,13 @@ def _managed_case(case_id: int) -> Case:
 
 
 def _meeting_label(meeting: Meeting, now) -> str:
-    label = str(_l("%(when)s (cases by %(deadline)s)", when=datetime_filter(meeting.starts_at, "long"),
-                   deadline=datetime_filter(meeting.case_deadline_at)))
+    label = str(
+        _l(
+            "%(when)s (cases by %(deadline)s)",
+            when=datetime_filter(meeting.starts_at, "long"),
+            deadline=datetime_filter(meeting.case_deadline_at),
+        )
+    )
     return label
 
 
@@ -172,9 +191,13 @@ def _prepare(form: CaseForm, consultation: Consultation, *, case: Case | None = 
     municipalities = s.exec(
         select(Municipality).where(Municipality.county == consultation.county).order_by(Municipality.name)
     ).all()
-    form.municipality.choices = options([(CHOOSE, _l("Choose municipality")), *((m.id, m.name) for m in municipalities)])
+    form.municipality.choices = options(
+        [(CHOOSE, _l("Choose municipality")), *((m.id, m.name) for m in municipalities)]
+    )
     meetings = cases.open_meetings(s, consultation, now=now)
-    choices = [(NEXT_POSSIBLE, _l("The next possible meeting"))] + [(m.id, _meeting_label(m, now)) for m in meetings]
+    choices = [(NEXT_POSSIBLE, _l("The next possible meeting"))] + [
+        (m.id, _meeting_label(m, now)) for m in meetings
+    ]
     keep = {case.requested_meeting_id if case else None, form.requested_meeting.data} - {None, NEXT_POSSIBLE}
     for meeting_id in sorted(keep - {m.id for m in meetings}):
         old = s.get(Meeting, meeting_id)
@@ -184,7 +207,9 @@ def _prepare(form: CaseForm, consultation: Consultation, *, case: Case | None = 
     organisations = sorted(current_user.organisations, key=lambda o: o.name)
     if case is not None:
         organisations = [o for o in organisations if o.id == case.organisation_id]
-    form.organisation.choices = options((o.id, o.name) for o in organisations) if len(organisations) > 1 else []
+    form.organisation.choices = (
+        options((o.id, o.name) for o in organisations) if len(organisations) > 1 else []
+    )
     return organisations
 
 
@@ -222,7 +247,9 @@ def _input_from(form: CaseForm) -> CaseInput:
 
 
 def _case_guard(form: CaseForm) -> GuardResult:
-    return cases.check_texts({"questions": form.questions.data or "", "background": form.background.data or ""})
+    return cases.check_texts(
+        {"questions": form.questions.data or "", "background": form.background.data or ""}
+    )
 
 
 def _attestation(form) -> Attestation:
@@ -254,7 +281,10 @@ def _submit_requested(form) -> bool:
 def _validate_case_form(form: CaseForm, *, submitting: bool) -> bool:
     valid = form.validate_on_submit()
     if submitting and not form.attest.data:
-        form.attest.errors = [*form.attest.errors, _l("Confirm that the case is de-identified before you send it.")]
+        form.attest.errors = [
+            *form.attest.errors,
+            _l("Confirm that the case is de-identified before you send it."),
+        ]
         valid = False
     return valid
 
@@ -273,8 +303,16 @@ def choose_consultation():
 
 def _journey(consultation, step, *, form=None, acute_form=None, guard=None, status=200):
     feedback = feedback_for(guard, {"questions": "questions", "background": "background"}) if guard else None
-    ctx = dict(consultation=consultation, step=step, form=form, acute_form=acute_form, feedback=feedback,
-               guard=guard, case=None, is_htmx=is_htmx())
+    ctx = dict(
+        consultation=consultation,
+        step=step,
+        form=form,
+        acute_form=acute_form,
+        feedback=feedback,
+        guard=guard,
+        case=None,
+        is_htmx=is_htmx(),
+    )
     return render("cases/new.html", "cases/_journey.html", status=status, **ctx)
 
 
@@ -317,8 +355,14 @@ def create(slug: str):
         organisation_id = form.organisation.data if form.organisation.choices else organisations[0].id
         try:
             case = cases.create_case(
-                s, consultation, _input_from(form), officer=current_user, organisation_id=organisation_id,
-                now=utcnow(), submit=submitting, attestation=_attestation(form),
+                s,
+                consultation,
+                _input_from(form),
+                officer=current_user,
+                organisation_id=organisation_id,
+                now=utcnow(),
+                submit=submitting,
+                attestation=_attestation(form),
                 submission_key=form.submission_key.data or None,
             )
         except cases.DuplicateSubmission:
@@ -330,7 +374,10 @@ def create(slug: str):
             if case.status == CaseStatus.DRAFT:
                 flash(_l("The draft is saved. Nothing is sent until you send it."), "success")
             else:
-                flash(_l("Case %(reference)s has been sent to the coordinator.", reference=case.reference), "success")
+                flash(
+                    _l("Case %(reference)s has been sent to the coordinator.", reference=case.reference),
+                    "success",
+                )
             return hx_redirect(url_for("cases.detail", case_id=case.id))
     if guard.blocking and not form.questions.errors and not form.background.errors:
         _mark_refused(form, guard)
@@ -354,8 +401,14 @@ def check():
     digest_changed = request.form.get(prefix + "warnings_digest", "") != guard.digest
     form = (ReturnForm if field == "comment" else CaseForm)(formdata=None, prefix=prefix)
     form.warnings_digest.data = guard.digest
-    response = render_template("cases/_guard_check.html", fb=feedback, guard=guard, form=form,
-                               prefix=prefix, digest_changed=digest_changed)
+    response = render_template(
+        "cases/_guard_check.html",
+        fb=feedback,
+        guard=guard,
+        form=form,
+        prefix=prefix,
+        digest_changed=digest_changed,
+    )
     return response, 200, {"Vary": "HX-Request"}
 
 
@@ -410,8 +463,15 @@ def edit(case_id: int):
         if valid:
             was = case.status
             try:
-                cases.update_case(s, case, _input_from(form), actor=current_user, now=utcnow(),
-                                  submit=_submit_requested(form), attestation=_attestation(form))
+                cases.update_case(
+                    s,
+                    case,
+                    _input_from(form),
+                    actor=current_user,
+                    now=utcnow(),
+                    submit=_submit_requested(form),
+                    attestation=_attestation(form),
+                )
             except cases.TransitionNotAllowed:
                 abort(409)
             except cases.CaseError as exc:
@@ -419,8 +479,10 @@ def edit(case_id: int):
             else:
                 db.commit()
                 if was in (CaseStatus.DRAFT, CaseStatus.RETURNED) and case.status == CaseStatus.SUBMITTED:
-                    flash(_l("Case %(reference)s has been sent to the coordinator.", reference=case.reference),
-                          "success")
+                    flash(
+                        _l("Case %(reference)s has been sent to the coordinator.", reference=case.reference),
+                        "success",
+                    )
                 else:
                     flash(_l("Your changes are saved."), "success")
                 return hx_redirect(url_for("cases.detail", case_id=case.id))
@@ -430,15 +492,17 @@ def edit(case_id: int):
     guard = _case_guard(form)
     _sync_confirmation(form, guard)
     feedback = feedback_for(guard, {"questions": "questions", "background": "background"})
-    return render_template("cases/edit.html", form=form, case=case, consultation=consultation, feedback=feedback,
-                           guard=guard), status
+    return render_template(
+        "cases/edit.html", form=form, case=case, consultation=consultation, feedback=feedback, guard=guard
+    ), status
 
 
 def _transition(case_id: int, action, *, manage=True, coordinator=False):
     s = db.get_session()
     case = get_case(case_id)
     allowed = (manage and cases.can_manage_case(s, current_user, case)) or (
-        coordinator and cases.is_coordinator(s, current_user, case.consultation_id))
+        coordinator and cases.is_coordinator(s, current_user, case.consultation_id)
+    )
     if not allowed:
         abort(403)
     if not DecisionForm().validate_on_submit():
@@ -453,11 +517,18 @@ def _transition(case_id: int, action, *, manage=True, coordinator=False):
 
 def _after_transition(ok, case, message):
     if ok is None:
-        message = _l("That could not be done: the case has changed meanwhile. The page shows where it stands now.")
+        message = _l(
+            "That could not be done: the case has changed meanwhile. The page shows where it stands now."
+        )
     if is_htmx() and request.form.get("context") == "row":
-        return render_template("cases/_mine_row.html", case=case, slot=cases.slot_of(db.get_session(), case),
-                               decision=DecisionForm(), message=message, withdrawable=cases.WITHDRAWABLE), (
-            200 if ok else 409)
+        return render_template(
+            "cases/_mine_row.html",
+            case=case,
+            slot=cases.slot_of(db.get_session(), case),
+            decision=DecisionForm(),
+            message=message,
+            withdrawable=cases.WITHDRAWABLE,
+        ), (200 if ok else 409)
     flash(message, "success" if ok else "error")
     return hx_redirect(url_for("cases.detail", case_id=case.id))
 
@@ -476,15 +547,18 @@ def withdraw(case_id: int):
 @bp.post("/cases/<int:case_id>/follow-up")
 @login_required
 def follow_up(case_id: int):
-    ok, case = _transition(case_id, lambda s, c: cases.request_follow_up(s, c, actor=current_user, now=utcnow()))
+    ok, case = _transition(
+        case_id, lambda s, c: cases.request_follow_up(s, c, actor=current_user, now=utcnow())
+    )
     return _after_transition(ok, case, _l("The case is queued for a later meeting."))
 
 
 @bp.post("/cases/<int:case_id>/close")
 @login_required
 def close(case_id: int):
-    ok, case = _transition(case_id, lambda s, c: cases.close_case(s, c, actor=current_user, now=utcnow()),
-                           coordinator=True)
+    ok, case = _transition(
+        case_id, lambda s, c: cases.close_case(s, c, actor=current_user, now=utcnow()), coordinator=True
+    )
     return _after_transition(ok, case, _l("The case is closed."))
 
 
@@ -497,8 +571,13 @@ def mine():
     rows = cases.cases_visible_to(s, current_user, statuses=statuses, own_organisation_only=True)
     slots = {c.id: cases.slot_of(s, c) for c in rows}
     return render(
-        "cases/mine.html", "cases/_mine_table.html",
-        rows=rows, slots=slots, wanted=wanted, statuses=list(CaseStatus), decision=DecisionForm(),
+        "cases/mine.html",
+        "cases/_mine_table.html",
+        rows=rows,
+        slots=slots,
+        wanted=wanted,
+        statuses=list(CaseStatus),
+        decision=DecisionForm(),
         withdrawable=cases.WITHDRAWABLE,
         consultations=cases.submitting_consultations(s, current_user),
     )
@@ -514,8 +593,15 @@ def queue(slug: str):
     s = db.get_session()
     waiting = cases.triage_queue(s, consultation)
     forms = {c.id: ReturnForm(prefix=f"r{c.id}-", formdata=None) for c in waiting}
-    return render_template("cases/queue.html", consultation=consultation, waiting=waiting, forms=forms,
-                           feedback={}, message=None, returned=set())
+    return render_template(
+        "cases/queue.html",
+        consultation=consultation,
+        waiting=waiting,
+        forms=forms,
+        feedback={},
+        message=None,
+        returned=set(),
+    )
 
 
 @bp.post("/cases/<int:case_id>/return")
@@ -532,8 +618,13 @@ def return_to_officer(case_id: int):
     if form.validate_on_submit():
         try:
             cases.return_case(
-                s, case, actor=current_user, comment=form.comment.data, now=utcnow(),
-                link=external_url("cases.detail", case_id=case.id), attestation=_attestation(form),
+                s,
+                case,
+                actor=current_user,
+                comment=form.comment.data,
+                now=utcnow(),
+                link=external_url("cases.detail", case_id=case.id),
+                attestation=_attestation(form),
             )
         except cases.TransitionNotAllowed:
             status, message = 409, _l("The case has changed meanwhile and cannot be returned now.")
@@ -541,23 +632,45 @@ def return_to_officer(case_id: int):
             _mark_refused(form, exc.guard)
         except cases.WarningsNotConfirmed:
             form.confirm_warnings.errors.append(
-                _l("Some words may identify a person. Check the highlighted words, change them or tick the box."))
+                _l(
+                    "Some words may identify a person. "
+                    "Check the highlighted words, change them or tick the box."
+                )
+            )
         except cases.CaseError:
             abort(400)
         else:
             db.commit()
-            message = _l("Case %(reference)s has been returned. The case officer has been told by e-mail.",
-                         reference=case.reference)
+            message = _l(
+                "Case %(reference)s has been returned. The case officer has been told by e-mail.",
+                reference=case.reference,
+            )
             if not is_htmx():
                 flash(message, "success")
                 return redirect(url_for("cases.queue", slug=consultation.slug), code=303)
-            return render_template("cases/_queue_row.html", case=case, form=form, consultation=consultation,
-                                   fb=None, guard=None, message=message, returned=True)
+            return render_template(
+                "cases/_queue_row.html",
+                case=case,
+                form=form,
+                consultation=consultation,
+                fb=None,
+                guard=None,
+                message=message,
+                returned=True,
+            )
     _sync_confirmation(form, guard)
     fb = feedback_for(guard, {"comment": f"r{case.id}-comment"})["comment"]
     template = "cases/_queue_row.html" if is_htmx() else "cases/queue_row_page.html"
-    return render_template(template, case=case, form=form, consultation=consultation, fb=fb, guard=guard,
-                           message=message, returned=False), status
+    return render_template(
+        template,
+        case=case,
+        form=form,
+        consultation=consultation,
+        fb=fb,
+        guard=guard,
+        message=message,
+        returned=False,
+    ), status
 
 
 @bp.app_template_filter("mark_findings")
@@ -569,9 +682,15 @@ def mark_findings(feedback: Feedback) -> Markup:
             out.append(Markup.escape(text))
         else:
             out.append(
-                Markup('<mark class="finding finding-{sev}"><span class="visually-hidden">{start} </span>{text}'
-                       '<sup aria-hidden="true">{n}</sup><span class="visually-hidden"> {end}</span></mark>').format(
-                    sev=finding.severity, start=_l("Start of finding %(n)d:", n=n), text=text, n=n,
-                    end=_l("end of finding %(n)d", n=n))
+                Markup(
+                    '<mark class="finding finding-{sev}"><span class="visually-hidden">{start} </span>{text}'
+                    '<sup aria-hidden="true">{n}</sup><span class="visually-hidden"> {end}</span></mark>'
+                ).format(
+                    sev=finding.severity,
+                    start=_l("Start of finding %(n)d:", n=n),
+                    text=text,
+                    n=n,
+                    end=_l("end of finding %(n)d", n=n),
+                )
             )
     return Markup("").join(out)

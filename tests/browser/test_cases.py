@@ -13,7 +13,9 @@ from tests.browser.conftest import COORDINATOR, SLUG, axe_check, log_in
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.filterwarnings("ignore:Passing SelectField choices as tuples is deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings(
+        "ignore:Passing SelectField choices as tuples is deprecated:DeprecationWarning"
+    ),
 ]
 
 OFFICER = f"handlaggare.lulea@{demo.DOMAIN}"

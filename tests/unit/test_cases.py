@@ -29,26 +29,44 @@ def world(session):
     consultation = make_consultation(session, slug="una-norrbotten", name="Una Norrbotten")
     municipality = make_municipality(session, name="Kiruna")
     org = make_organisation(session, name="Socialtjänsten, Kiruna kommun", municipality_id=municipality.id)
-    officer = make_user(session, email="handlaggare@kiruna.example", organisation=org, roles=["case_officer"],
-                        consultation=consultation)
-    coordinator = make_user(session, email="samordnare@freda.example", roles=["coordinator"],
-                            consultation=consultation)
+    officer = make_user(
+        session,
+        email="handlaggare@kiruna.example",
+        organisation=org,
+        roles=["case_officer"],
+        consultation=consultation,
+    )
+    coordinator = make_user(
+        session, email="samordnare@freda.example", roles=["coordinator"], consultation=consultation
+    )
 
     class World:
         pass
 
     w = World()
     w.consultation, w.municipality, w.org, w.officer, w.coordinator = (
-        consultation, municipality, org, officer, coordinator)
+        consultation,
+        municipality,
+        org,
+        officer,
+        coordinator,
+    )
     return w
 
 
 def submit(session, w, *, now=NOW, consultation=None, **kw):
     data_kw = {k: kw.pop(k) for k in list(kw) if k in cases.CaseInput.__dataclass_fields__}
     return cases.create_case(
-        session, consultation or w.consultation, case_input(w.municipality.id, **data_kw), officer=w.officer,
-        organisation_id=w.org.id, now=now, submit=kw.pop("submit", True),
-        attestation=kw.pop("attestation", ATTESTED), **kw)
+        session,
+        consultation or w.consultation,
+        case_input(w.municipality.id, **data_kw),
+        officer=w.officer,
+        organisation_id=w.org.id,
+        now=now,
+        submit=kw.pop("submit", True),
+        attestation=kw.pop("attestation", ATTESTED),
+        **kw,
+    )
 
 
 def count_cases(session) -> int:
@@ -61,9 +79,17 @@ def count_cases(session) -> int:
 def test_submitted_case_gets_a_reference_and_the_attestation(session, world):
     case = submit(session, world)
     assert (case.status, case.reference, case.reference_year, case.reference_number) == (
-        CaseStatus.SUBMITTED, "UNA-2026-001", 2026, 1)
+        CaseStatus.SUBMITTED,
+        "UNA-2026-001",
+        2026,
+        1,
+    )
     assert (case.organisation_id, case.officer_id, case.attested_deidentified, case.overridden_findings) == (
-        world.org.id, world.officer.id, True, 0)
+        world.org.id,
+        world.officer.id,
+        True,
+        0,
+    )
     assert (case.submitted_at, case.questions, case.background) == (NOW, QUESTIONS, BACKGROUND)
     assert sorted(e.category.value for e in case.categories) == ["honour_violence", "taken_abroad"]
     assert [e.exposer.value for e in case.exposers] == ["parent"]
@@ -87,7 +113,9 @@ def test_a_taken_reference_number_is_retried_with_the_next(session, world, monke
 
     def stale_first(s, consultation_id, year):
         calls.append(year)
-        return 1 if len(calls) == 1 else real(s, consultation_id, year)  # as if computed before the other commit
+        return (
+            1 if len(calls) == 1 else real(s, consultation_id, year)
+        )  # as if computed before the other commit
 
     monkeypatch.setattr(cases, "_next_reference_number", stale_first)
     case = submit(session, world)
@@ -109,9 +137,15 @@ def test_simultaneous_submissions_get_different_references_on_postgres(any_db_ap
         with any_db_app.app_context(), Session(engine, expire_on_commit=False) as other:
             try:
                 c = cases.create_case(
-                    other, other.get(type(world.consultation), world.consultation.id),
-                    case_input(world.municipality.id), officer=other.get(type(world.officer), world.officer.id),
-                    organisation_id=world.org.id, now=NOW, submit=True, attestation=ATTESTED)
+                    other,
+                    other.get(type(world.consultation), world.consultation.id),
+                    case_input(world.municipality.id),
+                    officer=other.get(type(world.officer), world.officer.id),
+                    organisation_id=world.org.id,
+                    now=NOW,
+                    submit=True,
+                    attestation=ATTESTED,
+                )
                 other.commit()
                 results.append(c.reference)
             except Exception as exc:  # reported below
@@ -129,10 +163,18 @@ def test_simultaneous_submissions_get_different_references_on_postgres(any_db_ap
 def test_a_draft_has_no_reference_until_it_is_submitted(session, world):
     draft = submit(session, world, submit=False, attestation=None)
     assert (draft.status, draft.reference, draft.submitted_at, draft.attested_deidentified) == (
-        CaseStatus.DRAFT, None, None, False)
+        CaseStatus.DRAFT,
+        None,
+        None,
+        False,
+    )
     later = NOW + timedelta(hours=2)
     cases.submit_case(session, draft, actor=world.officer, attestation=ATTESTED, now=later)
-    assert (draft.status, draft.reference, draft.submitted_at) == (CaseStatus.SUBMITTED, "UNA-2026-001", later)
+    assert (draft.status, draft.reference, draft.submitted_at) == (
+        CaseStatus.SUBMITTED,
+        "UNA-2026-001",
+        later,
+    )
 
 
 def test_submitting_a_draft_needs_the_attestation(session, world):
@@ -149,7 +191,9 @@ def test_blocking_findings_refuse_drafts_and_submissions_and_store_nothing(sessi
         submit(session, world, background=text, submit=submit_it)
     blocking = refused.value.guard.blocking
     assert [(f.kind, f.text_in(text)) for f in blocking["background"]] == [
-        ("personnummer", "000229-2399"), ("address", "Storgatan 12")]
+        ("personnummer", "000229-2399"),
+        ("address", "Storgatan 12"),
+    ]
     assert "questions" not in blocking
     assert count_cases(session) == 0
 
@@ -161,12 +205,16 @@ def test_warnings_must_be_confirmed_with_the_digest_of_exactly_those_warnings(se
     digest = refused.value.guard.digest
     assert refused.value.guard.warning_count == 2 and len(digest) == 32
     with pytest.raises(cases.WarningsNotConfirmed):
-        submit(session, world, background=text, attestation=Attestation(attested=True, confirmed_digest="0" * 32))
+        submit(
+            session, world, background=text, attestation=Attestation(attested=True, confirmed_digest="0" * 32)
+        )
     # A confirmation of other warnings does not cover a new name.
     with pytest.raises(cases.WarningsNotConfirmed):
         submit(session, world, background=text + " Zahra vet.", attestation=Attestation(True, digest))
     assert count_cases(session) == 0
-    case = submit(session, world, background=text, attestation=Attestation(attested=True, confirmed_digest=digest))
+    case = submit(
+        session, world, background=text, attestation=Attestation(attested=True, confirmed_digest=digest)
+    )
     assert (case.status, case.overridden_findings) == (CaseStatus.SUBMITTED, 2)
 
 
@@ -203,7 +251,9 @@ def test_open_meetings_are_planned_and_before_their_deadline(session, world):
     soon = make_meeting(session, world.consultation, starts_at=NOW + timedelta(days=10))
     later = make_meeting(session, world.consultation, starts_at=NOW + timedelta(days=24))
     make_meeting(session, world.consultation, starts_at=NOW + timedelta(days=3))  # deadline passed
-    make_meeting(session, world.consultation, starts_at=NOW + timedelta(days=17), status=MeetingStatus.CANCELLED)
+    make_meeting(
+        session, world.consultation, starts_at=NOW + timedelta(days=17), status=MeetingStatus.CANCELLED
+    )
     make_meeting(session, make_consultation(session), starts_at=NOW + timedelta(days=10))
     assert cases.open_meetings(session, world.consultation, now=NOW) == [soon, later]
 
@@ -223,7 +273,10 @@ def test_a_submission_key_of_someone_elses_case_is_refused(session, world):
 
 
 def test_presenter_email_is_normalised_and_empty_for_the_officer_self(session, world):
-    assert submit(session, world, presenter_email=" Kollega@Kiruna.Example ").presenter_email == "kollega@kiruna.example"
+    assert (
+        submit(session, world, presenter_email=" Kollega@Kiruna.Example ").presenter_email
+        == "kollega@kiruna.example"
+    )
     assert submit(session, world, presenter_email="HANDLAGGARE@kiruna.example").presenter_email == ""
 
 
@@ -254,8 +307,11 @@ def _expect(allowed, status, call):
 def test_accept_case_only_from_the_queue(session, world, status):
     meeting = make_meeting(session, world.consultation)
     case = _case_in(session, world, status)
-    _expect({CaseStatus.SUBMITTED, CaseStatus.FOLLOW_UP}, status,
-            lambda: cases.accept_case(session, case, meeting, actor=world.coordinator, now=NOW))
+    _expect(
+        {CaseStatus.SUBMITTED, CaseStatus.FOLLOW_UP},
+        status,
+        lambda: cases.accept_case(session, case, meeting, actor=world.coordinator, now=NOW),
+    )
     if status in cases.QUEUED:
         assert (case.status, case.meeting_id) == (CaseStatus.ACCEPTED, meeting.id)
 
@@ -291,8 +347,11 @@ def test_mark_on_agenda_only_when_accepted_for_that_meeting(session, world, stat
     meeting = make_meeting(session, world.consultation, published_version=1)
     case = _case_in(session, world, status, meeting_id=meeting.id)
     make_agenda_item(session, meeting, case)
-    _expect({CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA}, status,
-            lambda: cases.mark_on_agenda(session, case, meeting, now=NOW))
+    _expect(
+        {CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA},
+        status,
+        lambda: cases.mark_on_agenda(session, case, meeting, now=NOW),
+    )
 
 
 def test_mark_on_agenda_needs_a_published_agenda_with_the_case(session, world):
@@ -315,7 +374,9 @@ def test_mark_on_agenda_needs_a_published_agenda_with_the_case(session, world):
 @pytest.mark.parametrize("status", ALL)
 def test_mark_discussed_only_from_the_published_agenda(session, world, status):
     case = _case_in(session, world, status)
-    _expect({CaseStatus.ON_AGENDA}, status, lambda: cases.mark_discussed(session, case, follow_up=False, now=NOW))
+    _expect(
+        {CaseStatus.ON_AGENDA}, status, lambda: cases.mark_discussed(session, case, follow_up=False, now=NOW)
+    )
 
 
 def test_a_case_is_discussed_at_several_meetings_through_follow_up(session, world):
@@ -330,19 +391,29 @@ def test_a_case_is_discussed_at_several_meetings_through_follow_up(session, worl
         discussed_at = meeting.starts_at + timedelta(minutes=30)
         cases.mark_discussed(session, case, follow_up=follow_up, now=discussed_at)
         assert (item.discussed_at, item.follow_up_wanted, case.last_discussed_at) == (
-            discussed_at, follow_up, discussed_at)
+            discussed_at,
+            follow_up,
+            discussed_at,
+        )
         assert case.status == (CaseStatus.FOLLOW_UP if follow_up else CaseStatus.DISCUSSED)
     assert [m.id for m, _item in cases.discussions(session, case)] == [first.id, second.id]
     cases.close_case(session, case, actor=world.officer, now=NOW + timedelta(days=30))
     assert (case.status, case.closed_at, case.reference) == (
-        CaseStatus.CLOSED, NOW + timedelta(days=30), "UNA-2026-001")
+        CaseStatus.CLOSED,
+        NOW + timedelta(days=30),
+        "UNA-2026-001",
+    )
 
 
 @pytest.mark.parametrize("status", ALL)
 def test_release_case_puts_it_back_in_the_queue(session, world, status):
     meeting = make_meeting(session, world.consultation)
     case = _case_in(session, world, status, meeting_id=meeting.id)
-    _expect({CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA}, status, lambda: cases.release_case(session, case, now=NOW))
+    _expect(
+        {CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA},
+        status,
+        lambda: cases.release_case(session, case, now=NOW),
+    )
     if status in (CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA):
         assert (case.status, case.meeting_id) == (CaseStatus.SUBMITTED, None)
 
@@ -359,7 +430,11 @@ def test_release_case_discussed_before_goes_back_to_follow_up(session, world):
 @pytest.mark.parametrize("status", ALL)
 def test_request_follow_up_only_after_discussion(session, world, status):
     case = _case_in(session, world, status)
-    _expect({CaseStatus.DISCUSSED}, status, lambda: cases.request_follow_up(session, case, actor=world.officer, now=NOW))
+    _expect(
+        {CaseStatus.DISCUSSED},
+        status,
+        lambda: cases.request_follow_up(session, case, actor=world.officer, now=NOW),
+    )
 
 
 @pytest.mark.parametrize("status", ALL)
@@ -371,8 +446,11 @@ def test_close_case_only_after_discussion(session, world, status):
 @pytest.mark.parametrize("status", ALL)
 def test_withdraw_case_until_it_has_been_discussed(session, world, status):
     case = _case_in(session, world, status)
-    _expect(cases.WITHDRAWABLE, status,
-            lambda: cases.withdraw_case(session, case, actor=world.officer, now=NOW, link="https://x/cases/1"))
+    _expect(
+        cases.WITHDRAWABLE,
+        status,
+        lambda: cases.withdraw_case(session, case, actor=world.officer, now=NOW, link="https://x/cases/1"),
+    )
     if status in cases.WITHDRAWABLE:
         assert (case.status, case.withdrawn_at) == (CaseStatus.WITHDRAWN, NOW)
 
@@ -389,7 +467,10 @@ def test_withdrawing_a_scheduled_case_tells_the_coordinators_without_any_case_te
     accepted = _case_in(session, world, CaseStatus.ACCEPTED, meeting_id=meeting.id, reference="UNA-2026-007")
     cases.withdraw_case(session, accepted, actor=world.officer, now=NOW, link="https://samrad.test/cases/2")
     [mail] = _mail(session)
-    assert (mail.recipient, mail.subject) == ("samordnare@freda.example", "Ärende UNA-2026-007 har dragits tillbaka")
+    assert (mail.recipient, mail.subject) == (
+        "samordnare@freda.example",
+        "Ärende UNA-2026-007 har dragits tillbaka",
+    )
     assert "https://samrad.test/cases/2" in mail.body_text
     for text in (mail.subject, mail.body_text, mail.body_html):
         assert "skolkuratorn" not in text and "hemlandet" not in text and "Hur kan vi" not in text
@@ -398,8 +479,18 @@ def test_withdrawing_a_scheduled_case_tells_the_coordinators_without_any_case_te
 @pytest.mark.parametrize("status", ALL)
 def test_return_case_only_from_the_queue(session, world, status):
     case = _case_in(session, world, status)
-    _expect(cases.RETURNABLE, status, lambda: cases.return_case(
-        session, case, actor=world.coordinator, comment="Beskriv frågan tydligare.", now=NOW, link="https://x"))
+    _expect(
+        cases.RETURNABLE,
+        status,
+        lambda: cases.return_case(
+            session,
+            case,
+            actor=world.coordinator,
+            comment="Beskriv frågan tydligare.",
+            now=NOW,
+            link="https://x",
+        ),
+    )
 
 
 def test_returning_a_case_needs_a_comment(session, world):
@@ -412,27 +503,44 @@ def test_returning_a_case_needs_a_comment(session, world):
 def test_the_return_comment_is_scanned_too(session, world):
     case = _case_in(session, world, CaseStatus.SUBMITTED)
     with pytest.raises(cases.DeidentificationRefused):
-        cases.return_case(session, case, actor=world.coordinator, comment="Ring mig på 070-174 06 05.",
-                          now=NOW, link="https://x")
+        cases.return_case(
+            session,
+            case,
+            actor=world.coordinator,
+            comment="Ring mig på 070-174 06 05.",
+            now=NOW,
+            link="https://x",
+        )
     with pytest.raises(cases.WarningsNotConfirmed) as warned:
-        cases.return_case(session, case, actor=world.coordinator, comment="Stryk namnet Fatima.", now=NOW,
-                          link="https://x")
+        cases.return_case(
+            session, case, actor=world.coordinator, comment="Stryk namnet Fatima.", now=NOW, link="https://x"
+        )
     assert (case.status, case.return_comment, _mail(session)) == (CaseStatus.SUBMITTED, "", [])
     digest = warned.value.guard.digest
-    cases.return_case(session, case, actor=world.coordinator, comment="Stryk namnet Fatima.", now=NOW,
-                      link="https://x", attestation=Attestation(confirmed_digest=digest))
+    cases.return_case(
+        session,
+        case,
+        actor=world.coordinator,
+        comment="Stryk namnet Fatima.",
+        now=NOW,
+        link="https://x",
+        attestation=Attestation(confirmed_digest=digest),
+    )
     assert case.return_comment == "Stryk namnet Fatima."
 
 
 def test_a_returned_case_e_mails_the_officer_a_link_and_the_reference_only(session, world):
     case = _case_in(session, world, CaseStatus.SUBMITTED, reference="UNA-2026-014")
     comment = "Ta bort uppgiften om skolan och beskriv frågan om utreseförbud tydligare."
-    cases.return_case(session, case, actor=world.coordinator, comment=comment, now=NOW,
-                      link="https://samrad.test/cases/9")
+    cases.return_case(
+        session, case, actor=world.coordinator, comment=comment, now=NOW, link="https://samrad.test/cases/9"
+    )
     assert (case.status, case.return_comment, case.returned_at) == (CaseStatus.RETURNED, comment, NOW)
     [mail] = _mail(session)
     assert (mail.recipient, mail.subject) == (
-        "handlaggare@kiruna.example", "Ärende UNA-2026-014 har skickats tillbaka till dig")
+        "handlaggare@kiruna.example",
+        "Ärende UNA-2026-014 har skickats tillbaka till dig",
+    )
     assert "https://samrad.test/cases/9" in mail.body_text and "https://samrad.test/cases/9" in mail.body_html
     for text in (mail.subject, mail.body_text, mail.body_html):
         assert "utreseförbud" not in text and "skolan" not in text and "skolkuratorn" not in text
@@ -440,21 +548,47 @@ def test_a_returned_case_e_mails_the_officer_a_link_and_the_reference_only(sessi
 
 def test_resubmitting_a_returned_case_keeps_the_reference_and_clears_the_comment(session, world):
     case = submit(session, world)
-    cases.return_case(session, case, actor=world.coordinator, comment="Förtydliga frågan.", now=NOW, link="https://x")
+    cases.return_case(
+        session, case, actor=world.coordinator, comment="Förtydliga frågan.", now=NOW, link="https://x"
+    )
     data = case_input(world.municipality.id, questions="Hur bedömer ni risken för bortförande i sommar?")
-    cases.update_case(session, case, data, actor=world.officer, now=NOW + timedelta(days=1), submit=True,
-                      attestation=ATTESTED)
+    cases.update_case(
+        session,
+        case,
+        data,
+        actor=world.officer,
+        now=NOW + timedelta(days=1),
+        submit=True,
+        attestation=ATTESTED,
+    )
     assert (case.status, case.reference, case.return_comment, case.returned_at, case.questions) == (
-        CaseStatus.SUBMITTED, "UNA-2026-001", "", None, "Hur bedömer ni risken för bortförande i sommar?")
+        CaseStatus.SUBMITTED,
+        "UNA-2026-001",
+        "",
+        None,
+        "Hur bedömer ni risken för bortförande i sommar?",
+    )
     assert case.submitted_at == NOW
 
 
 def test_a_returned_case_can_be_saved_without_sending_it(session, world):
     case = submit(session, world)
-    cases.return_case(session, case, actor=world.coordinator, comment="Förtydliga frågan.", now=NOW, link="https://x")
-    cases.update_case(session, case, case_input(world.municipality.id, questions="Ny fråga?"), actor=world.officer,
-                      now=NOW, submit=False)
-    assert (case.status, case.questions, case.return_comment) == (CaseStatus.RETURNED, "Ny fråga?", "Förtydliga frågan.")
+    cases.return_case(
+        session, case, actor=world.coordinator, comment="Förtydliga frågan.", now=NOW, link="https://x"
+    )
+    cases.update_case(
+        session,
+        case,
+        case_input(world.municipality.id, questions="Ny fråga?"),
+        actor=world.officer,
+        now=NOW,
+        submit=False,
+    )
+    assert (case.status, case.questions, case.return_comment) == (
+        CaseStatus.RETURNED,
+        "Ny fråga?",
+        "Förtydliga frågan.",
+    )
 
 
 def test_changing_a_submitted_case_needs_the_attestation_again(session, world):
@@ -471,8 +605,11 @@ def test_category_and_exposer_changes_replace_the_rows(session, world):
     from samrad.enums import CaseCategory, Exposer
 
     case = submit(session, world)
-    data = case_input(world.municipality.id, categories=[CaseCategory.FORCED_MARRIAGE],
-                      exposers=[Exposer.SIBLING, Exposer.RELATIVE])
+    data = case_input(
+        world.municipality.id,
+        categories=[CaseCategory.FORCED_MARRIAGE],
+        exposers=[Exposer.SIBLING, Exposer.RELATIVE],
+    )
     cases.update_case(session, case, data, actor=world.officer, now=NOW, submit=False, attestation=ATTESTED)
     session.flush()
     session.expire_all()
@@ -484,16 +621,28 @@ def test_category_and_exposer_changes_replace_the_rows(session, world):
 @pytest.mark.parametrize("status", ALL)
 def test_update_case_only_before_a_meeting(session, world, status):
     case = _case_in(session, world, status)
-    _expect(cases.EDITABLE, status, lambda: cases.update_case(
-        session, case, case_input(world.municipality.id), actor=world.officer, now=NOW, submit=False,
-        attestation=ATTESTED))
+    _expect(
+        cases.EDITABLE,
+        status,
+        lambda: cases.update_case(
+            session,
+            case,
+            case_input(world.municipality.id),
+            actor=world.officer,
+            now=NOW,
+            submit=False,
+            attestation=ATTESTED,
+        ),
+    )
 
 
 def test_guard_blocks_changes_as_well(session, world):
     case = submit(session, world)
     data = case_input(world.municipality.id, questions="Mejla svar till flickan@example.com?")
     with pytest.raises(cases.DeidentificationRefused):
-        cases.update_case(session, case, data, actor=world.officer, now=NOW, submit=False, attestation=ATTESTED)
+        cases.update_case(
+            session, case, data, actor=world.officer, now=NOW, submit=False, attestation=ATTESTED
+        )
     assert case.questions == QUESTIONS
 
 
@@ -507,14 +656,35 @@ def test_logs_never_contain_case_text_or_overridden_words(session, world, caplog
         submit(session, world, background=text)
     case = submit(session, world, background=text, attestation=Attestation(True, warned.value.guard.digest))
     with pytest.raises(cases.DeidentificationRefused):
-        cases.update_case(session, case, case_input(world.municipality.id, questions="Ring 070-174 06 05"),
-                          actor=world.officer, now=NOW, submit=False, attestation=ATTESTED)
-    cases.return_case(session, case, actor=world.coordinator, comment="Ta bort uppgiften om släkten i Boden.",
-                      now=NOW, link="https://x")
+        cases.update_case(
+            session,
+            case,
+            case_input(world.municipality.id, questions="Ring 070-174 06 05"),
+            actor=world.officer,
+            now=NOW,
+            submit=False,
+            attestation=ATTESTED,
+        )
+    cases.return_case(
+        session,
+        case,
+        actor=world.coordinator,
+        comment="Ta bort uppgiften om släkten i Boden.",
+        now=NOW,
+        link="https://x",
+    )
     logged = caplog.text
     assert f"case {case.id} submitted as UNA-2026-001 (2 guard warnings confirmed)" in logged
-    for secret in ("Fatima", "Ahmed", "telefon", "skolkuratorn", "070-174", "släkten", "Hur kan vi",
-                   warned.value.guard.digest):
+    for secret in (
+        "Fatima",
+        "Ahmed",
+        "telefon",
+        "skolkuratorn",
+        "070-174",
+        "släkten",
+        "Hur kan vi",
+        warned.value.guard.digest,
+    ):
         assert secret not in logged
 
 
@@ -529,8 +699,14 @@ def visibility(session, world):
     other_org = make_organisation(session, name="Socialtjänsten, Boden kommun")
     published = make_meeting(session, w.consultation, published_version=1)
     unpublished = make_meeting(session, w.consultation, starts_at=NOW + timedelta(days=28))
-    a = make_case(session, w.consultation, w.org, officer=w.officer, status=CaseStatus.ON_AGENDA,
-                  meeting_id=published.id)
+    a = make_case(
+        session,
+        w.consultation,
+        w.org,
+        officer=w.officer,
+        status=CaseStatus.ON_AGENDA,
+        meeting_id=published.id,
+    )
     b = make_case(session, w.consultation, other_org, status=CaseStatus.ON_AGENDA, meeting_id=published.id)
     c = make_case(session, w.consultation, other_org, status=CaseStatus.ACCEPTED, meeting_id=unpublished.id)
     draft = make_case(session, w.consultation, w.org, officer=w.officer, status=CaseStatus.DRAFT)
@@ -541,10 +717,13 @@ def visibility(session, world):
     p = {
         "officer": w.officer,
         "colleague": make_user(session, organisation=w.org),
-        "other_officer": make_user(session, organisation=other_org, roles=["case_officer"],
-                                   consultation=w.consultation),
+        "other_officer": make_user(
+            session, organisation=other_org, roles=["case_officer"], consultation=w.consultation
+        ),
         "coordinator": w.coordinator,
-        "other_coordinator": make_user(session, roles=["coordinator"], consultation=make_consultation(session)),
+        "other_coordinator": make_user(
+            session, roles=["coordinator"], consultation=make_consultation(session)
+        ),
         "member_invited": make_user(session, roles=["member"], consultation=w.consultation),
         "member_unpublished": make_user(session, roles=["member"], consultation=w.consultation),
         "member_removed": make_user(session, roles=["member"], consultation=w.consultation),
@@ -560,9 +739,12 @@ def visibility(session, world):
     make_invitee(session, unpublished, p["member_unpublished"])
     make_invitee(session, published, p["member_removed"], removed_at=NOW)
     make_invitee(session, published, p["presenter"], kind=InviteeKind.PRESENTER, item=item_a)
-    make_invitee(session, published, p["presenter_removed"], kind=InviteeKind.PRESENTER, item=item_a,
-                 removed_at=NOW)
-    make_invitee(session, published, None, kind=InviteeKind.PRESENTER, item=item_a, email="kollega@kiruna.example")
+    make_invitee(
+        session, published, p["presenter_removed"], kind=InviteeKind.PRESENTER, item=item_a, removed_at=NOW
+    )
+    make_invitee(
+        session, published, None, kind=InviteeKind.PRESENTER, item=item_a, email="kollega@kiruna.example"
+    )
     return p, {"A": a, "B": b, "C": c, "draft": draft, "queued": queued}, published
 
 
@@ -614,26 +796,40 @@ def test_cases_visible_to_filters_by_consultation_status_and_own_organisation(se
     people, named, _meeting = visibility
     coordinator = people["coordinator"]
     assert {c.id for c in cases.cases_visible_to(session, coordinator, statuses=[CaseStatus.SUBMITTED])} == {
-        named["queued"].id}
+        named["queued"].id
+    }
     assert cases.cases_visible_to(session, coordinator, consultation_id=99_999) == []
     own = cases.cases_visible_to(session, people["officer"], own_organisation_only=True)
     assert {c.id for c in own} == {named["A"].id, named["draft"].id}
 
 
 def test_slot_time_is_the_meeting_start_plus_the_items_before(session, world):
-    meeting = make_meeting(session, world.consultation, published_version=1,
-                           starts_at=datetime(2026, 12, 7, 12, 0, tzinfo=UTC))
-    first = make_case(session, world.consultation, world.org, status=CaseStatus.ON_AGENDA, meeting_id=meeting.id)
-    second = make_case(session, world.consultation, world.org, status=CaseStatus.ON_AGENDA, meeting_id=meeting.id)
+    meeting = make_meeting(
+        session, world.consultation, published_version=1, starts_at=datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    )
+    first = make_case(
+        session, world.consultation, world.org, status=CaseStatus.ON_AGENDA, meeting_id=meeting.id
+    )
+    second = make_case(
+        session, world.consultation, world.org, status=CaseStatus.ON_AGENDA, meeting_id=meeting.id
+    )
     make_agenda_item(session, meeting, None, position=1, duration_minutes=10)
     make_agenda_item(session, meeting, first, position=2, duration_minutes=20)
     make_agenda_item(session, meeting, second, position=3, duration_minutes=15)
     slot = cases.slot_of(session, second)
     assert (slot.meeting.id, slot.published, slot.starts_at) == (
-        meeting.id, True, datetime(2026, 12, 7, 12, 30, tzinfo=UTC))
-    accepted = make_case(session, world.consultation, world.org, status=CaseStatus.ACCEPTED, meeting_id=meeting.id)
+        meeting.id,
+        True,
+        datetime(2026, 12, 7, 12, 30, tzinfo=UTC),
+    )
+    accepted = make_case(
+        session, world.consultation, world.org, status=CaseStatus.ACCEPTED, meeting_id=meeting.id
+    )
     make_agenda_item(session, meeting, accepted, position=4)
-    assert (cases.slot_of(session, accepted).published, cases.slot_of(session, accepted).starts_at) == (False, None)
+    assert (cases.slot_of(session, accepted).published, cases.slot_of(session, accepted).starts_at) == (
+        False,
+        None,
+    )
     assert cases.slot_of(session, make_case(session, world.consultation, world.org)) is None
 
 
@@ -644,18 +840,29 @@ def test_triage_queue_puts_honour_related_cases_first(session, world):
     partner = make_case(session, world.consultation, world.org, submitted_at=NOW - timedelta(days=5))
     partner.categories = [CaseCategoryEntry(category=CaseCategory.PARTNER_VIOLENCE)]
     honour = make_case(session, world.consultation, world.org, submitted_at=NOW - timedelta(days=1))
-    follow_up = make_case(session, world.consultation, world.org, status=CaseStatus.FOLLOW_UP,
-                          submitted_at=NOW - timedelta(days=9))
+    follow_up = make_case(
+        session,
+        world.consultation,
+        world.org,
+        status=CaseStatus.FOLLOW_UP,
+        submitted_at=NOW - timedelta(days=9),
+    )
     make_case(session, world.consultation, world.org, status=CaseStatus.ACCEPTED)
     make_case(session, world.consultation, world.org, status=CaseStatus.DRAFT)
     session.flush()
-    assert [c.id for c in cases.triage_queue(session, world.consultation)] == [follow_up.id, honour.id, partner.id]
+    assert [c.id for c in cases.triage_queue(session, world.consultation)] == [
+        follow_up.id,
+        honour.id,
+        partner.id,
+    ]
 
 
 def test_who_may_submit(session, world):
     assert cases.can_submit(session, world.officer, world.consultation)
     assert not cases.can_submit(session, world.coordinator, world.consultation)  # no organisation
-    stats = make_user(session, organisation=world.org, roles=["statistics_viewer"], consultation=world.consultation)
+    stats = make_user(
+        session, organisation=world.org, roles=["statistics_viewer"], consultation=world.consultation
+    )
     assert not cases.can_submit(session, stats, world.consultation)
     assert cases.submitting_consultations(session, world.officer) == [world.consultation]
     assert cases.submitting_consultations(session, stats) == []

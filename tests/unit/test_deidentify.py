@@ -113,8 +113,16 @@ def test_each_kind_is_found_with_its_severity(text, kind, span):
 
 
 def test_numbers_and_contact_details_block_names_and_dates_warn():
-    assert set(BLOCKING_KINDS) == {"personnummer", "samordningsnummer", "interim_number", "email", "phone",
-                                   "registration_plate", "address", "postcode"}
+    assert set(BLOCKING_KINDS) == {
+        "personnummer",
+        "samordningsnummer",
+        "interim_number",
+        "email",
+        "phone",
+        "registration_plate",
+        "address",
+        "postcode",
+    }
     assert {k for k, s in KINDS.items() if s == "warn"} == {"name", "date_of_birth"}
 
 
@@ -167,7 +175,10 @@ def test_names_that_are_common_words_count_mid_sentence_or_next_to_a_name():
 
 
 def test_genitive_and_double_names_are_found():
-    assert found("Fatimas pappa och Anna-Karin.") == [("name", "Fatimas", "warn"), ("name", "Anna-Karin", "warn")]
+    assert found("Fatimas pappa och Anna-Karin.") == [
+        ("name", "Fatimas", "warn"),
+        ("name", "Anna-Karin", "warn"),
+    ]
 
 
 def test_lower_case_and_unknown_names_are_not_found():
@@ -187,7 +198,9 @@ def test_the_name_list_is_shipped_and_substantial():
 def test_corpus_markup_is_parsed_into_offsets():
     sentence = parse_line("Ring {{phone|070-174 06 05}} nu.")
     assert (sentence.text, [(lb.kind, lb.start, lb.end) for lb in sentence.labels]) == (
-        "Ring 070-174 06 05 nu.", [("phone", 5, 18)])
+        "Ring 070-174 06 05 nu.",
+        [("phone", 5, 18)],
+    )
 
 
 def test_recall_is_complete_for_every_blocking_kind_on_the_corpus():

@@ -32,13 +32,24 @@ def world(web_session):
     org = make_organisation(s, name="Socialtjänsten, Kiruna kommun", municipality_id=kiruna.id)
     other_org = make_organisation(s, name="Socialtjänsten, Boden kommun")
     people = {
-        "officer": make_user(s, email="handlaggare@kiruna.example", organisation=org, roles=["case_officer"],
-                             consultation=consultation),
+        "officer": make_user(
+            s,
+            email="handlaggare@kiruna.example",
+            organisation=org,
+            roles=["case_officer"],
+            consultation=consultation,
+        ),
         "colleague": make_user(s, email="kollega@kiruna.example", organisation=org),
-        "other": make_user(s, email="annan@boden.example", organisation=other_org, roles=["case_officer"],
-                           consultation=consultation),
-        "coordinator": make_user(s, email="samordnare@freda.example", roles=["coordinator"],
-                                 consultation=consultation),
+        "other": make_user(
+            s,
+            email="annan@boden.example",
+            organisation=other_org,
+            roles=["case_officer"],
+            consultation=consultation,
+        ),
+        "coordinator": make_user(
+            s, email="samordnare@freda.example", roles=["coordinator"], consultation=consultation
+        ),
         "member": make_user(s, email="polis@polisen.example", roles=["member"], consultation=consultation),
         "admin": make_user(s, email="admin@samrad.example", is_admin=True),
     }
@@ -157,8 +168,16 @@ def test_submitting_stores_the_case_and_shows_its_reference(client, auth, world,
     [case] = all_cases(web_session)
     assert (response.status_code, response.headers["Location"]) == (303, f"/cases/{case.id}")
     assert (case.status, case.reference, case.organisation_id, case.officer_id) == (
-        CaseStatus.SUBMITTED, f"UNA-{case.submitted_at.year}-001", world.org.id, world.people["officer"].id)
-    assert (case.attested_deidentified, case.overridden_findings, case.municipality_id) == (True, 0, world.kiruna.id)
+        CaseStatus.SUBMITTED,
+        f"UNA-{case.submitted_at.year}-001",
+        world.org.id,
+        world.people["officer"].id,
+    )
+    assert (case.attested_deidentified, case.overridden_findings, case.municipality_id) == (
+        True,
+        0,
+        world.kiruna.id,
+    )
     html = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert f"Ärende {case.reference} har skickats till samordnaren." in html
     assert BACKGROUND in html and "Hedersrelaterat våld och förtryck" in html
@@ -191,17 +210,25 @@ def test_saving_a_draft_needs_no_attestation_and_gets_no_reference(client, auth,
         ({"age_band": None}, "age_band", "Välj en av åldersgrupperna i listan."),
         ({"sex": None}, "sex", "Välj flicka eller kvinna, pojke eller man, eller annat eller okänt."),
         ({"municipality": "0"}, "municipality", "Välj den kommun som ärendet gäller."),
-        ({"presenter": "colleague", "presenter_email": ""}, "presenter_email", "Skriv din kollegas e-postadress."),
-        ({"presenter": "colleague", "presenter_email": "inte-en-adress"}, "presenter_email",
-         "Skriv en e-postadress, till exempel namn@kommun.se."),
+        (
+            {"presenter": "colleague", "presenter_email": ""},
+            "presenter_email",
+            "Skriv din kollegas e-postadress.",
+        ),
+        (
+            {"presenter": "colleague", "presenter_email": "inte-en-adress"},
+            "presenter_email",
+            "Skriv en e-postadress, till exempel namn@kommun.se.",
+        ),
         ({"questions": "x" * 2001}, "questions", "Skriv högst 2000 tecken."),
         ({"background": "x" * 4001}, "background", "Skriv högst 4000 tecken."),
         ({"attest": None}, "attest", "Intyga att ärendet är avidentifierat innan du skickar det."),
         ({"presentation_minutes": "45"}, "presentation_minutes", "Välj hur mycket tid du behöver."),
     ],
 )
-def test_bad_input_gives_a_message_at_the_field_and_stores_nothing(client, auth, world, web_session, change,
-                                                                   field, message):
+def test_bad_input_gives_a_message_at_the_field_and_stores_nothing(
+    client, auth, world, web_session, change, field, message
+):
     login(auth, world, "officer")
     response = post_case(auth, world, **change)
     html = response.get_data(as_text=True)
@@ -217,8 +244,9 @@ def test_bad_input_gives_a_message_at_the_field_and_stores_nothing(client, auth,
         ({"case_deadline_at": "past"}, "Sista dag för ärenden till det mötet har passerat."),
     ],
 )
-def test_a_meeting_cancelled_or_past_its_deadline_is_refused_at_the_field(client, auth, world, web_session, change,
-                                                                          message):
+def test_a_meeting_cancelled_or_past_its_deadline_is_refused_at_the_field(
+    client, auth, world, web_session, change, message
+):
     meeting = make_meeting(web_session, world.consultation, starts_at=utcnow() + timedelta(days=14))
     web_session.commit()
     login(auth, world, "officer")
@@ -230,7 +258,9 @@ def test_a_meeting_cancelled_or_past_its_deadline_is_refused_at_the_field(client
     else:
         meeting.case_deadline_at = utcnow() - timedelta(minutes=1)
     web_session.commit()
-    response = auth.post(NEW, form_data(world, requested_meeting=str(meeting.id)), token_from=NEW + "?acute=no")
+    response = auth.post(
+        NEW, form_data(world, requested_meeting=str(meeting.id)), token_from=NEW + "?acute=no"
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'id="requested_meeting-error"' in html and message in html
@@ -244,11 +274,16 @@ def test_blocking_findings_refuse_with_the_text_kept_and_the_spans_marked(client
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Storgatan 12 &amp; har nummer 070-174 06 05.</textarea>" in html
-    assert re.search(r'id="background-error">\s*<span>Ta bort det som kan identifiera en person \(adress, '
-                     r'telefonnummer\)', html)
+    assert re.search(
+        r'id="background-error">\s*<span>Ta bort det som kan identifiera en person \(adress, '
+        r"telefonnummer\)",
+        html,
+    )
     assert html.count('<mark class="finding finding-block">') == 2
-    assert ('<mark class="finding finding-block"><span class="visually-hidden">Början på fynd 1: </span>'
-            'Storgatan 12<sup aria-hidden="true">1</sup>') in html
+    assert (
+        '<mark class="finding finding-block"><span class="visually-hidden">Början på fynd 1: </span>'
+        'Storgatan 12<sup aria-hidden="true">1</sup>'
+    ) in html
     assert "Måste tas bort innan ärendet kan sparas: 2." in html
     assert all_cases(web_session) == []
 
@@ -273,8 +308,9 @@ def test_a_confirmation_does_not_cover_warnings_added_afterwards(client, auth, w
     background = BACKGROUND + " Fatima berättar."
     html = post_case(auth, world, background=background).get_data(as_text=True)
     digest = re.search(r'name="warnings_digest" type="hidden" value="([0-9a-f]{32})"', html).group(1)
-    response = post_case(auth, world, background=background + " Ahmed vet.", warnings_digest=digest,
-                         confirm_warnings="y")
+    response = post_case(
+        auth, world, background=background + " Ahmed vet.", warnings_digest=digest, confirm_warnings="y"
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and 'id="confirm_warnings-error"' in html
     assert 'name="confirm_warnings" type="checkbox" value="y">' in html  # unticked again
@@ -303,11 +339,17 @@ def check(auth, field, data, token_from=NEW + "?acute=no", prefix=""):
 
 def test_live_check_marks_findings_and_updates_the_status_politely(client, auth, world):
     login(auth, world, "officer")
-    response = check(auth, "background", {"questions": QUESTIONS, "background": "Ring 070-174 06 05 nu.",
-                                           "warnings_digest": ""})
+    response = check(
+        auth,
+        "background",
+        {"questions": QUESTIONS, "background": "Ring 070-174 06 05 nu.", "warnings_digest": ""},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert 'Ring <mark class="finding finding-block">' in html and "Telefonnummer</strong> (måste tas bort)" in html
+    assert (
+        'Ring <mark class="finding finding-block">' in html
+        and "Telefonnummer</strong> (måste tas bort)" in html
+    )
     assert '<p id="background-guard-status" hx-swap-oob="innerHTML">' in html
     assert "Måste tas bort innan ärendet kan sparas: 1." in html
     assert "confirm-block" not in html  # no warnings before or after: the box is left alone
@@ -327,14 +369,19 @@ def test_live_check_replaces_the_confirmation_box_only_when_warnings_change(clie
 def test_the_form_wires_the_live_check_accessibly(client, auth, world):
     login(auth, world, "officer")
     html = client.get(NEW + "?acute=no").get_data(as_text=True)
-    assert 'hx-post="/cases/check?field=background"' in html and 'hx-trigger="input changed delay:600ms, change"' in html
+    assert (
+        'hx-post="/cases/check?field=background"' in html
+        and 'hx-trigger="input changed delay:600ms, change"' in html
+    )
     assert 'aria-describedby="background-help background-guard-status"' in html
     assert '<p class="guard-status" id="background-guard-status" aria-live="polite">' in html
     assert "autofocus" not in html
 
 
 def test_live_check_rejects_unknown_fields_and_needs_login(client, auth, world):
-    response = auth.post("/cases/check?field=background", {"background": "x"}, token_from="/login", headers=HX)
+    response = auth.post(
+        "/cases/check?field=background", {"background": "x"}, token_from="/login", headers=HX
+    )
     assert (response.status_code, response.headers["HX-Redirect"]) == (204, "/login")
     login(auth, world, "officer")
     assert check(auth, "name", {"name": "x"}).status_code == 404
@@ -354,8 +401,15 @@ def test_live_check_logs_no_text(client, auth, world, caplog):
 def shared_case(world, web_session):
     s = web_session
     meeting = make_meeting(s, world.consultation, published_version=1, starts_at=utcnow() + timedelta(days=7))
-    case = make_case(s, world.consultation, world.org, officer=world.people["officer"], status=CaseStatus.ON_AGENDA,
-                     meeting_id=meeting.id, municipality=world.kiruna)
+    case = make_case(
+        s,
+        world.consultation,
+        world.org,
+        officer=world.people["officer"],
+        status=CaseStatus.ON_AGENDA,
+        meeting_id=meeting.id,
+        municipality=world.kiruna,
+    )
     item = make_agenda_item(s, meeting, case)
     make_invitee(s, meeting, world.people["member"])
     presenter = make_user(s, email="presentator@kiruna.example")
@@ -377,8 +431,9 @@ def shared_case(world, web_session):
         ("admin", False, False),
     ],
 )
-def test_case_pages_answer_404_to_those_who_may_not_see_them(client, auth, world, shared_case, who, sees_shared,
-                                                              sees_hidden):
+def test_case_pages_answer_404_to_those_who_may_not_see_them(
+    client, auth, world, shared_case, who, sees_shared, sees_hidden
+):
     case, hidden = shared_case
     email = "presentator@kiruna.example" if who == "presenter" else world.people[who].email
     auth.login(email, PASSWORD)
@@ -415,11 +470,17 @@ def test_a_member_who_sees_a_case_may_not_change_it(client, auth, world, shared_
 # --- My cases --------------------------------------------------------------------------------------------
 
 
-def test_my_cases_shows_status_meeting_slot_and_the_coordinators_comment(client, auth, world, web_session,
-                                                                         shared_case):
+def test_my_cases_shows_status_meeting_slot_and_the_coordinators_comment(
+    client, auth, world, web_session, shared_case
+):
     case, hidden = shared_case
-    returned = make_case(web_session, world.consultation, world.org, status=CaseStatus.RETURNED,
-                         return_comment="Beskriv frågan om skolan tydligare.")
+    returned = make_case(
+        web_session,
+        world.consultation,
+        world.org,
+        status=CaseStatus.RETURNED,
+        return_comment="Beskriv frågan om skolan tydligare.",
+    )
     web_session.commit()
     login(auth, world, "colleague")
     html = client.get("/cases").get_data(as_text=True)
@@ -436,7 +497,7 @@ def test_my_cases_filter_returns_the_table_only_for_htmx(client, auth, world, we
     response = client.get("/cases?status=draft", headers=HX)
     html = response.get_data(as_text=True)
     assert html.startswith('<div id="my-cases">') and "HX-Request" in response.headers["Vary"]
-    assert f"/cases/{draft.id}" in html and f"/cases/{case.id}\"" not in html
+    assert f"/cases/{draft.id}" in html and f'/cases/{case.id}"' not in html
 
 
 def test_withdrawing_from_my_cases_replaces_the_row(client, auth, world, web_session, shared_case):
@@ -460,8 +521,15 @@ def test_withdrawing_from_my_cases_replaces_the_row(client, auth, world, web_ses
 
 
 def test_a_returned_case_is_changed_and_sent_again(client, auth, world, web_session):
-    case = make_case(web_session, world.consultation, world.org, officer=world.people["officer"],
-                     status=CaseStatus.RETURNED, return_comment="Förtydliga frågan.", municipality=world.kiruna)
+    case = make_case(
+        web_session,
+        world.consultation,
+        world.org,
+        officer=world.people["officer"],
+        status=CaseStatus.RETURNED,
+        return_comment="Förtydliga frågan.",
+        municipality=world.kiruna,
+    )
     web_session.commit()
     login(auth, world, "officer")
     page = client.get(f"/cases/{case.id}/edit").get_data(as_text=True)
@@ -472,7 +540,10 @@ def test_a_returned_case_is_changed_and_sent_again(client, auth, world, web_sess
     web_session.expire_all()
     case = web_session.get(Case, case.id)
     assert (case.status, case.questions, case.return_comment) == (
-        CaseStatus.SUBMITTED, "Hur bedömer ni risken för bortförande?", "")
+        CaseStatus.SUBMITTED,
+        "Hur bedömer ni risken för bortförande?",
+        "",
+    )
 
 
 def test_a_case_on_an_agenda_cannot_be_changed(client, auth, world, shared_case):
@@ -500,8 +571,12 @@ def test_coordinator_returns_a_case_with_a_comment(client, auth, world, web_sess
     queue = client.get(f"/c/{SLUG}/cases/queue").get_data(as_text=True)
     assert case.reference in queue
     comment = "Ta bort uppgiften om vilken skola hon går i."
-    response = auth.post(f"/cases/{case.id}/return", {f"r{case.id}-comment": comment},
-                         token_from=f"/c/{SLUG}/cases/queue", headers=HX)
+    response = auth.post(
+        f"/cases/{case.id}/return",
+        {f"r{case.id}-comment": comment},
+        token_from=f"/c/{SLUG}/cases/queue",
+        headers=HX,
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f"Ärende {case.reference} har skickats tillbaka. Handläggaren har fått ett mejl." in html
@@ -518,11 +593,17 @@ def test_a_return_comment_with_identifying_text_is_refused(client, auth, world, 
     case = make_case(web_session, world.consultation, world.org, officer=world.people["officer"])
     web_session.commit()
     login(auth, world, "coordinator")
-    response = auth.post(f"/cases/{case.id}/return", {f"r{case.id}-comment": "Ring mamman på 070-174 06 05."},
-                         token_from=f"/c/{SLUG}/cases/queue", headers=HX)
+    response = auth.post(
+        f"/cases/{case.id}/return",
+        {f"r{case.id}-comment": "Ring mamman på 070-174 06 05."},
+        token_from=f"/c/{SLUG}/cases/queue",
+        headers=HX,
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "Ring mamman på 070-174 06 05.</textarea>" in html and '<mark class="finding finding-block">' in html
+    assert (
+        "Ring mamman på 070-174 06 05.</textarea>" in html and '<mark class="finding finding-block">' in html
+    )
     web_session.expire_all()
     assert web_session.get(Case, case.id).status == CaseStatus.SUBMITTED
     assert web_session.exec(select(func.count()).select_from(OutboxMessage)).one() == 0
@@ -532,8 +613,9 @@ def test_an_empty_return_comment_is_refused_at_the_field(client, auth, world, we
     case = make_case(web_session, world.consultation, world.org, officer=world.people["officer"])
     web_session.commit()
     login(auth, world, "coordinator")
-    response = auth.post(f"/cases/{case.id}/return", {f"r{case.id}-comment": ""},
-                         token_from=f"/c/{SLUG}/cases/queue")
+    response = auth.post(
+        f"/cases/{case.id}/return", {f"r{case.id}-comment": ""}, token_from=f"/c/{SLUG}/cases/queue"
+    )
     assert response.status_code == 400
     assert f'id="r{case.id}-comment-error"' in response.get_data(as_text=True)
 
@@ -570,11 +652,15 @@ def test_the_owner_brings_a_discussed_case_back_or_closes_it(client, auth, world
     auth.post(f"/cases/{other.id}/close", {}, token_from=f"/cases/{other.id}")
     web_session.expire_all()
     assert (web_session.get(Case, discussed.id).status, web_session.get(Case, other.id).status) == (
-        CaseStatus.FOLLOW_UP, CaseStatus.CLOSED)
+        CaseStatus.FOLLOW_UP,
+        CaseStatus.CLOSED,
+    )
     # Asking again for a closed case changes nothing and says so.
     again = auth.post(f"/cases/{other.id}/follow-up", {}, token_from=f"/cases/{other.id}")
     assert again.status_code == 303
-    assert "Det gick inte: ärendet har ändrats under tiden." in client.get(f"/cases/{other.id}").get_data(as_text=True)
+    assert "Det gick inte: ärendet har ändrats under tiden." in client.get(f"/cases/{other.id}").get_data(
+        as_text=True
+    )
 
 
 def test_the_coordinator_may_close_but_not_withdraw(client, auth, world, web_session):
