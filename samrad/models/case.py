@@ -17,11 +17,19 @@ from samrad.models.base import UTCDateTime, enum_type, utcnow
 class Case(SQLModel, table=True):
     # "case" is an SQL keyword; a plain name keeps hand-written SQL and reports simple.
     __tablename__ = "case_record"
-    __table_args__ = (sa.UniqueConstraint("consultation_id", "reference"),)
+    __table_args__ = (
+        sa.UniqueConstraint("consultation_id", "reference"),
+        sa.UniqueConstraint("consultation_id", "reference_year", "reference_number"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     #: A reference such as UNA-2026-014: consultation prefix, year, running number. No personal data.
-    reference: str = Field(max_length=40)
+    #: Given at the first submission (drafts have none), so numbers run without gaps.
+    reference: str | None = Field(default=None, max_length=40)
+    #: The year and running number inside ``reference``; unique per consultation, so that two
+    #: simultaneous submissions cannot get the same number.
+    reference_year: int | None = None
+    reference_number: int | None = None
     consultation_id: int = Field(foreign_key="consultation.id", ondelete="RESTRICT", index=True)
     #: The organisation that owns the case (the case officer's organisation when submitted).
     organisation_id: int = Field(foreign_key="organisation.id", ondelete="RESTRICT", index=True)
@@ -46,6 +54,9 @@ class Case(SQLModel, table=True):
 
     #: The meeting asked for; None means "the next possible meeting".
     requested_meeting_id: int | None = Field(default=None, foreign_key="meeting.id", ondelete="SET NULL")
+    #: The meeting the coordinator accepted the case for (kept after it was discussed there, until the
+    #: case is accepted for a later meeting).
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", ondelete="SET NULL", index=True)
     presentation_minutes: int = 15
 
     #: The submitter attested that the case is de-identified; how many guard warnings they overrode.
@@ -58,6 +69,9 @@ class Case(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_discussed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    returned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     text_purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     categories: list["CaseCategoryEntry"] = Relationship(

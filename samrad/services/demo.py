@@ -8,14 +8,26 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from samrad.enums import OrganisationType, Role, Sector, VideoProvider, Weekday
-from samrad.models import Consultation, Municipality, Organisation, utcnow
+from samrad.enums import (
+    AgeBand,
+    CaseCategory,
+    CaseStatus,
+    Exposer,
+    OrganisationType,
+    RiskAssessment,
+    Role,
+    Sector,
+    Sex,
+    VideoProvider,
+    Weekday,
+)
+from samrad.models import Case, Consultation, Municipality, Organisation, User, utcnow
 from samrad.passwords import hash_password
-from samrad.services import accounts, demo_meetings, directory
+from samrad.services import accounts, cases, demo_meetings, directory
 
 COUNTY = "Norrbottens län"
 DOMAIN = "demo.samrad.example"
@@ -188,4 +200,138 @@ def seed_demo(
             directory.grant_role(session, user, consultation, role)
     session.flush()
     demo_meetings.seed_meetings(session, consultation, seed=seed, now=now)
+    submitters = [accounts.user_by_email(session, f"{local}@{DOMAIN}") for local in CASE_SUBMITTERS]
+    seed_demo_cases(session, consultation, submitters=submitters, rng=random.Random(seed), now=now)
     return accounts_spec
+
+
+# --- Cases (issue B) ---------------------------------------------------------------------------------------
+
+#: Demo accounts that bring cases: the case officers, and standing members who bring their own.
+CASE_SUBMITTERS = ("handlaggare.lulea", "handlaggare.kiruna", "handlaggare.pitea", "polis", "kvinnojour",
+                   "tjejjour", "socialtjanst.boden", "socialtjanst.gallivare")
+#: Where cases come from: the large municipalities most (Fyrbodal: "the two largest 5 and 8 cases,
+#: 8 municipalities 1–2, 6 none"; domain brief §2.3).
+MUNICIPALITY_WEIGHTS = {"Luleå": 8, "Piteå": 5, "Boden": 3, "Kiruna": 3, "Gällivare": 2, "Kalix": 1,
+                        "Haparanda": 1, "Älvsbyn": 1, "Arvidsjaur": 1, "Jokkmokk": 1}
+#: Statuses that need no meeting, with counts (the meetings work adds accepted/on-agenda/discussed).
+DEMO_STATUSES = ((CaseStatus.SUBMITTED, 14), (CaseStatus.RETURNED, 4), (CaseStatus.WITHDRAWN, 3),
+                 (CaseStatus.DRAFT, 3))
+#: Mostly 13–26 (the target group), some younger children and adults (domain brief §2.1).
+AGE_WEIGHTS = {AgeBand.TEEN: 6, AgeBand.YOUNG_ADULT: 4, AgeBand.CHILD: 1, AgeBand.ADULT: 2}
+#: Case sketches: (categories, exposers, questions, background). De-identified by construction; a test
+#: runs every one through the guard.
+CASE_SKETCHES = (
+    ((CaseCategory.HONOUR_VIOLENCE, CaseCategory.TAKEN_ABROAD), (Exposer.PARENT, Exposer.RELATIVE),
+     "Hur bedömer ni risken att hon förs utomlands under sommarlovet, och vilka skyddsåtgärder finns "
+     "om hon inte vill att vi kontaktar föräldrarna?",
+     "Flickan har berättat för skolkuratorn att familjen planerar en resa till släkten i hemlandet i "
+     "sommar och att hon är rädd att inte få komma tillbaka. Hon har inte fått gå på klassresor och "
+     "hämtas varje dag efter skolan."),
+    ((CaseCategory.HONOUR_VIOLENCE,), (Exposer.PARENT, Exposer.SIBLING),
+     "Hur kan vi arbeta med familjen utan att öka risken för henne? Finns det erfarenhet av "
+     "familjesamtal i liknande ärenden?",
+     "En ung kvinna berättar att en äldre bror kontrollerar hennes telefon och vilka hon umgås med. "
+     "Föräldrarna stöder broderns kontroll. Hon vill bo kvar hemma men vill att kontrollen upphör."),
+    ((CaseCategory.FORCED_MARRIAGE, CaseCategory.HONOUR_VIOLENCE), (Exposer.PARENT, Exposer.RELATIVE),
+     "Vilka möjligheter finns till skyddat boende för en person över 18 år, och hur hanterar vi "
+     "kontakten med släkten?",
+     "Kvinnan har berättat att hon ska giftas bort med en släkting och att hon inte vill. Hon har "
+     "inget eget boende och är beroende av familjen ekonomiskt."),
+    ((CaseCategory.CHILD_MARRIAGE,), (Exposer.PARENT,),
+     "Hur ska vi se på ett äktenskap som ingåtts utomlands när flickan var under 18 år, och vad "
+     "behöver vi göra nu?",
+     "Flickan kom till kommunen i höstas och uppger att hon är gift. Maken bor i ett annat land. Hon "
+     "går i förberedelseklass och har en kontaktperson på skolan."),
+    ((CaseCategory.GENITAL_MUTILATION,), (Exposer.RELATIVE,),
+     "Hur bedömer vi risken för yngre systrar, och hur samverkar vi med elevhälsan och vården?",
+     "Skolsköterskan har uppmärksammat att en äldre syster berättat om könsstympning. Det finns två "
+     "yngre systrar i familjen och familjen planerar en längre resa."),
+    ((CaseCategory.PARTNER_VIOLENCE,), (Exposer.PARTNER,),
+     "Hur kan vi stödja henne att bryta upp när hon inte vill polisanmäla?",
+     "En kvinna i 30-årsåldern har sökt stöd hos kvinnojouren efter upprepat psykiskt och fysiskt våld "
+     "från sambon. Hon har två barn i förskoleåldern och oroar sig för vårdnaden."),
+    ((CaseCategory.PARTNER_VIOLENCE, CaseCategory.HONOUR_VIOLENCE), (Exposer.PARTNER, Exposer.RELATIVE),
+     "Hur ser ni på riskerna om hon flyttar till en annan kommun, och vad behöver mottagande kommun veta?",
+     "Kvinnan har lämnat maken och bor tillfälligt hos en väninna. Makens släkt har sökt upp henne "
+     "flera gånger och hotat med att ta barnen."),
+    ((CaseCategory.PROSTITUTION_TRAFFICKING,), (Exposer.OTHER,),
+     "Vilka aktörer bör vi samverka med, och hur bedömer vi om det rör sig om människohandel?",
+     "En ung kvinna har under en kortare tid bott hos en man som hon träffat på nätet. Polisen har "
+     "uppmärksammat att hon erbjuds pengar för sex och att hon saknar egna kontakter i Sverige."),
+    ((CaseCategory.HONOUR_VIOLENCE,), (Exposer.PARENT,),
+     "Hur kan vi ge stöd till en pojke som själv både utsätts och förväntas kontrollera sina systrar?",
+     "En pojke i 15-årsåldern berättar att pappan kräver att han håller koll på systrarna och straffar "
+     "honom när han inte gör det. Pojken har hög frånvaro och visar tecken på nedstämdhet."),
+    ((CaseCategory.OTHER, CaseCategory.HONOUR_VIOLENCE), (Exposer.PARENT, Exposer.SIBLING),
+     "Hur bemöter vi en ung person som identifierar sig som hbtq och är rädd för familjens reaktion?",
+     "En ungdom har berättat för fritidsledaren att hen inte vågar berätta om sin sexuella läggning "
+     "hemma. Hen har hört föräldrarna säga att det skulle vara en skam för familjen."),
+)
+RETURN_COMMENTS = (
+    "Ta bort uppgiften om vilken skola det gäller och skicka igen.",
+    "Beskriv gärna tydligare vad ni vill ha råd om, så hittar vi rätt tid på mötet.",
+    "Ärendet gäller ett akut läge. Kontakta polisen direkt och ta upp det här i efterhand om ni vill.",
+    "Beskrivningen av släkten kan göra personen igenkännbar i en liten ort. Skriv mer allmänt.",
+)
+
+
+def _weighted(rng: random.Random, weights: dict):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def seed_demo_cases(
+    session: Session,
+    consultation: Consultation,
+    *,
+    submitters: list[User],
+    rng: random.Random,
+    now: datetime,
+) -> list[Case]:
+    """Register a realistic set of de-identified demo cases through the case service (and its guard).
+
+    Volumes follow the domain brief §2.5 (a few cases a fortnight, mostly girls 13–26, honour-related
+    first); statuses are those that need no meeting. Deterministic for a given ``rng`` state. The
+    meetings work can extend this with accepted and discussed cases.
+    """
+    rows = session.exec(select(Municipality).where(Municipality.county == COUNTY))
+    municipalities = {m.name: m for m in rows}
+    statuses = [status for status, n in DEMO_STATUSES for _ in range(n)]
+    rng.shuffle(statuses)
+    # Oldest first, so that the references run in the order the cases came in.
+    times = sorted(now - timedelta(days=rng.randint(1, 56), hours=rng.randint(0, 8)) for _ in statuses)
+    created = []
+    for i, (status, when) in enumerate(zip(statuses, times, strict=True)):
+        officer = submitters[i % len(submitters)]
+        organisation = officer.organisations[0]
+        own = next((name for name, m in municipalities.items() if m.id == organisation.municipality_id), None)
+        place = own or _weighted(rng, MUNICIPALITY_WEIGHTS)
+        categories, exposers, questions, background = rng.choice(CASE_SKETCHES)
+        female = rng.random() < 0.85 or CaseCategory.GENITAL_MUTILATION in categories
+        data = cases.CaseInput(
+            categories=list(categories),
+            sex=Sex.FEMALE if female else rng.choice([Sex.MALE, Sex.MALE, Sex.OTHER_UNKNOWN]),
+            age_band=_weighted(rng, AGE_WEIGHTS),
+            municipality_id=municipalities[place].id,
+            exposers=list(exposers),
+            questions=questions,
+            background=background,
+            risk_assessment=_weighted(rng, {RiskAssessment.PATRIARK: 3, RiskAssessment.OTHER: 2,
+                                            RiskAssessment.NONE: 4}),
+            report_of_concern_made=rng.random() < 0.45,
+            presentation_minutes=rng.choice([10, 15, 15, 20, 30]),
+        )
+        case = cases.create_case(
+            session, consultation, data, officer=officer, organisation_id=organisation.id, now=when,
+            submit=status != CaseStatus.DRAFT, attestation=cases.Attestation(attested=True),
+        )
+        if status == CaseStatus.RETURNED:
+            # Set directly: the service would e-mail the demo case officer.
+            case.status = CaseStatus.RETURNED
+            case.return_comment = rng.choice(RETURN_COMMENTS)
+            case.returned_at = when + timedelta(days=1)
+        elif status == CaseStatus.WITHDRAWN:
+            cases.withdraw_case(session, case, actor=officer, now=when + timedelta(days=2), link="")
+        created.append(case)
+    session.flush()
+    return created

@@ -1,0 +1,862 @@
+"""Cases: registration behind the de-identification guard, the lifecycle, and who may see what.
+
+Lifecycle (one function per transition; each raises :class:`TransitionNotAllowed` from a wrong status)::
+
+    draft ──submit_case──▶ submitted ──accept_case──▶ accepted ──mark_on_agenda──▶ on_agenda
+      │                      │   ▲                       │                              │
+      │                      │   └──── release_case ◀────┴──────────────────────────────┤
+      │                 return_case                                               mark_discussed
+      │                      ▼                                                          ▼
+      │                  returned ──update_case(submit)──▶ submitted        discussed / follow_up
+      │                                                                  (follow_up queues the case for
+      └─ withdraw_case (draft, submitted, returned, accepted, on_agenda,   accept_case again; a case can
+         follow_up) ──▶ withdrawn                                           be discussed at many meetings)
+                                                          discussed ──request_follow_up──▶ follow_up
+                                                   discussed, follow_up ──close_case──▶ closed
+
+Free text is checked by :mod:`samrad.deidentify` here, in the service, whatever the caller did before:
+blocking findings refuse the write; warnings must be confirmed (bound to exactly the warnings shown, by a
+digest); a submission needs the attestation. Logs carry case ids and references only, never text.
+Services flush but never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from samrad import deidentify, outbox
+from samrad.deidentify import Finding
+from samrad.enums import (
+    AgeBand,
+    CaseCategory,
+    CaseStatus,
+    Exposer,
+    InviteeKind,
+    MeetingStatus,
+    RiskAssessment,
+    Role,
+    Sex,
+)
+from samrad.models import (
+    AgendaItem,
+    Case,
+    CaseCategoryEntry,
+    CaseExposerEntry,
+    Consultation,
+    ConsultationRole,
+    Invitee,
+    Meeting,
+    Membership,
+    User,
+)
+
+log = logging.getLogger(__name__)
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+#: Length limits of the free-text fields (characters).
+QUESTIONS_MAX = 2000
+BACKGROUND_MAX = 4000
+RETURN_COMMENT_MAX = 2000
+
+#: Roles that may bring a case to a consultation.
+SUBMITTING_ROLES = (Role.CASE_OFFICER, Role.MEMBER, Role.COORDINATOR)
+
+EDITABLE = frozenset({CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.RETURNED, CaseStatus.FOLLOW_UP})
+WITHDRAWABLE = frozenset(
+    {
+        CaseStatus.DRAFT,
+        CaseStatus.SUBMITTED,
+        CaseStatus.RETURNED,
+        CaseStatus.ACCEPTED,
+        CaseStatus.ON_AGENDA,
+        CaseStatus.FOLLOW_UP,
+    }
+)
+#: Waiting for a meeting: what the coordinator triages and accepts.
+QUEUED = frozenset({CaseStatus.SUBMITTED, CaseStatus.FOLLOW_UP})
+RETURNABLE = QUEUED
+CLOSABLE = frozenset({CaseStatus.DISCUSSED, CaseStatus.FOLLOW_UP})
+#: Statuses in which a case is shared with the participants of a meeting whose published agenda has it.
+SHARED = frozenset(
+    {CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA, CaseStatus.DISCUSSED, CaseStatus.FOLLOW_UP, CaseStatus.CLOSED}
+)
+
+
+# --- Errors ----------------------------------------------------------------------------------------
+
+
+class CaseError(Exception):
+    """A refused case operation; ``field`` names the form field the message belongs to, if any."""
+
+    field: str | None = None
+
+
+class TransitionNotAllowed(CaseError):
+    def __init__(self, case: Case, action: str):
+        super().__init__(f"case {case.id} in status {case.status.value} cannot be {action}")
+        self.status = case.status
+        self.action = action
+
+
+class MeetingNotOpen(CaseError):
+    """The meeting is cancelled, held, past its case deadline or belongs to another consultation."""
+
+    field = "requested_meeting"
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # "cancelled", "deadline", "past", "other_consultation"
+
+
+class DeidentificationRefused(CaseError):
+    """The text still contains something that identifies a person (a blocking finding)."""
+
+    def __init__(self, guard: GuardResult):
+        super().__init__(
+            "blocking findings: " + ", ".join(f"{k}={len(v)}" for k, v in guard.blocking.items())
+        )
+        self.guard = guard
+
+
+class WarningsNotConfirmed(CaseError):
+    field = "confirm_warnings"
+
+    def __init__(self, guard: GuardResult):
+        super().__init__(f"{guard.warning_count} warnings not confirmed")
+        self.guard = guard
+
+
+class NotAttested(CaseError):
+    field = "attest"
+
+
+class CommentRequired(CaseError):
+    field = "comment"
+
+
+class DuplicateSubmission(CaseError):
+    """The form's submission key belongs to somebody else's case."""
+
+
+# --- Input and the guard -----------------------------------------------------------------------------
+
+
+@dataclass
+class CaseInput:
+    """What the case form collects (organisation and officer come from the account, not from here)."""
+
+    categories: list[CaseCategory]
+    sex: Sex
+    age_band: AgeBand
+    municipality_id: int
+    exposers: list[Exposer]
+    questions: str
+    background: str
+    risk_assessment: RiskAssessment
+    report_of_concern_made: bool
+    requested_meeting_id: int | None = None
+    presentation_minutes: int = 15
+    presenter_email: str = ""
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """The submitter's confirmations: the case is de-identified; the warnings with this digest are checked."""
+
+    attested: bool = False
+    confirmed_digest: str = ""
+
+
+@dataclass
+class GuardResult:
+    """Findings per text field, and a digest that identifies exactly this set of warnings."""
+
+    texts: dict[str, str]
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+
+    @property
+    def blocking(self) -> dict[str, list[Finding]]:
+        return {name: b for name, fs in self.findings.items() if (b := deidentify.blocking(fs))}
+
+    @property
+    def warnings(self) -> dict[str, list[Finding]]:
+        return {name: w for name, fs in self.findings.items() if (w := deidentify.warnings(fs))}
+
+    @property
+    def blocking_count(self) -> int:
+        return sum(len(v) for v in self.blocking.values())
+
+    @property
+    def warning_count(self) -> int:
+        return sum(len(v) for v in self.warnings.values())
+
+    @property
+    def digest(self) -> str:
+        """A short hash of the warnings (field, kind, matched text); empty when there are none.
+
+        It travels in the form so that a confirmation covers the warnings that were on screen and no
+        others. It is never logged.
+        """
+        if not self.warning_count:
+            return ""
+        h = hashlib.sha256()
+        for name in sorted(self.warnings):
+            for f in self.warnings[name]:
+                h.update(f"{name}\x1f{f.kind}\x1f{f.text_in(self.texts[name])}\x1e".encode())
+        return h.hexdigest()[:32]
+
+
+def check_texts(texts: dict[str, str]) -> GuardResult:
+    """Run the guard over named texts (``{"questions": ..., "background": ...}``)."""
+    return GuardResult(
+        texts=dict(texts), findings={name: deidentify.scan(text or "") for name, text in texts.items()}
+    )
+
+
+def _enforce_guard(
+    texts: dict[str, str], attestation: Attestation | None, *, submitting: bool
+) -> GuardResult:
+    guard = check_texts(texts)
+    if guard.blocking:
+        raise DeidentificationRefused(guard)
+    if submitting:
+        if guard.warning_count and (attestation is None or attestation.confirmed_digest != guard.digest):
+            raise WarningsNotConfirmed(guard)
+        if attestation is None or not attestation.attested:
+            raise NotAttested("the case was not attested as de-identified")
+    return guard
+
+
+# --- Who may do what ---------------------------------------------------------------------------------
+
+
+def organisation_ids(session: Session, user: User) -> set[int]:
+    return set(session.exec(select(Membership.organisation_id).where(Membership.user_id == user.id)))
+
+
+def is_coordinator(session: Session, user: User, consultation_id: int) -> bool:
+    """An explicit coordinator role. Administrators get no access to cases through their flag."""
+    return (
+        session.exec(
+            select(ConsultationRole.id)
+            .where(ConsultationRole.user_id == user.id)
+            .where(ConsultationRole.consultation_id == consultation_id)
+            .where(ConsultationRole.role == Role.COORDINATOR)
+        ).first()
+        is not None
+    )
+
+
+def can_submit(session: Session, user: User, consultation: Consultation) -> bool:
+    """Whether the user may bring cases to the consultation: a participant role and an organisation."""
+    has_role = session.exec(
+        select(ConsultationRole.id)
+        .where(ConsultationRole.user_id == user.id)
+        .where(ConsultationRole.consultation_id == consultation.id)
+        .where(ConsultationRole.role.in_(SUBMITTING_ROLES))
+    ).first()
+    return has_role is not None and bool(organisation_ids(session, user))
+
+
+def submitting_consultations(session: Session, user: User) -> list[Consultation]:
+    if not organisation_ids(session, user):
+        return []
+    consultations = session.exec(
+        select(Consultation)
+        .join(ConsultationRole, ConsultationRole.consultation_id == Consultation.id)
+        .where(ConsultationRole.user_id == user.id)
+        .where(ConsultationRole.role.in_(SUBMITTING_ROLES))
+        .distinct()
+        .order_by(Consultation.name)
+    )
+    return list(consultations)
+
+
+def can_manage_case(session: Session, user: User, case: Case) -> bool:
+    """The owning organisation's people edit, withdraw, close and ask for follow-up (the case is theirs)."""
+    return case.organisation_id in organisation_ids(session, user)
+
+
+def visible_case_clause(user: User):
+    """A SQL condition on ``Case``: true for the cases ``user`` may see. The single source of the rules:
+
+    - people of the owning organisation see all its cases (drafts too);
+    - the consultation's coordinators see all its cases except drafts;
+    - a person invited as a standing participant (``Invitee.kind == standing``, not removed) sees a case
+      that is on a *published* agenda of that meeting (``published_version > 0`` and an agenda item);
+      a case accepted for that meeting but not yet marked on its agenda is not published yet;
+    - a person invited to present sees the one case of the agenda item their invitation names;
+    - withdrawn, returned and unsubmitted cases are never shared beyond the first two rules;
+    - nobody else sees anything (administrators included).
+    """
+    own_organisation = Case.organisation_id.in_(
+        select(Membership.organisation_id).where(Membership.user_id == user.id)
+    )
+    coordinator = and_(
+        Case.status != CaseStatus.DRAFT,
+        Case.consultation_id.in_(
+            select(ConsultationRole.consultation_id)
+            .where(ConsultationRole.user_id == user.id)
+            .where(ConsultationRole.role == Role.COORDINATOR)
+        ),
+    )
+    invited = or_(Invitee.user_id == user.id, Invitee.email == user.email)
+    standing = exists(
+        select(AgendaItem.id)
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .join(Invitee, Invitee.meeting_id == Meeting.id)
+        .where(AgendaItem.case_id == Case.id)
+        .where(Meeting.published_version > 0)
+        .where(Invitee.kind == InviteeKind.STANDING)
+        .where(Invitee.removed_at.is_(None))
+        .where(invited)
+        .where(~and_(Case.status == CaseStatus.ACCEPTED, Case.meeting_id == Meeting.id))
+    )
+    presenter = exists(
+        select(Invitee.id)
+        .join(AgendaItem, AgendaItem.id == Invitee.agenda_item_id)
+        .where(AgendaItem.case_id == Case.id)
+        .where(Invitee.meeting_id == AgendaItem.meeting_id)
+        .where(Invitee.kind == InviteeKind.PRESENTER)
+        .where(Invitee.removed_at.is_(None))
+        .where(invited)
+    )
+    shared = and_(Case.status.in_(SHARED), or_(standing, presenter))
+    return or_(own_organisation, coordinator, shared)
+
+
+def cases_visible_to(
+    session: Session,
+    user: User,
+    *,
+    consultation_id: int | None = None,
+    statuses: Iterable[CaseStatus] | None = None,
+    own_organisation_only: bool = False,
+) -> list[Case]:
+    """The cases ``user`` may see (see :func:`visible_case_clause`), newest first."""
+    stmt = select(Case).where(visible_case_clause(user))
+    if own_organisation_only:
+        stmt = stmt.where(
+            Case.organisation_id.in_(select(Membership.organisation_id).where(Membership.user_id == user.id))
+        )
+    if consultation_id is not None:
+        stmt = stmt.where(Case.consultation_id == consultation_id)
+    if statuses is not None:
+        stmt = stmt.where(Case.status.in_(list(statuses)))
+    return list(session.exec(stmt.order_by(Case.updated_at.desc(), Case.id.desc())))
+
+
+def can_see_case(session: Session, user: User, case: Case) -> bool:
+    stmt = select(Case.id).where(Case.id == case.id).where(visible_case_clause(user))
+    return session.exec(stmt).first() is not None
+
+
+# --- Meetings a case can ask for ----------------------------------------------------------------------
+
+
+def open_meetings(session: Session, consultation: Consultation, *, now: datetime) -> list[Meeting]:
+    """Planned meetings of the consultation whose case deadline has not passed, soonest first."""
+    return list(
+        session.exec(
+            select(Meeting)
+            .where(Meeting.consultation_id == consultation.id)
+            .where(Meeting.status == MeetingStatus.PLANNED)
+            .where(Meeting.case_deadline_at > now)
+            .order_by(Meeting.starts_at)
+        )
+    )
+
+
+def _check_requested_meeting(session: Session, consultation_id: int, meeting_id: int | None, *, now) -> None:
+    if meeting_id is None:
+        return
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.consultation_id != consultation_id:
+        raise MeetingNotOpen("other_consultation")
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise MeetingNotOpen("cancelled")
+    if meeting.status != MeetingStatus.PLANNED or meeting.starts_at <= now:
+        raise MeetingNotOpen("past")
+    if meeting.case_deadline_at <= now:
+        raise MeetingNotOpen("deadline")
+
+
+# --- References -----------------------------------------------------------------------------------------
+
+
+def reference_prefix(consultation: Consultation) -> str:
+    """``una-norrbotten`` → ``UNA``: the slug's first part, letters only, at most six."""
+    letters = "".join(ch for ch in consultation.slug.split("-")[0] if ch.isalpha())
+    return (letters[:6] or "CASE").upper()
+
+
+def _next_reference_number(session: Session, consultation_id: int, year: int) -> int:
+    highest = session.exec(
+        select(func.max(Case.reference_number))
+        .where(Case.consultation_id == consultation_id)
+        .where(Case.reference_year == year)
+    ).one()
+    return (highest or 0) + 1
+
+
+def assign_reference(session: Session, case: Case, consultation: Consultation, *, now: datetime) -> str:
+    """Give ``case`` the next reference of its consultation and year (Stockholm time), e.g. UNA-2026-014.
+
+    Two simultaneous submissions may both compute the same next number; the unique constraint lets only
+    one of them have it, and the other retries inside a savepoint with the following number.
+    """
+    if case.reference:
+        return case.reference
+    year = now.astimezone(STOCKHOLM).year
+    prefix = reference_prefix(consultation)
+    for _attempt in range(20):
+        number = _next_reference_number(session, consultation.id, year)
+        try:
+            with session.begin_nested():
+                case.reference_year = year
+                case.reference_number = number
+                case.reference = f"{prefix}-{year}-{number:03d}"
+                session.add(case)
+                session.flush()
+        except IntegrityError:
+            log.info("case %s: reference number %s was taken meanwhile, retrying", case.id, number)
+            continue
+        return case.reference
+    raise RuntimeError("could not assign a case reference")
+
+
+# --- Writing a case -------------------------------------------------------------------------------------
+
+
+def _normalise_presenter(email: str, officer: User) -> str:
+    email = (email or "").strip().lower()
+    return "" if email == officer.email else email
+
+
+def _apply(case: Case, data: CaseInput, officer: User) -> None:
+    case.sex = data.sex
+    case.age_band = data.age_band
+    case.municipality_id = data.municipality_id
+    case.risk_assessment = data.risk_assessment
+    case.report_of_concern_made = data.report_of_concern_made
+    case.questions = data.questions.strip()
+    case.background = data.background.strip()
+    case.requested_meeting_id = data.requested_meeting_id
+    case.presentation_minutes = data.presentation_minutes
+    case.presenter_email = _normalise_presenter(data.presenter_email, officer)
+    wanted_categories = list(dict.fromkeys(data.categories))
+    case.categories = [e for e in case.categories if e.category in wanted_categories]
+    have = {e.category for e in case.categories}
+    case.categories += [CaseCategoryEntry(category=c) for c in wanted_categories if c not in have]
+    wanted_exposers = list(dict.fromkeys(data.exposers))
+    case.exposers = [e for e in case.exposers if e.exposer in wanted_exposers]
+    have_exposers = {e.exposer for e in case.exposers}
+    case.exposers += [CaseExposerEntry(exposer=x) for x in wanted_exposers if x not in have_exposers]
+
+
+def _validate(data: CaseInput) -> None:
+    if len(data.questions) > QUESTIONS_MAX or len(data.background) > BACKGROUND_MAX:
+        raise CaseError("text over the length limit")
+    if not data.categories or not data.exposers or not data.questions.strip() or not data.background.strip():
+        raise CaseError("required fields missing")
+
+
+def _texts(data: CaseInput) -> dict[str, str]:
+    return {"questions": data.questions, "background": data.background}
+
+
+def case_by_submission_key(session: Session, key: str) -> Case | None:
+    return session.exec(select(Case).where(Case.submission_key == key)).first()
+
+
+def create_case(
+    session: Session,
+    consultation: Consultation,
+    data: CaseInput,
+    *,
+    officer: User,
+    organisation_id: int,
+    now: datetime,
+    submit: bool,
+    attestation: Attestation | None = None,
+    submission_key: str | None = None,
+) -> Case:
+    """Register a case for ``officer``'s organisation: a draft, or submitted straight away.
+
+    The same ``submission_key`` posted twice (a double click, a resent form) returns the first case
+    instead of creating another. Everything is checked before anything is written: the guard (blocking
+    findings refuse even a draft), for a submission the attestation and confirmed warnings, and the
+    requested meeting.
+    """
+    if submission_key:
+        existing = case_by_submission_key(session, submission_key)
+        if existing is not None:
+            if existing.officer_id != officer.id:
+                raise DuplicateSubmission("submission key of another person's case")
+            return existing
+    _validate(data)
+    guard = _enforce_guard(_texts(data), attestation, submitting=submit)
+    _check_requested_meeting(session, consultation.id, data.requested_meeting_id, now=now)
+    case = Case(
+        consultation_id=consultation.id,
+        organisation_id=organisation_id,
+        officer_id=officer.id,
+        status=CaseStatus.DRAFT,
+        submission_key=submission_key or None,
+        created_at=now,
+        updated_at=now,
+        sex=data.sex,
+        age_band=data.age_band,
+        risk_assessment=data.risk_assessment,
+    )
+    _apply(case, data, officer)
+    try:
+        with session.begin_nested():
+            session.add(case)
+            session.flush()
+    except IntegrityError:
+        # The same form was posted twice at the same moment; the other request created the case.
+        existing = case_by_submission_key(session, submission_key) if submission_key else None
+        if existing is None or existing.officer_id != officer.id:
+            raise
+        return existing
+    log.info("case %s created as a draft", case.id)
+    if submit:
+        _submit(session, case, consultation, guard, now=now)
+    return case
+
+
+def _submit(session: Session, case: Case, consultation: Consultation, guard: GuardResult, *, now) -> None:
+    assign_reference(session, case, consultation, now=now)
+    case.status = CaseStatus.SUBMITTED
+    case.attested_deidentified = True
+    case.overridden_findings = guard.warning_count
+    case.submitted_at = case.submitted_at or now
+    case.updated_at = now
+    session.add(case)
+    session.flush()
+    log.info(
+        "case %s submitted as %s (%d guard warnings confirmed)", case.id, case.reference, guard.warning_count
+    )
+
+
+def submit_case(
+    session: Session, case: Case, *, actor: User, attestation: Attestation, now: datetime
+) -> Case:
+    """draft → submitted: check the stored text again, require the attestation, give the reference."""
+    if case.status != CaseStatus.DRAFT:
+        raise TransitionNotAllowed(case, "submitted")
+    guard = _enforce_guard(
+        {"questions": case.questions, "background": case.background}, attestation, submitting=True
+    )
+    _check_requested_meeting(session, case.consultation_id, case.requested_meeting_id, now=now)
+    _submit(session, case, session.get(Consultation, case.consultation_id), guard, now=now)
+    return case
+
+
+def update_case(
+    session: Session,
+    case: Case,
+    data: CaseInput,
+    *,
+    actor: User,
+    now: datetime,
+    submit: bool,
+    attestation: Attestation | None = None,
+) -> Case:
+    """Change a case that is not yet with a meeting (draft, submitted, returned, follow-up wanted).
+
+    ``submit`` sends a draft or a returned case (again): returned → submitted keeps the reference and
+    clears the coordinator's comment. A submitted or follow-up case stays where it is, but every change
+    to it needs the attestation again, since the coordinator may already be reading it.
+    """
+    if case.status not in EDITABLE:
+        raise TransitionNotAllowed(case, "changed")
+    submitting = submit or case.status in QUEUED
+    _validate(data)
+    guard = _enforce_guard(_texts(data), attestation, submitting=submitting)
+    if data.requested_meeting_id != case.requested_meeting_id:
+        _check_requested_meeting(session, case.consultation_id, data.requested_meeting_id, now=now)
+    officer = session.get(User, case.officer_id) if case.officer_id else actor
+    _apply(case, data, officer)
+    case.updated_at = now
+    if submitting:
+        case.attested_deidentified = True
+        case.overridden_findings = guard.warning_count
+    session.add(case)
+    session.flush()
+    if submit and case.status in (CaseStatus.DRAFT, CaseStatus.RETURNED):
+        if case.status == CaseStatus.RETURNED:
+            case.return_comment = ""
+            case.returned_at = None
+        _submit(session, case, session.get(Consultation, case.consultation_id), guard, now=now)
+    else:
+        log.info("case %s changed", case.id)
+    return case
+
+
+def return_case(
+    session: Session,
+    case: Case,
+    *,
+    actor: User,
+    comment: str,
+    now: datetime,
+    link: str,
+    attestation: Attestation | None = None,
+) -> Case:
+    """submitted/follow-up → returned, with the coordinator's comment (checked by the guard too).
+
+    The case officer gets an e-mail with the reference and a link; never the comment or any case text.
+    Warnings in the comment need the same confirmation as in a case (``attestation.confirmed_digest``).
+    """
+    if case.status not in RETURNABLE:
+        raise TransitionNotAllowed(case, "returned")
+    comment = (comment or "").strip()
+    if not comment:
+        raise CommentRequired("a returned case needs a comment")
+    if len(comment) > RETURN_COMMENT_MAX:
+        raise CommentRequired("comment too long")
+    guard = check_texts({"comment": comment})
+    if guard.blocking:
+        raise DeidentificationRefused(guard)
+    if guard.warning_count and (attestation is None or attestation.confirmed_digest != guard.digest):
+        raise WarningsNotConfirmed(guard)
+    case.status = CaseStatus.RETURNED
+    case.return_comment = comment
+    case.returned_at = now
+    case.updated_at = now
+    session.add(case)
+    session.flush()
+    officer = session.get(User, case.officer_id) if case.officer_id else None
+    if officer is not None and officer.is_active:
+        outbox.queue_email(
+            session,
+            to=officer.email,
+            template="case_returned",
+            locale=officer.locale,
+            now=now,
+            reference=case.reference,
+            link=link,
+        )
+    log.info("case %s (%s) returned to the submitter", case.id, case.reference)
+    return case
+
+
+def withdraw_case(session: Session, case: Case, *, actor: User, now: datetime, link: str) -> Case:
+    """→ withdrawn, by the owning organisation. Coordinators are told (reference and link only) when the
+    case was already accepted for a meeting or on its agenda, so that they can adjust the agenda."""
+    if case.status not in WITHDRAWABLE:
+        raise TransitionNotAllowed(case, "withdrawn")
+    was_scheduled = case.status in (CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA)
+    case.status = CaseStatus.WITHDRAWN
+    case.withdrawn_at = now
+    case.updated_at = now
+    session.add(case)
+    session.flush()
+    if was_scheduled:
+        coordinators = session.exec(
+            select(User)
+            .join(ConsultationRole, ConsultationRole.user_id == User.id)
+            .where(ConsultationRole.consultation_id == case.consultation_id)
+            .where(ConsultationRole.role == Role.COORDINATOR)
+            .where(User.is_active)
+        ).all()
+        for coordinator in coordinators:
+            outbox.queue_email(
+                session,
+                to=coordinator.email,
+                template="case_withdrawn",
+                locale=coordinator.locale,
+                now=now,
+                reference=case.reference,
+                link=link,
+            )
+    log.info("case %s (%s) withdrawn", case.id, case.reference or "draft")
+    return case
+
+
+def accept_case(session: Session, case: Case, meeting: Meeting, *, actor: User, now: datetime) -> Case:
+    """submitted/follow-up → accepted for ``meeting`` (a planned, future meeting of the same consultation).
+
+    The coordinator may accept after the case deadline; the deadline binds submitters. The agenda item
+    itself is the agenda builder's (issue C): this only records the meeting on the case.
+    """
+    if case.status not in QUEUED:
+        raise TransitionNotAllowed(case, "accepted")
+    if meeting.consultation_id != case.consultation_id:
+        raise MeetingNotOpen("other_consultation")
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise MeetingNotOpen("cancelled")
+    if meeting.status != MeetingStatus.PLANNED or meeting.starts_at <= now:
+        raise MeetingNotOpen("past")
+    case.status = CaseStatus.ACCEPTED
+    case.meeting_id = meeting.id
+    case.updated_at = now
+    session.add(case)
+    session.flush()
+    log.info("case %s (%s) accepted for meeting %s", case.id, case.reference, meeting.id)
+    return case
+
+
+def _agenda_item(session: Session, case: Case, meeting_id: int | None) -> AgendaItem | None:
+    if meeting_id is None:
+        return None
+    return session.exec(
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).where(AgendaItem.case_id == case.id)
+    ).first()
+
+
+def mark_on_agenda(session: Session, case: Case, meeting: Meeting, *, now: datetime) -> Case:
+    """accepted → on_agenda, when ``meeting``'s agenda with the case has been published.
+
+    Idempotent for a case already on this meeting's agenda, so publishing a new version may call it for
+    every case item.
+    """
+    if case.status == CaseStatus.ON_AGENDA and case.meeting_id == meeting.id:
+        return case
+    if case.status != CaseStatus.ACCEPTED or case.meeting_id != meeting.id:
+        raise TransitionNotAllowed(case, "put on the agenda")
+    if meeting.published_version < 1 or _agenda_item(session, case, meeting.id) is None:
+        raise TransitionNotAllowed(case, "put on an unpublished agenda")
+    case.status = CaseStatus.ON_AGENDA
+    case.updated_at = now
+    session.add(case)
+    session.flush()
+    log.info("case %s (%s) on the published agenda of meeting %s", case.id, case.reference, meeting.id)
+    return case
+
+
+def _last_discussed_meeting_id(session: Session, case: Case) -> int | None:
+    return session.exec(
+        select(AgendaItem.meeting_id)
+        .where(AgendaItem.case_id == case.id)
+        .where(AgendaItem.discussed_at.is_not(None))
+        .order_by(AgendaItem.discussed_at.desc())
+    ).first()
+
+
+def release_case(session: Session, case: Case, *, now: datetime) -> Case:
+    """accepted/on_agenda → back in the queue: taken off a meeting (removed from the agenda, or the
+    meeting was cancelled). A case discussed before goes back to follow-up, otherwise to submitted."""
+    if case.status not in (CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA):
+        raise TransitionNotAllowed(case, "released")
+    previous = _last_discussed_meeting_id(session, case)
+    case.status = CaseStatus.FOLLOW_UP if previous else CaseStatus.SUBMITTED
+    case.meeting_id = previous
+    case.updated_at = now
+    session.add(case)
+    session.flush()
+    log.info("case %s (%s) released from its meeting", case.id, case.reference)
+    return case
+
+
+def mark_discussed(session: Session, case: Case, *, follow_up: bool, now: datetime) -> Case:
+    """on_agenda → discussed (or follow_up, which queues it for a later meeting).
+
+    Records the time on the case and on its agenda item of the meeting (``discussed_at``,
+    ``follow_up_wanted``).
+    """
+    if case.status != CaseStatus.ON_AGENDA:
+        raise TransitionNotAllowed(case, "discussed")
+    item = _agenda_item(session, case, case.meeting_id)
+    if item is not None:
+        item.discussed_at = now
+        item.follow_up_wanted = follow_up
+        session.add(item)
+    case.status = CaseStatus.FOLLOW_UP if follow_up else CaseStatus.DISCUSSED
+    case.last_discussed_at = now
+    case.updated_at = now
+    session.add(case)
+    session.flush()
+    log.info("case %s (%s) discussed%s", case.id, case.reference, ", follow-up wanted" if follow_up else "")
+    return case
+
+
+def request_follow_up(session: Session, case: Case, *, actor: User, now: datetime) -> Case:
+    """discussed → follow_up: the case owner wants to bring it back to a later meeting."""
+    if case.status != CaseStatus.DISCUSSED:
+        raise TransitionNotAllowed(case, "queued for follow-up")
+    case.status = CaseStatus.FOLLOW_UP
+    case.updated_at = now
+    session.add(case)
+    session.flush()
+    log.info("case %s (%s) queued for a follow-up", case.id, case.reference)
+    return case
+
+
+def close_case(session: Session, case: Case, *, actor: User, now: datetime) -> Case:
+    """discussed/follow_up → closed."""
+    if case.status not in CLOSABLE:
+        raise TransitionNotAllowed(case, "closed")
+    case.status = CaseStatus.CLOSED
+    case.closed_at = now
+    case.updated_at = now
+    session.add(case)
+    session.flush()
+    log.info("case %s (%s) closed", case.id, case.reference)
+    return case
+
+
+# --- Reading ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a case stands on a meeting's agenda."""
+
+    meeting: Meeting
+    item: AgendaItem | None
+    starts_at: datetime | None  # only when the agenda with the case is published
+    published: bool
+
+
+def slot_of(session: Session, case: Case) -> Slot | None:
+    """The meeting of a case and, on a published agenda, its slot's start (meeting start + items before)."""
+    if case.meeting_id is None:
+        return None
+    meeting = session.get(Meeting, case.meeting_id)
+    if meeting is None:
+        return None
+    item = _agenda_item(session, case, meeting.id)
+    published = item is not None and meeting.published_version > 0 and case.status != CaseStatus.ACCEPTED
+    starts_at = None
+    if published:
+        before = sum(i.duration_minutes for i in meeting.items if i.position < item.position)
+        starts_at = meeting.starts_at + timedelta(minutes=before)
+    return Slot(meeting=meeting, item=item, starts_at=starts_at, published=published)
+
+
+def triage_queue(session: Session, consultation: Consultation) -> list[Case]:
+    """Cases waiting for the coordinator: submitted and follow-up, honour-related first, oldest first."""
+    cases = list(
+        session.exec(
+            select(Case)
+            .where(Case.consultation_id == consultation.id)
+            .where(Case.status.in_(list(QUEUED)))
+            .order_by(Case.submitted_at, Case.id)
+        )
+    )
+    return sorted(cases, key=lambda c: not any(e.category.is_honour_related for e in c.categories))
+
+
+def discussions(session: Session, case: Case) -> list[tuple[Meeting, AgendaItem]]:
+    """The meetings where the case was discussed, oldest first."""
+    rows = session.exec(
+        select(Meeting, AgendaItem)
+        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .where(AgendaItem.case_id == case.id)
+        .where(AgendaItem.discussed_at.is_not(None))
+        .order_by(AgendaItem.discussed_at)
+    )
+    return list(rows)

@@ -1,0 +1,696 @@
+"""The case journey: register a de-identified case, see where it stands, change or withdraw it; the
+coordinator's queue with return-with-comment; the live de-identification feedback (htmx).
+
+Cases a person may not see answer 404, never 403, so that guessing ids reveals nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlmodel import select
+
+from samrad import db
+from samrad.deidentify import Finding
+from samrad.enums import AgeBand, CaseCategory, CaseStatus, Exposer, RiskAssessment, Sex
+from samrad.i18n import datetime_filter
+from samrad.models import Case, Consultation, Meeting, Municipality, Organisation, User, utcnow
+from samrad.services import cases, directory
+from samrad.services.cases import Attestation, CaseInput, GuardResult
+from samrad.urls import external_url
+from samrad.web.case_forms import CHOOSE, NEXT_POSSIBLE, AcuteForm, CaseForm, ReturnForm
+from samrad.web.forms import DecisionForm, options
+from samrad.web.htmx import hx_redirect, is_htmx, render
+
+bp = Blueprint("cases", __name__)
+
+#: What each kind of finding is called and why it matters, shown next to the highlighted text.
+KIND_TEXT = {
+    "personnummer": (_l("Personal identity number"), _l("Remove it: it identifies the person directly.")),
+    "samordningsnummer": (_l("Co-ordination number"), _l("Remove it: it identifies the person directly.")),
+    "interim_number": (
+        _l("Reserve number"),
+        _l("Remove it: health care's reserve numbers identify a person."),
+    ),
+    "email": (_l("E-mail address"), _l("Remove it: an e-mail address leads to a person.")),
+    "phone": (_l("Phone number"), _l("Remove it: a phone number leads to a person.")),
+    "registration_plate": (
+        _l("Registration number"),
+        _l("Remove it: a car's registration number leads to its owner."),
+    ),
+    "address": (_l("Address"), _l("Remove it: write for example “lives in the municipality” instead.")),
+    "postcode": (_l("Postcode"), _l("Remove it: a postcode narrows the case down to a few streets.")),
+    "date_of_birth": (
+        _l("Date of birth"),
+        _l("Check it: the age band is enough. Remove the date unless it is not a birth date."),
+    ),
+    "name": (_l("Name"), _l("Check it: write “the girl”, “the mother”, “a sibling” instead of names.")),
+}
+
+MEETING_REASONS = {
+    "cancelled": _l("That meeting has been cancelled. Choose another meeting or the next possible one."),
+    "deadline": _l(
+        "The deadline for cases to that meeting has passed. Choose a later meeting or the next possible one."
+    ),
+    "past": _l("That meeting has already been held. Choose another meeting or the next possible one."),
+    "other_consultation": _l("Choose the next possible meeting or one in the list."),
+}
+
+
+# --- Guard feedback --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Feedback:
+    """The guard's findings for one text field, ready for the template."""
+
+    field: str  # canonical name: questions, background, comment
+    dom_id: str  # the textarea's id
+    text: str
+    findings: list[Finding]
+
+    @property
+    def blocking(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "block")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warn")
+
+    @property
+    def segments(self) -> list[tuple[str, Finding | None, int]]:
+        """The text cut into plain parts and findings (with their number in the list below)."""
+        parts, pos = [], 0
+        for n, f in enumerate(self.findings, start=1):
+            if f.start > pos:
+                parts.append((self.text[pos : f.start], None, 0))
+            parts.append((self.text[f.start : f.end], f, n))
+            pos = f.end
+        if pos < len(self.text):
+            parts.append((self.text[pos:], None, 0))
+        return parts
+
+    def label(self, finding: Finding):
+        return KIND_TEXT[finding.kind][0]
+
+    def explanation(self, finding: Finding):
+        return KIND_TEXT[finding.kind][1]
+
+
+def feedback_for(guard: GuardResult, dom_ids: dict[str, str]) -> dict[str, Feedback]:
+    return {
+        name: Feedback(name, dom_ids[name], guard.texts[name], guard.findings.get(name, []))
+        for name in guard.texts
+    }
+
+
+def _mark_refused(form, guard: GuardResult) -> None:
+    """Put a message at each text field that still has something identifying in it."""
+    for name, findings in guard.blocking.items():
+        kinds = ", ".join(dict.fromkeys(str(KIND_TEXT[f.kind][0]).lower() for f in findings))
+        getattr(form, name).errors.append(
+            _l(
+                "Remove what can identify a person (%(kinds)s). The highlighted text below shows where.",
+                kinds=kinds,
+            )
+        )
+
+
+def _sync_confirmation(form, guard: GuardResult) -> None:
+    """A confirmation is for the warnings that were on screen: new or changed warnings need a new tick."""
+    if (form.warnings_digest.data or "") != guard.digest:
+        form.confirm_warnings.data = False
+        form.warnings_digest.data = guard.digest
+        form.confirm_warnings.raw_data = []
+
+
+# --- Loading and permissions -----------------------------------------------------------------------------
+
+
+def _consultation(slug: str) -> Consultation:
+    consultation = directory.consultation_by_slug(db.get_session(), slug)
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def _submitting_consultation(slug: str) -> Consultation:
+    consultation = _consultation(slug)
+    if not cases.can_submit(db.get_session(), current_user, consultation):
+        abort(403)
+    return consultation
+
+
+def _coordinated_consultation(slug: str) -> Consultation:
+    consultation = _consultation(slug)
+    if not cases.is_coordinator(db.get_session(), current_user, consultation.id):
+        abort(403)
+    return consultation
+
+
+def get_case(case_id: int) -> Case:
+    """The case, if the current user may see it; 404 otherwise (existence must not leak)."""
+    s = db.get_session()
+    case = s.get(Case, case_id)
+    if case is None or not cases.can_see_case(s, current_user, case):
+        abort(404)
+    return case
+
+
+def _managed_case(case_id: int) -> Case:
+    case = get_case(case_id)
+    if not cases.can_manage_case(db.get_session(), current_user, case):
+        abort(403)
+    return case
+
+
+# --- The case form ---------------------------------------------------------------------------------------
+
+
+def _meeting_label(meeting: Meeting, now) -> str:
+    label = str(
+        _l(
+            "%(when)s (cases by %(deadline)s)",
+            when=datetime_filter(meeting.starts_at, "long"),
+            deadline=datetime_filter(meeting.case_deadline_at),
+        )
+    )
+    return label
+
+
+def _prepare(form: CaseForm, consultation: Consultation, *, case: Case | None = None) -> list[Organisation]:
+    """Fill the choices. A meeting that is no longer open stays in the list when it was the case's or was
+    just posted, so that the service can say why it cannot be chosen (cancelled, deadline passed)."""
+    s = db.get_session()
+    now = utcnow()
+    municipalities = s.exec(
+        select(Municipality).where(Municipality.county == consultation.county).order_by(Municipality.name)
+    ).all()
+    form.municipality.choices = options(
+        [(CHOOSE, _l("Choose municipality")), *((m.id, m.name) for m in municipalities)]
+    )
+    meetings = cases.open_meetings(s, consultation, now=now)
+    choices = [(NEXT_POSSIBLE, _l("The next possible meeting"))] + [
+        (m.id, _meeting_label(m, now)) for m in meetings
+    ]
+    keep = {case.requested_meeting_id if case else None, form.requested_meeting.data} - {None, NEXT_POSSIBLE}
+    for meeting_id in sorted(keep - {m.id for m in meetings}):
+        old = s.get(Meeting, meeting_id)
+        if old is not None and old.consultation_id == consultation.id:
+            choices.append((old.id, _meeting_label(old, now)))
+    form.requested_meeting.choices = options(choices)
+    organisations = sorted(current_user.organisations, key=lambda o: o.name)
+    if case is not None:
+        organisations = [o for o in organisations if o.id == case.organisation_id]
+    form.organisation.choices = (
+        options((o.id, o.name) for o in organisations) if len(organisations) > 1 else []
+    )
+    return organisations
+
+
+def _fill_from_case(form: CaseForm, case: Case) -> None:
+    form.categories.data = [e.category.value for e in case.categories]
+    form.sex.data = case.sex.value
+    form.age_band.data = case.age_band.value
+    form.municipality.data = case.municipality_id or CHOOSE
+    form.exposers.data = [e.exposer.value for e in case.exposers]
+    form.questions.data = case.questions
+    form.background.data = case.background
+    form.risk_assessment.data = case.risk_assessment.value
+    form.report_of_concern.data = "yes" if case.report_of_concern_made else "no"
+    form.requested_meeting.data = case.requested_meeting_id or NEXT_POSSIBLE
+    form.presentation_minutes.data = case.presentation_minutes
+    form.presenter.data = "colleague" if case.presenter_email else "self"
+    form.presenter_email.data = case.presenter_email
+
+
+def _input_from(form: CaseForm) -> CaseInput:
+    return CaseInput(
+        categories=[CaseCategory(v) for v in form.categories.data],
+        sex=Sex(form.sex.data),
+        age_band=AgeBand(form.age_band.data),
+        municipality_id=form.municipality.data,
+        exposers=[Exposer(v) for v in form.exposers.data],
+        questions=form.questions.data or "",
+        background=form.background.data or "",
+        risk_assessment=RiskAssessment(form.risk_assessment.data),
+        report_of_concern_made=form.report_of_concern.data == "yes",
+        requested_meeting_id=form.requested_meeting.data or None,
+        presentation_minutes=form.presentation_minutes.data,
+        presenter_email=form.presenter_email.data if form.presenter.data == "colleague" else "",
+    )
+
+
+def _case_guard(form: CaseForm) -> GuardResult:
+    return cases.check_texts(
+        {"questions": form.questions.data or "", "background": form.background.data or ""}
+    )
+
+
+def _attestation(form) -> Attestation:
+    return Attestation(
+        attested=bool(getattr(form, "attest", None) and form.attest.data),
+        confirmed_digest=(form.warnings_digest.data or "") if form.confirm_warnings.data else "",
+    )
+
+
+def _apply_error(form, exc: cases.CaseError, guard: GuardResult) -> None:
+    if isinstance(exc, cases.DeidentificationRefused):
+        _mark_refused(form, exc.guard)
+    elif isinstance(exc, cases.WarningsNotConfirmed):
+        form.confirm_warnings.errors.append(
+            _l("Some words may identify a person. Check the highlighted words, change them or tick the box.")
+        )
+    elif isinstance(exc, cases.NotAttested):
+        form.attest.errors.append(_l("Confirm that the case is de-identified before you send it."))
+    elif isinstance(exc, cases.MeetingNotOpen):
+        form.requested_meeting.errors.append(MEETING_REASONS[exc.reason])
+    else:
+        abort(400)
+
+
+def _submit_requested(form) -> bool:
+    return request.form.get("action") == "submit"
+
+
+def _validate_case_form(form: CaseForm, *, submitting: bool) -> bool:
+    valid = form.validate_on_submit()
+    if submitting and not form.attest.data:
+        form.attest.errors = [
+            *form.attest.errors,
+            _l("Confirm that the case is de-identified before you send it."),
+        ]
+        valid = False
+    return valid
+
+
+# --- Views -----------------------------------------------------------------------------------------------
+
+
+@bp.get("/cases/new")
+@login_required
+def choose_consultation():
+    consultations = cases.submitting_consultations(db.get_session(), current_user)
+    if len(consultations) == 1:
+        return redirect(url_for("cases.new", slug=consultations[0].slug))
+    return render_template("cases/choose.html", consultations=consultations)
+
+
+def _journey(consultation, step, *, form=None, acute_form=None, guard=None, status=200):
+    feedback = feedback_for(guard, {"questions": "questions", "background": "background"}) if guard else None
+    ctx = dict(
+        consultation=consultation,
+        step=step,
+        form=form,
+        acute_form=acute_form,
+        feedback=feedback,
+        guard=guard,
+        case=None,
+        is_htmx=is_htmx(),
+    )
+    return render("cases/new.html", "cases/_journey.html", status=status, **ctx)
+
+
+@bp.get("/c/<slug>/cases/new")
+@login_required
+def new(slug: str):
+    consultation = _submitting_consultation(slug)
+    answer = request.args.get("acute")
+    if answer is None:
+        return _journey(consultation, "question", acute_form=AcuteForm(formdata=None))
+    acute_form = AcuteForm(request.args)
+    if not acute_form.validate():
+        return _journey(consultation, "question", acute_form=acute_form, status=400)
+    if acute_form.acute.data == "yes":
+        return _journey(consultation, "acute")
+    form = CaseForm(formdata=None)
+    organisations = _prepare(form, consultation)
+    form.submission_key.data = secrets.token_urlsafe(24)
+    own_municipality = next((o.municipality_id for o in organisations if o.municipality_id), None)
+    if own_municipality in {c.value for c in form.municipality.choices}:
+        form.municipality.data = own_municipality
+    form.presentation_minutes.data = 15
+    return _journey(consultation, "form", form=form, guard=_case_guard(form))
+
+
+@bp.post("/c/<slug>/cases/new")
+@login_required
+def create(slug: str):
+    consultation = _submitting_consultation(slug)
+    s = db.get_session()
+    form = CaseForm()
+    organisations = _prepare(form, consultation)
+    if form.acute.data != "no":
+        # Whatever else was posted, an acute case is not taken in: nothing is stored.
+        return _journey(consultation, "acute")
+    submitting = _submit_requested(form)
+    valid = _validate_case_form(form, submitting=submitting)
+    guard = _case_guard(form)
+    if valid:
+        organisation_id = form.organisation.data if form.organisation.choices else organisations[0].id
+        try:
+            case = cases.create_case(
+                s,
+                consultation,
+                _input_from(form),
+                officer=current_user,
+                organisation_id=organisation_id,
+                now=utcnow(),
+                submit=submitting,
+                attestation=_attestation(form),
+                submission_key=form.submission_key.data or None,
+            )
+        except cases.DuplicateSubmission:
+            abort(400)
+        except cases.CaseError as exc:
+            _apply_error(form, exc, guard)
+        else:
+            db.commit()
+            if case.status == CaseStatus.DRAFT:
+                flash(_l("The draft is saved. Nothing is sent until you send it."), "success")
+            else:
+                flash(
+                    _l("Case %(reference)s has been sent to the coordinator.", reference=case.reference),
+                    "success",
+                )
+            return hx_redirect(url_for("cases.detail", case_id=case.id))
+    if guard.blocking and not form.questions.errors and not form.background.errors:
+        _mark_refused(form, guard)
+    _sync_confirmation(form, guard)
+    return _journey(consultation, "form", form=form, guard=guard, status=400)
+
+
+@bp.post("/cases/check")
+@login_required
+def check():
+    """Live feedback while typing: the findings of one field, its status line, and (when the warnings
+    changed) a fresh confirmation box. Nothing is stored or logged."""
+    field = request.args.get("field", "")
+    prefix = request.args.get("prefix", "")
+    if field not in ("questions", "background", "comment"):
+        abort(404)
+    names = ["comment"] if field == "comment" else ["questions", "background"]
+    texts = {name: request.form.get(prefix + name, "") for name in names}
+    guard = cases.check_texts(texts)
+    feedback = feedback_for(guard, {name: prefix + name for name in names})[field]
+    digest_changed = request.form.get(prefix + "warnings_digest", "") != guard.digest
+    form = (ReturnForm if field == "comment" else CaseForm)(formdata=None, prefix=prefix)
+    form.warnings_digest.data = guard.digest
+    response = render_template(
+        "cases/_guard_check.html",
+        fb=feedback,
+        guard=guard,
+        form=form,
+        prefix=prefix,
+        digest_changed=digest_changed,
+    )
+    return response, 200, {"Vary": "HX-Request"}
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def detail(case_id: int):
+    s = db.get_session()
+    case = get_case(case_id)
+    return render_template("cases/detail.html", **_detail_context(s, case))
+
+
+def _detail_context(s, case: Case) -> dict:
+    is_coordinator = cases.is_coordinator(s, current_user, case.consultation_id)
+    manages = cases.can_manage_case(s, current_user, case)
+    return dict(
+        case=case,
+        consultation=s.get(Consultation, case.consultation_id),
+        organisation=s.get(Organisation, case.organisation_id),
+        officer=s.get(User, case.officer_id) if case.officer_id else None,
+        municipality=s.get(Municipality, case.municipality_id) if case.municipality_id else None,
+        requested=s.get(Meeting, case.requested_meeting_id) if case.requested_meeting_id else None,
+        slot=cases.slot_of(s, case),
+        discussions=cases.discussions(s, case),
+        can_edit=manages and case.status in cases.EDITABLE,
+        can_withdraw=manages and case.status in cases.WITHDRAWABLE,
+        can_close=(manages or is_coordinator) and case.status in cases.CLOSABLE,
+        can_follow_up=manages and case.status == CaseStatus.DISCUSSED,
+        can_return=is_coordinator and case.status in cases.RETURNABLE,
+        decision=DecisionForm(),
+        return_form=ReturnForm(prefix=f"r{case.id}-", formdata=None),
+    )
+
+
+@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(case_id: int):
+    s = db.get_session()
+    case = _managed_case(case_id)
+    consultation = s.get(Consultation, case.consultation_id)
+    if case.status not in cases.EDITABLE:
+        flash(_l("This case can no longer be changed. Contact the coordinator."), "error")
+        return redirect(url_for("cases.detail", case_id=case.id), code=303)
+    form = CaseForm() if request.method == "POST" else CaseForm(formdata=None)
+    _prepare(form, consultation, case=case)
+    status = 200
+    if request.method == "GET":
+        _fill_from_case(form, case)
+    else:
+        submitting = _submit_requested(form) or case.status in cases.QUEUED
+        valid = _validate_case_form(form, submitting=submitting)
+        guard = _case_guard(form)
+        if valid:
+            was = case.status
+            try:
+                cases.update_case(
+                    s,
+                    case,
+                    _input_from(form),
+                    actor=current_user,
+                    now=utcnow(),
+                    submit=_submit_requested(form),
+                    attestation=_attestation(form),
+                )
+            except cases.TransitionNotAllowed:
+                abort(409)
+            except cases.CaseError as exc:
+                _apply_error(form, exc, guard)
+            else:
+                db.commit()
+                if was in (CaseStatus.DRAFT, CaseStatus.RETURNED) and case.status == CaseStatus.SUBMITTED:
+                    flash(
+                        _l("Case %(reference)s has been sent to the coordinator.", reference=case.reference),
+                        "success",
+                    )
+                else:
+                    flash(_l("Your changes are saved."), "success")
+                return hx_redirect(url_for("cases.detail", case_id=case.id))
+        if guard.blocking and not form.questions.errors and not form.background.errors:
+            _mark_refused(form, guard)
+        status = 400
+    guard = _case_guard(form)
+    _sync_confirmation(form, guard)
+    feedback = feedback_for(guard, {"questions": "questions", "background": "background"})
+    return render_template(
+        "cases/edit.html", form=form, case=case, consultation=consultation, feedback=feedback, guard=guard
+    ), status
+
+
+def _transition(case_id: int, action, *, manage=True, coordinator=False):
+    s = db.get_session()
+    case = get_case(case_id)
+    allowed = (manage and cases.can_manage_case(s, current_user, case)) or (
+        coordinator and cases.is_coordinator(s, current_user, case.consultation_id)
+    )
+    if not allowed:
+        abort(403)
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    try:
+        action(s, case)
+    except cases.TransitionNotAllowed:
+        return None, case
+    db.commit()
+    return True, case
+
+
+def _after_transition(ok, case, message):
+    if ok is None:
+        message = _l(
+            "That could not be done: the case has changed meanwhile. The page shows where it stands now."
+        )
+    if is_htmx() and request.form.get("context") == "row":
+        return render_template(
+            "cases/_mine_row.html",
+            case=case,
+            slot=cases.slot_of(db.get_session(), case),
+            decision=DecisionForm(),
+            message=message,
+            withdrawable=cases.WITHDRAWABLE,
+        ), (200 if ok else 409)
+    flash(message, "success" if ok else "error")
+    return hx_redirect(url_for("cases.detail", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/withdraw")
+@login_required
+def withdraw(case_id: int):
+    def action(s, case):
+        link = external_url("cases.detail", case_id=case.id)
+        cases.withdraw_case(s, case, actor=current_user, now=utcnow(), link=link)
+
+    ok, case = _transition(case_id, action)
+    return _after_transition(ok, case, _l("The case has been withdrawn."))
+
+
+@bp.post("/cases/<int:case_id>/follow-up")
+@login_required
+def follow_up(case_id: int):
+    ok, case = _transition(
+        case_id, lambda s, c: cases.request_follow_up(s, c, actor=current_user, now=utcnow())
+    )
+    return _after_transition(ok, case, _l("The case is queued for a later meeting."))
+
+
+@bp.post("/cases/<int:case_id>/close")
+@login_required
+def close(case_id: int):
+    ok, case = _transition(
+        case_id, lambda s, c: cases.close_case(s, c, actor=current_user, now=utcnow()), coordinator=True
+    )
+    return _after_transition(ok, case, _l("The case is closed."))
+
+
+@bp.get("/cases")
+@login_required
+def mine():
+    s = db.get_session()
+    wanted = request.args.get("status", "")
+    statuses = [CaseStatus(wanted)] if wanted in {st.value for st in CaseStatus} else None
+    rows = cases.cases_visible_to(s, current_user, statuses=statuses, own_organisation_only=True)
+    slots = {c.id: cases.slot_of(s, c) for c in rows}
+    return render(
+        "cases/mine.html",
+        "cases/_mine_table.html",
+        rows=rows,
+        slots=slots,
+        wanted=wanted,
+        statuses=list(CaseStatus),
+        decision=DecisionForm(),
+        withdrawable=cases.WITHDRAWABLE,
+        consultations=cases.submitting_consultations(s, current_user),
+    )
+
+
+# --- The coordinator's queue -----------------------------------------------------------------------------
+
+
+@bp.get("/c/<slug>/cases/queue")
+@login_required
+def queue(slug: str):
+    consultation = _coordinated_consultation(slug)
+    s = db.get_session()
+    waiting = cases.triage_queue(s, consultation)
+    forms = {c.id: ReturnForm(prefix=f"r{c.id}-", formdata=None) for c in waiting}
+    return render_template(
+        "cases/queue.html",
+        consultation=consultation,
+        waiting=waiting,
+        forms=forms,
+        feedback={},
+        message=None,
+        returned=set(),
+    )
+
+
+@bp.post("/cases/<int:case_id>/return")
+@login_required
+def return_to_officer(case_id: int):
+    s = db.get_session()
+    case = get_case(case_id)
+    if not cases.is_coordinator(s, current_user, case.consultation_id):
+        abort(403)
+    consultation = s.get(Consultation, case.consultation_id)
+    form = ReturnForm(prefix=f"r{case.id}-")
+    guard = cases.check_texts({"comment": form.comment.data or ""})
+    status, message = 400, None
+    if form.validate_on_submit():
+        try:
+            cases.return_case(
+                s,
+                case,
+                actor=current_user,
+                comment=form.comment.data,
+                now=utcnow(),
+                link=external_url("cases.detail", case_id=case.id),
+                attestation=_attestation(form),
+            )
+        except cases.TransitionNotAllowed:
+            status, message = 409, _l("The case has changed meanwhile and cannot be returned now.")
+        except cases.DeidentificationRefused as exc:
+            _mark_refused(form, exc.guard)
+        except cases.WarningsNotConfirmed:
+            form.confirm_warnings.errors.append(
+                _l(
+                    "Some words may identify a person. "
+                    "Check the highlighted words, change them or tick the box."
+                )
+            )
+        except cases.CaseError:
+            abort(400)
+        else:
+            db.commit()
+            message = _l(
+                "Case %(reference)s has been returned. The case officer has been told by e-mail.",
+                reference=case.reference,
+            )
+            if not is_htmx():
+                flash(message, "success")
+                return redirect(url_for("cases.queue", slug=consultation.slug), code=303)
+            return render_template(
+                "cases/_queue_row.html",
+                case=case,
+                form=form,
+                consultation=consultation,
+                fb=None,
+                guard=None,
+                message=message,
+                returned=True,
+            )
+    _sync_confirmation(form, guard)
+    fb = feedback_for(guard, {"comment": f"r{case.id}-comment"})["comment"]
+    template = "cases/_queue_row.html" if is_htmx() else "cases/queue_row_page.html"
+    return render_template(
+        template,
+        case=case,
+        form=form,
+        consultation=consultation,
+        fb=fb,
+        guard=guard,
+        message=message,
+        returned=False,
+    ), status
+
+
+@bp.app_template_filter("mark_findings")
+def mark_findings(feedback: Feedback) -> Markup:
+    """The text with each finding wrapped in ``<mark>`` and numbered, escaped everywhere else."""
+    out = []
+    for text, finding, n in feedback.segments:
+        if finding is None:
+            out.append(Markup.escape(text))
+        else:
+            out.append(
+                Markup(
+                    '<mark class="finding finding-{sev}"><span class="visually-hidden">{start} </span>{text}'
+                    '<sup aria-hidden="true">{n}</sup><span class="visually-hidden"> {end}</span></mark>'
+                ).format(
+                    sev=finding.severity,
+                    start=_l("Start of finding %(n)d:", n=n),
+                    text=text,
+                    n=n,
+                    end=_l("end of finding %(n)d", n=n),
+                )
+            )
+    return Markup("").join(out)
