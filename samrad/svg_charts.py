@@ -117,7 +117,8 @@ def line_chart(data: Sequence[Datum], *, title: str, description: str = "", char
             f'font-size="12" fill="{MUTED}">{tick}</text>'
         )
     parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="{INK}"/>')
-    label_every = max(1, math.ceil(count / 12))
+    widest = max((len(d.label) for d in data), default=1) * 7 + 6  # about 7 px per character at 12 px
+    label_every = max(1, math.ceil(widest / spacing))
     for i, d in enumerate(data):
         if i % label_every == 0:
             parts.append(

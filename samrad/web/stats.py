@@ -7,8 +7,10 @@ never a 500. Every count shown here is already suppressed by ``samrad.services.s
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_date, format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -174,9 +176,17 @@ def _chart_data(table) -> list[Datum]:
     return [Datum(row.label, row.count.value, row.count.text) for row in table.rows]
 
 
+def _month_chart_data(table) -> list[Datum]:
+    """Short month names on the chart's axis; the table next to it has the full ones."""
+    months = [date.fromisoformat(row.key + "-01") for row in table.rows]
+    pattern = "MMM" if len({m.year for m in months}) == 1 else "MMM y"
+    return [Datum(format_date(m, pattern), row.count.value, row.count.text)
+            for m, row in zip(months, table.rows, strict=True)]
+
+
 def _context(form, stats):
     context = {"form": form, "stats": stats, "bar_chart": bar_chart, "line_chart": line_chart,
-               "chart_data": _chart_data}
+               "chart_data": _chart_data, "month_chart_data": _month_chart_data}
     if stats is not None:
         context["period_label"] = service.period_label(stats.period)
         context["evaluation_url"] = _evaluation_link(stats.consultation_slug)
@@ -211,7 +221,7 @@ def _export(kind: str):
     else:
         body = service.to_xlsx(stats, rows)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = Response(body, mimetype=mimetype)
+    response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
     response.headers["Cache-Control"] = "no-store"
     return response
