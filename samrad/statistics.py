@@ -130,7 +130,9 @@ def _next_month(day: date) -> date:
 def month_period(year: int, month: int) -> Period:
     if not (1 <= month <= 12 and date.min.year < year < date.max.year):
         raise PeriodError("invalid")
-    return Period(PeriodKind.MONTH, date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
+    return Period(
+        PeriodKind.MONTH, date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    )
 
 
 def term_period(year: int, term: Term) -> Period:
@@ -226,7 +228,13 @@ def _bounds(value: int, mark: Mark, threshold: int, total: int) -> tuple[int, in
 
 
 def feasible_range(
-    values: Sequence[int], marks: Sequence[Mark], index: int, *, total: int, relation: Relation, threshold: int
+    values: Sequence[int],
+    marks: Sequence[Mark],
+    index: int,
+    *,
+    total: int,
+    relation: Relation,
+    threshold: int,
 ) -> tuple[int, int]:
     """The smallest and largest value cell ``index`` can have, given what is published."""
     bounds = [_bounds(v, m, threshold, total) for v, m in zip(values, marks, strict=True)]
@@ -234,8 +242,11 @@ def feasible_range(
     # others: a reader who knows the rule knows that too.
     for h, mark in enumerate(marks):
         if mark == Mark.HIDDEN:
-            caps = [v - (j < h) for j, (v, m) in enumerate(zip(values, marks, strict=True))
-                    if m == Mark.SHOWN and v > 0]
+            caps = [
+                v - (j < h)
+                for j, (v, m) in enumerate(zip(values, marks, strict=True))
+                if m == Mark.SHOWN and v > 0
+            ]
             bounds[h] = (bounds[h][0], min([bounds[h][1], *caps]))
     low, high = bounds[index]
     others_low = sum(b[0] for i, b in enumerate(bounds) if i != index)

@@ -66,7 +66,9 @@ def bar_chart(data: Sequence[Datum], *, title: str, description: str = "", chart
     largest = max((d.value for d in data if d.value is not None), default=0)
     scale = bar_width / largest if largest else 0
     parts = _open(chart_id, width, height, title, description, data)
-    parts.append(f'<line x1="{label_width}" y1="{top}" x2="{label_width}" y2="{height - top}" stroke="{INK}"/>')
+    parts.append(
+        f'<line x1="{label_width}" y1="{top}" x2="{label_width}" y2="{height - top}" stroke="{INK}"/>'
+    )
     for i, d in enumerate(data):
         y = top + i * row
         middle = y + row / 2
@@ -111,12 +113,16 @@ def line_chart(data: Sequence[Datum], *, title: str, description: str = "", char
 
     parts = _open(chart_id, width, height, title, description, data)
     for tick in range(0, axis_max + 1, step):
-        parts.append(f'<line x1="{left}" y1="{y(tick):.1f}" x2="{width - right}" y2="{y(tick):.1f}" stroke="{GRID}"/>')
+        parts.append(
+            f'<line x1="{left}" y1="{y(tick):.1f}" x2="{width - right}" y2="{y(tick):.1f}" stroke="{GRID}"/>'
+        )
         parts.append(
             f'<text x="{left - 6}" y="{y(tick):.1f}" text-anchor="end" dominant-baseline="middle" '
             f'font-size="12" fill="{MUTED}">{tick}</text>'
         )
-    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="{INK}"/>')
+    parts.append(
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="{INK}"/>'
+    )
     widest = max((len(d.label) for d in data), default=1) * 7 + 6  # about 7 px per character at 12 px
     label_every = max(1, math.ceil(widest / spacing))
     for i, d in enumerate(data):
@@ -142,7 +148,9 @@ def line_chart(data: Sequence[Datum], *, title: str, description: str = "", char
         segments.append(segment)
     for points in segments:
         if len(points) > 1:
-            parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{BAR}" stroke-width="2"/>')
+            parts.append(
+                f'<polyline points="{" ".join(points)}" fill="none" stroke="{BAR}" stroke-width="2"/>'
+            )
     for i, d in enumerate(data):
         if d.value is not None:
             parts.append(f'<circle cx="{x(i):.1f}" cy="{y(d.value):.1f}" r="3.5" fill="{BAR}"/>')

@@ -95,8 +95,12 @@ def discuss(session, meeting: Meeting, case: Case, *, discussed: bool = True) ->
     return item
 
 
-def attend(session, meeting: Meeting, user, *, attendance=Attendance.ON_SITE, kind=InviteeKind.STANDING) -> Invitee:
-    invitee = Invitee(meeting_id=meeting.id, user_id=user.id, email=user.email, kind=kind, attendance=attendance)
+def attend(
+    session, meeting: Meeting, user, *, attendance=Attendance.ON_SITE, kind=InviteeKind.STANDING
+) -> Invitee:
+    invitee = Invitee(
+        meeting_id=meeting.id, user_id=user.id, email=user.email, kind=kind, attendance=attendance
+    )
     session.add(invitee)
     session.flush()
     return invitee

@@ -136,9 +136,16 @@ class Statistics:
         t = self.threshold
         rows = (
             Row("meetings_held", str(_l("Meetings held")), Published(self.meetings_held, Mark.SHOWN, t)),
-            Row("meetings_cancelled", str(_l("Meetings cancelled")), Published(self.meetings_cancelled, Mark.SHOWN, t)),
-            Row("meetings_planned", str(_l("Meetings planned, not yet closed")),
-                Published(self.meetings_planned, Mark.SHOWN, t)),
+            Row(
+                "meetings_cancelled",
+                str(_l("Meetings cancelled")),
+                Published(self.meetings_cancelled, Mark.SHOWN, t),
+            ),
+            Row(
+                "meetings_planned",
+                str(_l("Meetings planned, not yet closed")),
+                Published(self.meetings_planned, Mark.SHOWN, t),
+            ),
             Row("cases_submitted", str(_l("Cases submitted")), self.cases_submitted),
             Row("cases_discussed", str(_l("Cases discussed")), self.cases_discussed),
         )
@@ -150,8 +157,14 @@ class Statistics:
             Row(m.month.strftime("%Y-%m"), m.label, Published(m.held, Mark.SHOWN, self.threshold))
             for m in self.meetings_by_month
         )
-        return Table("meetings_by_month", _l("Meetings held per month"), Relation.INDEPENDENT, rows, None,
-                     self.threshold)
+        return Table(
+            "meetings_by_month",
+            _l("Meetings held per month"),
+            Relation.INDEPENDENT,
+            rows,
+            None,
+            self.threshold,
+        )
 
     def waiting_rows(self) -> tuple[tuple[str, str, float | int | str], ...]:
         """Median, shortest and longest waiting time in days; ``..`` for all three when too few cases."""
@@ -160,8 +173,10 @@ class Statistics:
         if w is None:
             return tuple((key, str(label), HIDDEN_TEXT) for key, label in labels)
         median = int(w.median) if w.median == int(w.median) else w.median
-        return tuple((key, str(label), value) for (key, label), value in zip(labels, (median, w.shortest, w.longest),
-                                                                            strict=True))
+        return tuple(
+            (key, str(label), value)
+            for (key, label), value in zip(labels, (median, w.shortest, w.longest), strict=True)
+        )
 
 
 @dataclass(frozen=True)
@@ -186,7 +201,9 @@ def export_rows(stats: Statistics) -> list[ExportRow]:
         if table.total is not None:
             rows.append(ExportRow(table.key, title, "total", str(_l("Total")), table.total.export_value))
     title = str(_l("Waiting time from submission to first meeting (days)"))
-    rows.extend(ExportRow(WAITING_TABLE, title, key, label, value) for key, label, value in stats.waiting_rows())
+    rows.extend(
+        ExportRow(WAITING_TABLE, title, key, label, value) for key, label, value in stats.waiting_rows()
+    )
     return rows
 
 
@@ -210,7 +227,9 @@ def _days_sqlite(element, compiler, **kw):
 @compiles(days_between, "postgresql")
 def _days_postgresql(element, compiler, **kw):
     end, start = list(element.clauses)
-    return f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)})) / 86400.0)"
+    return (
+        f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)})) / 86400.0)"
+    )
 
 
 def _month_index(column, period: Period):
@@ -282,7 +301,7 @@ def consultations_for_statistics(session: Session, user: User) -> list[Consultat
 def consultation_statistics(
     session: Session, consultation: Consultation, period: Period, *, threshold: int
 ) -> Statistics:
-    """Count meetings, cases and attendance of ``consultation`` in ``period``, suppressed with ``threshold``."""
+    """Count meetings, cases and attendance of ``consultation`` in ``period``; suppress with ``threshold``."""
     cid = consultation.id
     months = period.months()
 
@@ -307,7 +326,9 @@ def consultation_statistics(
     month_rows = dict(
         (m, n)
         for m, n in _grouped(
-            session, _submitted_cases(cid, period, _month_index(Case.submitted_at, period).label("month")), "month"
+            session,
+            _submitted_cases(cid, period, _month_index(Case.submitted_at, period).label("month")),
+            "month",
         )
     )
     submitted = sum(month_rows.values())
@@ -347,12 +368,18 @@ def consultation_statistics(
     )
 
     # Discussed cases: meetings per case in the period, bucketed 1, 2, 3 or more.
-    in_period = _discussions(cid).where(Meeting.starts_at >= period.start_utc).where(
-        Meeting.starts_at < period.end_utc
+    in_period = (
+        _discussions(cid)
+        .where(Meeting.starts_at >= period.start_utc)
+        .where(Meeting.starts_at < period.end_utc)
     )
-    per_case = in_period.add_columns(
-        AgendaItem.case_id, sa.func.count(sa.distinct(AgendaItem.meeting_id)).label("n")
-    ).group_by(AgendaItem.case_id).subquery()
+    per_case = (
+        in_period.add_columns(
+            AgendaItem.case_id, sa.func.count(sa.distinct(AgendaItem.meeting_id)).label("n")
+        )
+        .group_by(AgendaItem.case_id)
+        .subquery()
+    )
     bucket = sa.case((per_case.c.n >= 3, 3), else_=per_case.c.n).label("bucket")
     buckets = dict(_grouped(session, sa.select(bucket).select_from(per_case), "bucket"))
     discussed = sum(buckets.values())
@@ -396,7 +423,9 @@ def consultation_statistics(
     ).all()
     attended_ids = [org_id for org_id, _ in attended]
     organisations = session.execute(
-        sa.select(Organisation.id, Organisation.name, Organisation.municipality_id, StandingSeat.id.is_not(None))
+        sa.select(
+            Organisation.id, Organisation.name, Organisation.municipality_id, StandingSeat.id.is_not(None)
+        )
         .select_from(Organisation)
         .outerjoin(
             StandingSeat,
@@ -436,7 +465,9 @@ def _assemble(consultation, period, threshold, **raw) -> Statistics:
     submitted = raw["submitted"]
 
     def partition(key, title, rows):
-        return publish_table(key, title, rows, total=submitted, relation=Relation.PARTITION, threshold=threshold)
+        return publish_table(
+            key, title, rows, total=submitted, relation=Relation.PARTITION, threshold=threshold
+        )
 
     def multi(key, title, rows):
         return publish_table(key, title, rows, total=submitted, relation=Relation.MULTI, threshold=threshold)
@@ -445,8 +476,10 @@ def _assemble(consultation, period, threshold, **raw) -> Statistics:
     cases_by_month = partition(
         "cases_by_month",
         _l("Cases submitted per month"),
-        [(m.strftime("%Y-%m"), label, raw["month_rows"].get(i, 0)) for i, (m, label) in
-         enumerate(zip(months, month_labels, strict=True))],
+        [
+            (m.strftime("%Y-%m"), label, raw["month_rows"].get(i, 0))
+            for i, (m, label) in enumerate(zip(months, month_labels, strict=True))
+        ],
     )
     municipalities = [
         (str(mid) if mid is not None else UNKNOWN_MUNICIPALITY, name or "", n)
@@ -461,24 +494,37 @@ def _assemble(consultation, period, threshold, **raw) -> Statistics:
     grouped.append((UNKNOWN_MUNICIPALITY, str(_l("Municipality not stated")), unknown))
     breakdowns = (
         multi("category", _l("Cases by category"), _enum_rows(raw["categories"], CaseCategory)),
-        partition("organisation_type", _l("Cases by submitting organisation type"),
-                  _enum_rows(raw["org_type"], OrganisationType)),
+        partition(
+            "organisation_type",
+            _l("Cases by submitting organisation type"),
+            _enum_rows(raw["org_type"], OrganisationType),
+        ),
         partition("municipality", _l("Cases by municipality"), grouped),
         partition("age_band", _l("Cases by age band"), _enum_rows(raw["age"], AgeBand)),
         partition("sex", _l("Cases by sex"), _enum_rows(raw["sex"], Sex)),
         multi("exposer", _l("Cases by who exposes the person"), _enum_rows(raw["exposers"], Exposer)),
-        partition("risk_assessment", _l("Cases by whether a risk assessment was made"),
-                  _enum_rows(raw["risk"], RiskAssessment)),
-        partition("report_of_concern", _l("Cases by whether a report of concern was made"),
-                  [("yes", str(_l("Yes")), raw["concern"].get(True, 0)),
-                   ("no", str(_l("No")), raw["concern"].get(False, 0))]),
+        partition(
+            "risk_assessment",
+            _l("Cases by whether a risk assessment was made"),
+            _enum_rows(raw["risk"], RiskAssessment),
+        ),
+        partition(
+            "report_of_concern",
+            _l("Cases by whether a report of concern was made"),
+            [
+                ("yes", str(_l("Yes")), raw["concern"].get(True, 0)),
+                ("no", str(_l("No")), raw["concern"].get(False, 0)),
+            ],
+        ),
     )
     meetings_per_case = publish_table(
         "meetings_per_case",
         _l("Discussed cases by number of meetings in the period"),
-        [("1", str(_l("1 meeting")), raw["buckets"].get(1, 0)),
-         ("2", str(_l("2 meetings")), raw["buckets"].get(2, 0)),
-         ("3+", str(_l("3 meetings or more")), raw["buckets"].get(3, 0))],
+        [
+            ("1", str(_l("1 meeting")), raw["buckets"].get(1, 0)),
+            ("2", str(_l("2 meetings")), raw["buckets"].get(2, 0)),
+            ("3+", str(_l("3 meetings or more")), raw["buckets"].get(3, 0)),
+        ],
         total=raw["discussed"],
         relation=Relation.PARTITION,
         threshold=threshold,
@@ -492,7 +538,9 @@ def _assemble(consultation, period, threshold, **raw) -> Statistics:
         relation=Relation.INDEPENDENT,
         threshold=threshold,
     )
-    taking_part = {mid for org_id, _, mid, _ in raw["organisations"] if mid is not None and attended.get(org_id)}
+    taking_part = {
+        mid for org_id, _, mid, _ in raw["organisations"] if mid is not None and attended.get(org_id)
+    }
     with_seat = {mid for _, _, mid, seat in raw["organisations"] if mid is not None and seat}
     by_status = raw["by_status"]
     return Statistics(
@@ -517,7 +565,6 @@ def _assemble(consultation, period, threshold, **raw) -> Statistics:
         municipalities_taking_part=len(taking_part),
         municipalities_with_seat=len(with_seat),
     )
-
 
 
 # --- Exports ---------------------------------------------------------------------------------------
@@ -576,8 +623,12 @@ def _about_lines(stats: Statistics) -> list[str]:
         f"({stats.period.first.isoformat()} – {stats.period.last.isoformat()})",
         str(_l("Counts from 1 to %(below)s are shown as <%(threshold)s.", below=t - 1, threshold=t)),
         str(_l("“..” means hidden so that a small count cannot be worked out from the other numbers.")),
-        str(_l("Municipalities with fewer than %(threshold)s cases are added up as “Other municipalities”.",
-               threshold=t)),
+        str(
+            _l(
+                "Municipalities with fewer than %(threshold)s cases are added up as “Other municipalities”.",
+                threshold=t,
+            )
+        ),
         str(_l("Fictitious training cases are not counted.")),
     ]
 
@@ -590,8 +641,11 @@ def to_json(stats: Statistics, rows: list[ExportRow]) -> dict:
         table["rows"].append({"key": r.row_key, "label": r.row, "value": r.value})
     return {
         "consultation": stats.consultation_slug,
-        "period": {"first": stats.period.first.isoformat(), "last": stats.period.last.isoformat(),
-                   "label": period_label(stats.period)},
+        "period": {
+            "first": stats.period.first.isoformat(),
+            "last": stats.period.last.isoformat(),
+            "label": period_label(stats.period),
+        },
         "threshold": stats.threshold,
         "tables": list(tables.values()),
     }

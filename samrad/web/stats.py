@@ -33,13 +33,23 @@ from samrad.statistics import (
 )
 from samrad.svg_charts import Datum, bar_chart, line_chart
 from samrad.web.forms import options
-from samrad.web.htmx import render
+from samrad.web.htmx import is_htmx, render
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
 MONTHS = (
-    _l("January"), _l("February"), _l("March"), _l("April"), _l("May"), _l("June"), _l("July"), _l("August"),
-    _l("September"), _l("October"), _l("November"), _l("December"),
+    _l("January"),
+    _l("February"),
+    _l("March"),
+    _l("April"),
+    _l("May"),
+    _l("June"),
+    _l("July"),
+    _l("August"),
+    _l("September"),
+    _l("October"),
+    _l("November"),
+    _l("December"),
 )
 #: Endpoints the evaluation feature may offer; the first that exists is linked from the dashboard.
 EVALUATION_ENDPOINTS = ("evaluations.report", "evaluations.reports", "evaluations.index")
@@ -54,12 +64,14 @@ class StatisticsFilterForm(FlaskForm):
     consultation = SelectField(_l("Consultation"), validate_choice=False)
     period = RadioField(
         _l("Period"),
-        choices=options([
-            (PeriodKind.MONTH.value, _l("Month")),
-            (PeriodKind.TERM.value, _l("Term")),
-            (PeriodKind.YEAR.value, _l("Year")),
-            (PeriodKind.CUSTOM.value, _l("From and to dates")),
-        ]),
+        choices=options(
+            [
+                (PeriodKind.MONTH.value, _l("Month")),
+                (PeriodKind.TERM.value, _l("Term")),
+                (PeriodKind.YEAR.value, _l("Year")),
+                (PeriodKind.CUSTOM.value, _l("From and to dates")),
+            ]
+        ),
         validate_choice=False,
         validators=[AnyOf([k.value for k in PeriodKind], message=_l("Choose month, term, year or dates."))],
     )
@@ -71,12 +83,19 @@ class StatisticsFilterForm(FlaskForm):
         _l("Month"),
         choices=options((str(i), label) for i, label in enumerate(MONTHS, start=1)),
         validate_choice=False,
-        validators=[Optional(), AnyOf([str(i) for i in range(1, 13)], message=_l("Choose a month in the list."))],
+        validators=[
+            Optional(),
+            AnyOf([str(i) for i in range(1, 13)], message=_l("Choose a month in the list.")),
+        ],
     )
     term = SelectField(
         _l("Term"),
-        choices=options([(Term.SPRING.value, _l("Spring term (January–June)")),
-                         (Term.AUTUMN.value, _l("Autumn term (July–December)"))]),
+        choices=options(
+            [
+                (Term.SPRING.value, _l("Spring term (January–June)")),
+                (Term.AUTUMN.value, _l("Autumn term (July–December)")),
+            ]
+        ),
         validate_choice=False,
         validators=[Optional(), AnyOf([t.value for t in Term], message=_l("Choose spring or autumn term."))],
     )
@@ -136,8 +155,13 @@ def _allowed():
 
 def _filter_form(consultations, *, annual: bool = False) -> StatisticsFilterForm:
     today = utcnow().astimezone(STOCKHOLM).date()
-    defaults = {"consultation": consultations[0].slug, "period": PeriodKind.YEAR.value, "year": today.year,
-                "month": str(today.month), "term": (Term.SPRING if today.month <= 6 else Term.AUTUMN).value}
+    defaults = {
+        "consultation": consultations[0].slug,
+        "period": PeriodKind.YEAR.value,
+        "year": today.year,
+        "month": str(today.month),
+        "term": (Term.SPRING if today.month <= 6 else Term.AUTUMN).value,
+    }
     formdata = request.args if request.args else None
     form = StatisticsFilterForm(formdata=formdata, slugs=[c.slug for c in consultations], **defaults)
     form.consultation.choices = options((c.slug, c.name) for c in consultations)
@@ -180,19 +204,29 @@ def _month_chart_data(table) -> list[Datum]:
     """Short month names on the chart's axis; the table next to it has the full ones."""
     months = [date.fromisoformat(row.key + "-01") for row in table.rows]
     pattern = "MMM" if len({m.year for m in months}) == 1 else "MMM y"
-    return [Datum(format_date(m, pattern), row.count.value, row.count.text)
-            for m, row in zip(months, table.rows, strict=True)]
+    return [
+        Datum(format_date(m, pattern), row.count.value, row.count.text)
+        for m, row in zip(months, table.rows, strict=True)
+    ]
 
 
 def _context(form, stats):
-    context = {"form": form, "stats": stats, "bar_chart": bar_chart, "line_chart": line_chart,
-               "chart_data": _chart_data, "month_chart_data": _month_chart_data}
+    context = {
+        "form": form,
+        "stats": stats,
+        "bar_chart": bar_chart,
+        "line_chart": line_chart,
+        "chart_data": _chart_data,
+        "month_chart_data": _month_chart_data,
+    }
     if stats is not None:
         context["period_label"] = service.period_label(stats.period)
         context["evaluation_url"] = _evaluation_link(stats.consultation_slug)
         context["query"] = request.args.to_dict() or {
-            "consultation": stats.consultation_slug, "period": stats.period.kind.value,
-            "year": stats.period.first.year}
+            "consultation": stats.consultation_slug,
+            "period": stats.period.kind.value,
+            "year": stats.period.first.year,
+        }
     return context
 
 
@@ -207,7 +241,9 @@ def days_filter(value) -> str:
 @login_required
 def index():
     form, stats = _query()
-    return render("stats/index.html", "stats/_dashboard.html", 200 if stats else 400, **_context(form, stats))
+    # htmx swaps only 2xx answers, so the fragment with the filter errors comes back as 200 to htmx.
+    status = 200 if stats is not None or is_htmx() else 400
+    return render("stats/index.html", "stats/_dashboard.html", status, **_context(form, stats))
 
 
 def _export(kind: str):
@@ -215,7 +251,8 @@ def _export(kind: str):
     if stats is None:
         return render_template("stats/index.html", **_context(form, None)), 400
     rows = service.export_rows(stats)
-    name = f"statistik-{stats.consultation_slug}-{stats.period.first.isoformat()}-{stats.period.last.isoformat()}"
+    period = stats.period
+    name = f"statistik-{stats.consultation_slug}-{period.first.isoformat()}-{period.last.isoformat()}"
     if kind == "csv":
         body, mimetype = service.to_csv(rows).encode("utf-8"), "text/csv; charset=utf-8"
     else:
@@ -245,4 +282,3 @@ def report():
     """The annual report of one consultation, in the structure of the pilot counties' reporting template."""
     form, stats = _query(annual=True)
     return render_template("stats/report.html", **_context(form, stats)), 200 if stats else 400
-

@@ -153,33 +153,51 @@ def test_every_suppressed_partition_cell_has_a_partner():
 
 def test_zero_is_shown_and_small_counts_are_marked():
     table = publish_table(
-        "sex", "Kön", [("female", "Flicka", 7), ("male", "Pojke", 2), ("other", "Annat", 0),
-                       ("x", "X", 4)],
-        total=13, relation=Relation.PARTITION, threshold=3,
+        "sex",
+        "Kön",
+        [("female", "Flicka", 7), ("male", "Pojke", 2), ("other", "Annat", 0), ("x", "X", 4)],
+        total=13,
+        relation=Relation.PARTITION,
+        threshold=3,
     )
     assert [(r.key, r.count.text, r.count.export_value) for r in table.rows] == [
-        ("female", "7", 7), ("male", "<3", "<3"), ("other", "0", 0), ("x", HIDDEN_TEXT, HIDDEN_TEXT)]
+        ("female", "7", 7),
+        ("male", "<3", "<3"),
+        ("other", "0", 0),
+        ("x", HIDDEN_TEXT, HIDDEN_TEXT),
+    ]
     assert table.total.text == "13"
     assert table.has_suppression and not table.withheld and not table.empty
 
 
 def test_suppressed_cells_carry_no_true_value():
-    table = publish_table("t", "T", [("a", "A", 1), ("b", "B", 5), ("c", "C", 9)], total=15,
-                          relation=Relation.PARTITION, threshold=3)
+    table = publish_table(
+        "t",
+        "T",
+        [("a", "A", 1), ("b", "B", 5), ("c", "C", 9)],
+        total=15,
+        relation=Relation.PARTITION,
+        threshold=3,
+    )
     assert [(r.count.value, r.count.mark) for r in table.rows] == [
-        (None, Mark.SMALL), (None, Mark.HIDDEN), (9, Mark.SHOWN)]
+        (None, Mark.SMALL),
+        (None, Mark.HIDDEN),
+        (9, Mark.SHOWN),
+    ]
 
 
 def test_a_small_total_withholds_the_table_and_is_itself_marked():
-    table = publish_table("t", "T", [("a", "A", 2), ("b", "B", 0)], total=2, relation=Relation.PARTITION,
-                          threshold=3)
+    table = publish_table(
+        "t", "T", [("a", "A", 2), ("b", "B", 0)], total=2, relation=Relation.PARTITION, threshold=3
+    )
     assert table.total.text == "<3" and table.withheld
     assert [r.count.text for r in table.rows] == [HIDDEN_TEXT, HIDDEN_TEXT]
 
 
 def test_an_empty_table_shows_zeros():
-    table = publish_table("t", "T", [("a", "A", 0), ("b", "B", 0)], total=0, relation=Relation.PARTITION,
-                          threshold=3)
+    table = publish_table(
+        "t", "T", [("a", "A", 0), ("b", "B", 0)], total=0, relation=Relation.PARTITION, threshold=3
+    )
     assert table.empty and not table.withheld
     assert [r.count.text for r in table.rows] == ["0", "0"]
 
@@ -224,19 +242,27 @@ def test_inconsistent_input_is_refused():
 def test_small_municipalities_are_grouped_and_never_named():
     rows = [("1", "Luleå", 9), ("2", "Boden", 4), ("3", "Pajala", 1), ("4", "Jokkmokk", 2), ("5", "Kalix", 0)]
     assert group_small_municipalities(rows, threshold=3, other_label="Övriga kommuner") == [
-        ("1", "Luleå", 9), ("2", "Boden", 4), (OTHER_MUNICIPALITIES, "Övriga kommuner", 3)]
+        ("1", "Luleå", 9),
+        ("2", "Boden", 4),
+        (OTHER_MUNICIPALITIES, "Övriga kommuner", 3),
+    ]
 
 
 def test_a_lone_small_municipality_takes_the_smallest_named_one_into_the_group():
     rows = [("1", "Luleå", 9), ("2", "Boden", 4), ("3", "Pajala", 1)]
     assert group_small_municipalities(rows, threshold=3, other_label="Övriga") == [
-        ("1", "Luleå", 9), (OTHER_MUNICIPALITIES, "Övriga", 5)]
+        ("1", "Luleå", 9),
+        (OTHER_MUNICIPALITIES, "Övriga", 5),
+    ]
 
 
 def test_without_small_municipalities_the_group_is_zero():
     rows = [("1", "Luleå", 9), ("2", "Boden", 3)]
     assert group_small_municipalities(rows, threshold=3, other_label="Övriga")[-1] == (
-        OTHER_MUNICIPALITIES, "Övriga", 0)
+        OTHER_MUNICIPALITIES,
+        "Övriga",
+        0,
+    )
 
 
 def test_grouped_municipalities_then_suppressed_never_name_a_small_one():
@@ -275,9 +301,13 @@ def test_month_term_and_year_periods():
     feb = month_period(2028, 2)
     assert (feb.kind, feb.first, feb.last) == (PeriodKind.MONTH, date(2028, 2, 1), date(2028, 2, 29))
     assert (term_period(2027, Term.SPRING).first, term_period(2027, Term.SPRING).last) == (
-        date(2027, 1, 1), date(2027, 6, 30))
+        date(2027, 1, 1),
+        date(2027, 6, 30),
+    )
     assert (term_period(2027, Term.AUTUMN).first, term_period(2027, Term.AUTUMN).last) == (
-        date(2027, 7, 1), date(2027, 12, 31))
+        date(2027, 7, 1),
+        date(2027, 12, 31),
+    )
     year = year_period(2027)
     assert (year.first, year.last, len(year.months())) == (date(2027, 1, 1), date(2027, 12, 31), 12)
 

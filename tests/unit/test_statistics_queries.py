@@ -54,9 +54,13 @@ def build_year(session):
         if i in (3, 4):
             exposers.append(Exposer.RELATIVE)
         add_case(
-            session, consultation, social if i < 8 else school,
+            session,
+            consultation,
+            social if i < 8 else school,
             submitted_at=at(2027, 1 + i, 10),
-            status=[CaseStatus.SUBMITTED, CaseStatus.DISCUSSED, CaseStatus.CLOSED, CaseStatus.RETURNED][i % 4],
+            status=[CaseStatus.SUBMITTED, CaseStatus.DISCUSSED, CaseStatus.CLOSED, CaseStatus.RETURNED][
+                i % 4
+            ],
             sex=sexes[i],
             age_band=AgeBand.TEEN if i < 6 else AgeBand.YOUNG_ADULT,
             municipality=m[municipality[i]],
@@ -66,9 +70,18 @@ def build_year(session):
             exposers=exposers,
         )
     # None of these may count in 2027.
-    add_case(session, consultation, social, submitted_at=at(2027, 3, 3), is_training=True, sex=Sex.MALE,
-             municipality=m["Pajala"])
-    add_case(session, consultation, social, submitted_at=None, status=CaseStatus.DRAFT, municipality=m["Pajala"])
+    add_case(
+        session,
+        consultation,
+        social,
+        submitted_at=at(2027, 3, 3),
+        is_training=True,
+        sex=Sex.MALE,
+        municipality=m["Pajala"],
+    )
+    add_case(
+        session, consultation, social, submitted_at=None, status=CaseStatus.DRAFT, municipality=m["Pajala"]
+    )
     add_case(session, consultation, social, submitted_at=at(2027, 4, 4), status=CaseStatus.WITHDRAWN)
     add_case(session, other, social, submitted_at=at(2027, 5, 5), municipality=m["Pajala"])
     # 2027-12-31 23:30 UTC is already 2028 in Stockholm.
@@ -86,16 +99,32 @@ def test_breakdowns_count_exactly_the_real_submitted_cases(session):
     assert texts(tables["risk_assessment"]) == {"patriark": "5", "other": "0", "none": "6"}
     assert texts(tables["report_of_concern"]) == {"yes": "3", "no": "8"}
     assert labelled(tables["municipality"]) == [
-        ("Luleå", "5"), ("Boden", "3"), ("Övriga kommuner", "3"), ("Kommun ej angiven", "0")]
+        ("Luleå", "5"),
+        ("Boden", "3"),
+        ("Övriga kommuner", "3"),
+        ("Kommun ej angiven", "0"),
+    ]
     org = texts(tables["organisation_type"])
     assert (org["social_services"], org["school"], org["police"]) == ("8", "3", "0")
     # Multi-select: child marriage 1 and partner violence 2 are small; forced marriage (4), the smallest
     # published non-zero cell, is hidden as well.
     assert texts(tables["category"]) == {
-        "honour_violence": "9", "child_marriage": "<3", "forced_marriage": "..", "genital_mutilation": "0",
-        "taken_abroad": "0", "partner_violence": "<3", "prostitution_trafficking": "0", "other": "0"}
-    assert texts(tables["exposer"]) == {"parent": "9", "sibling": "..", "partner": "<3", "relative": "<3",
-                                        "other": "0"}
+        "honour_violence": "9",
+        "child_marriage": "<3",
+        "forced_marriage": "..",
+        "genital_mutilation": "0",
+        "taken_abroad": "0",
+        "partner_violence": "<3",
+        "prostitution_trafficking": "0",
+        "other": "0",
+    }
+    assert texts(tables["exposer"]) == {
+        "parent": "9",
+        "sibling": "..",
+        "partner": "<3",
+        "relative": "<3",
+        "other": "0",
+    }
     months = texts(stats.cases_by_month)
     assert len(months) == 12
     # One case in each month January–November: every non-zero cell is small, so the table is withheld.
@@ -116,9 +145,13 @@ def test_periods_follow_stockholm_midnight(session):
     for _ in range(3):
         add_case(session, consultation, org, submitted_at=at(2026, 12, 31, 22).replace(minute=30))  # 23:30
         add_case(session, consultation, org, submitted_at=at(2026, 12, 31, 23).replace(minute=30))  # 00:30
-    stats = consultation_statistics(session, consultation, custom_period(date(2026, 12, 31), date(2027, 1, 1)),
-                                    threshold=3)
-    assert [(row.key, row.count.text) for row in stats.cases_by_month.rows] == [("2026-12", "3"), ("2027-01", "3")]
+    stats = consultation_statistics(
+        session, consultation, custom_period(date(2026, 12, 31), date(2027, 1, 1)), threshold=3
+    )
+    assert [(row.key, row.count.text) for row in stats.cases_by_month.rows] == [
+        ("2026-12", "3"),
+        ("2027-01", "3"),
+    ]
     assert consultation_statistics(session, consultation, YEAR, threshold=3).cases_submitted.text == "3"
 
 
@@ -127,7 +160,10 @@ def test_a_higher_threshold_suppresses_more(session):
     stats = consultation_statistics(session, consultation, YEAR, threshold=4)
     tables = {t.key: t for t in stats.breakdowns}
     assert labelled(tables["municipality"]) == [
-        ("Luleå", "5"), ("Övriga kommuner", "6"), ("Kommun ej angiven", "0")]
+        ("Luleå", "5"),
+        ("Övriga kommuner", "6"),
+        ("Kommun ej angiven", "0"),
+    ]
     assert texts(tables["report_of_concern"]) == {"yes": "..", "no": ".."}
 
 
@@ -156,7 +192,9 @@ def test_meetings_discussions_and_waiting_time(session):
     discuss(session, held[2], cases[4])
     # Not discussions: cancelled meeting, on the agenda but not discussed, a training case.
     discuss(session, cancelled, cases[3])
-    discuss(session, held[0], add_case(session, consultation, org, submitted_at=at(2027, 2, 1)), discussed=False)
+    discuss(
+        session, held[0], add_case(session, consultation, org, submitted_at=at(2027, 2, 1)), discussed=False
+    )
     training = add_case(session, consultation, org, submitted_at=at(2027, 2, 1), is_training=True)
     discuss(session, held[0], training)
 
@@ -215,8 +253,11 @@ def test_attendance_counts_standing_members_per_organisation(session):
     attend(session, planned, lulea_member)
 
     stats = consultation_statistics(session, consultation, YEAR, threshold=3)
-    assert labelled(stats.attendance) == [("Polisen", "3"), ("Socialtjänsten Luleå", "<3"),
-                                          ("Socialtjänsten Pajala", "0")]
+    assert labelled(stats.attendance) == [
+        ("Polisen", "3"),
+        ("Socialtjänsten Luleå", "<3"),
+        ("Socialtjänsten Pajala", "0"),
+    ]
     assert (stats.municipalities_taking_part, stats.municipalities_with_seat) == (1, 2)
 
 

@@ -75,28 +75,54 @@ def seed(web_session):
     """Una with a year of cases (one from Pajala), a training case, meetings and attendance."""
     una = make_consultation(web_session, slug="una", name="Una Norrbotten")
     other = make_consultation(web_session, slug="annat", name="Hemligt samråd")
-    lulea, boden, kiruna, pajala = (make_municipality(web_session, name=n)
-                                    for n in ("Luleå", "Boden", "Kiruna", "Pajala"))
+    lulea, boden, kiruna, pajala = (
+        make_municipality(web_session, name=n) for n in ("Luleå", "Boden", "Kiruna", "Pajala")
+    )
     social = make_organisation(web_session, name="Socialtjänsten, Luleå kommun", municipality_id=lulea.id)
     police = make_organisation(web_session, name="Polisen", type=OrganisationType.POLICE)
     directory.set_standing_seats(web_session, una, {social.id, police.id})
-    coordinator = make_user(web_session, email="samordnare@una.example", roles=[Role.COORDINATOR],
-                            consultation=una, organisation=social)
+    coordinator = make_user(
+        web_session,
+        email="samordnare@una.example",
+        roles=[Role.COORDINATOR],
+        consultation=una,
+        organisation=social,
+    )
     make_user(web_session, email="statistik@lst.example", roles=[Role.STATISTICS_VIEWER], consultation=una)
-    make_user(web_session, email="medlem@polisen.example", roles=[Role.MEMBER, Role.CASE_OFFICER],
-              consultation=una, organisation=police)
+    make_user(
+        web_session,
+        email="medlem@polisen.example",
+        roles=[Role.MEMBER, Role.CASE_OFFICER],
+        consultation=una,
+        organisation=police,
+    )
     make_user(web_session, email="admin@region.example", is_admin=True)
     places = [lulea] * 6 + [boden] * 3 + [kiruna] * 2 + [pajala]
     cases = [
-        add_case(web_session, una, social, submitted_at=at(2027, 2 + i % 3, 3 + i), municipality=place,
-                 sex=Sex.FEMALE if i < 8 else Sex.MALE, age_band=AgeBand.TEEN,
-                 risk_assessment=RiskAssessment.PATRIARK if i % 2 else RiskAssessment.NONE,
-                 categories=(CaseCategory.HONOUR_VIOLENCE,), exposers=(Exposer.PARENT,))
+        add_case(
+            web_session,
+            una,
+            social,
+            submitted_at=at(2027, 2 + i % 3, 3 + i),
+            municipality=place,
+            sex=Sex.FEMALE if i < 8 else Sex.MALE,
+            age_band=AgeBand.TEEN,
+            risk_assessment=RiskAssessment.PATRIARK if i % 2 else RiskAssessment.NONE,
+            categories=(CaseCategory.HONOUR_VIOLENCE,),
+            exposers=(Exposer.PARENT,),
+        )
         for i, place in enumerate(places)
     ]
     # A fictitious training case from Pajala and a case of another consultation: never counted.
-    training = add_case(web_session, una, social, submitted_at=at(2027, 3, 1), is_training=True, municipality=pajala,
-                        sex=Sex.OTHER_UNKNOWN)
+    training = add_case(
+        web_session,
+        una,
+        social,
+        submitted_at=at(2027, 3, 1),
+        is_training=True,
+        municipality=pajala,
+        sex=Sex.OTHER_UNKNOWN,
+    )
     add_case(web_session, other, social, submitted_at=at(2027, 3, 1), municipality=pajala)
     meetings = [add_meeting(web_session, una, at(2027, 5, d)) for d in (3, 17, 31)]
     add_meeting(web_session, una, at(2027, 6, 14), status=MeetingStatus.CANCELLED)
@@ -132,7 +158,7 @@ def test_coordinators_statistics_viewers_and_admins_see_the_dashboard(client, au
     response = client.get(YEAR)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "<h2 id=\"stats-heading\">Una Norrbotten, 2027</h2>" in html
+    assert '<h2 id="stats-heading">Una Norrbotten, 2027</h2>' in html
     cells = dashboard_cells(html)
     assert cells[("summary", "cases_submitted")] == "12"
     assert cells[("summary", "meetings_held")] == "3"
@@ -205,6 +231,20 @@ def test_month_term_custom_and_default_periods(client, auth, web_session):
         assert dashboard_cells(html)[("summary", "meetings_held")] == held, query
     default = client.get("/stats/")
     assert default.status_code == 200 and 'data-table="summary"' in default.get_data(as_text=True)
+    from_start_page = client.get("/stats/?consultation=una")  # the link on the start page
+    assert from_start_page.status_code == 200
+    assert '<input checked id="period-2" name="period" type="radio" value="year">' in from_start_page.get_data(
+        as_text=True
+    )
+
+
+def test_the_start_page_links_to_statistics_for_statistics_roles(client, auth, web_session):
+    seed(web_session)
+    login(auth, "statistik@lst.example")
+    assert 'href="/stats/?consultation=una"' in client.get("/").get_data(as_text=True)
+    auth.logout()
+    login(auth, "medlem@polisen.example")
+    assert 'href="/stats/' not in client.get("/").get_data(as_text=True)
 
 
 def test_an_empty_period_and_a_period_without_meetings_show_an_empty_state(client, auth, web_session):
@@ -227,8 +267,11 @@ def test_htmx_gets_the_dashboard_fragment(client, auth, web_session):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
     assert html.lstrip().startswith('<div class="error-summary"') or html.lstrip().startswith(
-        '<div id="stats-dashboard">')
+        '<div id="stats-dashboard">'
+    )
     assert "<html" not in html and 'data-table="summary"' in html
+    bad = client.get(YEAR.replace("year=2027", "year=abc"), headers={"HX-Request": "true"})
+    assert bad.status_code == 200 and 'id="year-error"' in bad.get_data(as_text=True)
 
 
 # --- What may be shown -----------------------------------------------------------------------------
@@ -276,13 +319,17 @@ def test_the_exports_contain_exactly_the_dashboards_cells(client, auth, web_sess
     response = client.get(YEAR.replace("/stats/", "/stats/export.csv"))
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"] == (
-        'attachment; filename="statistik-una-2027-01-01-2027-12-31.csv"')
+        'attachment; filename="statistik-una-2027-01-01-2027-12-31.csv"'
+    )
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert {(r["table_key"], r["row_key"]): export_text(r["value"]) for r in rows} == cells
     assert len(rows) == len(cells)
 
     response = client.get(YEAR.replace("/stats/", "/stats/export.xlsx"))
-    assert response.headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert (
+        response.headers["Content-Type"]
+        == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     sheet = load_workbook(io.BytesIO(response.get_data())).worksheets[0]
     values = list(sheet.iter_rows(values_only=True))
     assert values[0] == ("table_key", "table", "row_key", "row", "value")
@@ -303,7 +350,9 @@ def test_charts_are_accessible_svg_without_style_attributes(client, auth, web_se
         assert " style=" not in svg
     sex_chart = next(s for s in svgs if 'id="chart-sex-title"' in s)
     assert "Flicka eller kvinna: 8; Pojke eller man: 4; Annat eller okänt: 0" in sex_chart
-    assert "<caption>Ärenden efter kön</caption>" in html and '<th scope="row">Flicka eller kvinna</th>' in html
+    assert (
+        "<caption>Ärenden efter kön</caption>" in html and '<th scope="row">Flicka eller kvinna</th>' in html
+    )
 
 
 def test_annual_report_follows_the_reporting_template(client, auth, web_session):
@@ -313,9 +362,14 @@ def test_annual_report_follows_the_reporting_template(client, auth, web_session)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     headings = re.findall(r'<h2 id="r-[\w-]+">(.*?)</h2>', html)
-    assert headings == ["Styrning och samverkan", "Förankring", "Utformning och organisering",
-                        "Kartläggning, målgruppsanalys och uppföljning", "Nuläge och planering framåt",
-                        "Analys – lärdomar och utmaningar"]
+    assert headings == [
+        "Styrning och samverkan",
+        "Förankring",
+        "Utformning och organisering",
+        "Kartläggning, målgruppsanalys och uppföljning",
+        "Nuläge och planering framåt",
+        "Analys – lärdomar och utmaningar",
+    ]
     assert "<h1>Årsrapport 2027: Una Norrbotten</h1>" in html
     assert dashboard_cells(html)[("summary", "cases_submitted")] == "12"
     bad = client.get("/stats/report?consultation=una&year=abc")
@@ -355,20 +409,35 @@ def test_queries_per_page_do_not_grow_with_the_data(app, client, auth, web_sessi
     small = _statement_count(app, client, YEAR)
 
     municipalities = [make_municipality(web_session, name=f"Kommun {i}") for i in range(10)]
-    organisations = [make_organisation(web_session, name=f"Org {i}", type=OrganisationType.SCHOOL) for i in range(5)]
+    organisations = [
+        make_organisation(web_session, name=f"Org {i}", type=OrganisationType.SCHOOL) for i in range(5)
+    ]
     members = [make_user(web_session, organisation=org) for org in organisations]
     meetings = [add_meeting(web_session, una, at(2027, 1 + i % 12, 1 + i % 27, 8 + i % 8)) for i in range(24)]
     for i in range(400):
-        case = add_case(web_session, una, organisations[i % 5], submitted_at=at(2027, 1 + i % 12, 1 + i % 28),
-                        municipality=municipalities[i % 10], sex=list(Sex)[i % 3], age_band=list(AgeBand)[i % 5],
-                        categories=list(CaseCategory)[: 1 + i % 4], exposers=list(Exposer)[: 1 + i % 3])
+        case = add_case(
+            web_session,
+            una,
+            organisations[i % 5],
+            submitted_at=at(2027, 1 + i % 12, 1 + i % 28),
+            municipality=municipalities[i % 10],
+            sex=list(Sex)[i % 3],
+            age_band=list(AgeBand)[i % 5],
+            categories=list(CaseCategory)[: 1 + i % 4],
+            exposers=list(Exposer)[: 1 + i % 3],
+        )
         discuss(web_session, meetings[i % 24], case)
         if i % 3 == 0:
             discuss(web_session, meetings[(i + 5) % 24], case)
     for meeting in meetings:
         for member in members:
             attend(web_session, meeting, member, attendance=Attendance.VIA_LINK)
-        attend(web_session, meeting, make_user(web_session, organisation=organisations[1]), kind=InviteeKind.PRESENTER)
+        attend(
+            web_session,
+            meeting,
+            make_user(web_session, organisation=organisations[1]),
+            kind=InviteeKind.PRESENTER,
+        )
     web_session.commit()
     large = _statement_count(app, client, YEAR)
     print(f"statements per dashboard request: small {small}, large {large}")
