@@ -126,8 +126,55 @@ def create_user(email: str, name: str, admin: bool, password: str | None):
     click.echo(f"Created {email}." + ("" if password else " An invitation e-mail with a link was queued."))
 
 
+@click.group("report")
+def report():
+    """Reports for the county's yearly follow-up."""
+
+
+@report.command("statistics")
+@click.option("--consultation", "slug", required=True, help="The consultation's short name (slug).")
+@click.option("--from", "first", required=True, help="First day, YYYY-MM-DD.")
+@click.option("--to", "last", required=True, help="Last day (inclusive), YYYY-MM-DD.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@with_appcontext
+def report_statistics(slug: str, first: str, last: str, fmt: str):
+    """Print the suppressed statistics tables of the dashboard (no case text)."""
+    import json
+    from datetime import date
+
+    from samrad import db
+    from samrad.services import directory
+    from samrad.services import statistics as service
+    from samrad.statistics import PeriodError, custom_period
+
+    days = {}
+    for option, value in (("--from", first), ("--to", last)):
+        try:
+            days[option] = date.fromisoformat(value)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not a date as YYYY-MM-DD.", param_hint=option) from None
+    try:
+        period = custom_period(days["--from"], days["--to"])
+    except PeriodError as exc:
+        if exc.code == "inverted":
+            raise click.BadParameter("the last day is before the first day.", param_hint="--to") from None
+        raise click.BadParameter("choose a period of at most ten years.", param_hint="--to") from None
+    with db.session_scope() as session:
+        consultation = directory.consultation_by_slug(session, slug)
+        if consultation is None:
+            raise click.ClickException(f"No consultation with the short name {slug!r}.")
+        stats = service.consultation_statistics(
+            session, consultation, period, threshold=current_app.config["STATISTICS_MIN_COUNT"]
+        )
+        rows = service.export_rows(stats)
+        if fmt == "csv":
+            click.echo(service.to_csv(rows), nl=False)
+        else:
+            click.echo(json.dumps(service.to_json(stats, rows), ensure_ascii=False, indent=2))
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_db, demo, create_user):
+    for command in (init_db, demo, create_user, report):
         app.cli.add_command(command)
 
 

@@ -58,6 +58,7 @@ SPEC: dict[str, Key] = {
     "PRIVACY_CONTACT": Key("", str),
     "PRIVACY_NOTICE": Key("", str),
     "ACCESSIBILITY_CONTACT": Key("", str),
+    "STATISTICS_MIN_COUNT": Key(3, int, 3, 100),
 }
 
 #: Keys Flask and its extensions read that samrad sets itself and does not let deployers change.

@@ -1,0 +1,413 @@
+"""Statistics that never re-identify: periods, small-cell suppression, municipality grouping.
+
+Pure functions: no database, no Flask. ``samrad.services.statistics`` counts with SQL and hands the raw
+counts to :func:`publish_table`; only the published result (never a suppressed true value) leaves it.
+
+Suppression rules (the threshold ``t`` is ``STATISTICS_MIN_COUNT``, default 3):
+
+1. **Zero is shown.** A true 0 says that no case had the attribute; it says nothing about any one case,
+   and the pilots published zeros too ("6 kommuner inga ärenden"). Because zeros are shown, a cell marked
+   ``<t`` is known to hold 1 … t−1, which the safety check below takes into account. The threshold is
+   therefore at least 3: with ``t = 2`` the mark ``<2`` could only mean 1.
+2. **Primary suppression.** A count from 1 to t−1 is shown as ``<t`` (:attr:`Mark.SMALL`).
+3. **Small totals withhold the table.** When the table's total is itself from 1 to t−1, every cell is
+   withheld (``..``): a breakdown of one or two cases would describe those cases.
+4. **Complementary suppression.** A table with a total and at least one ``<t`` cell always hides one
+   more cell: the smallest non-zero published cell (ties: the first), shown as ``..``
+   (:attr:`Mark.HIDDEN`). It is done *whatever* the hidden values are, because a rule that hides a second
+   cell only when the first could be worked out tells a reader who knows the rule when that was the
+   case. If fewer than two non-zero cells are published to choose from, or if a reader could still work
+   out a ``<t`` cell, the whole table is withheld (``..``). What a reader can work out depends on how the
+   cells relate to the total (:class:`Relation`):
+
+   - ``PARTITION`` (sex, age band, municipality, …): every case is in exactly one cell, so the cells add
+     up to the total.
+   - ``MULTI`` (categories, who exposes): a case may be in several cells, so cells do not add up. What a
+     reader still knows: every cell is at most the total, and (assuming every case has at least one
+     value) the cells add up to *at least* the total. The second fact can force a ``<t`` cell to a single
+     value (total 10, one published cell of 8 and one ``<3`` cell: the hidden cell must be 2).
+   - ``INDEPENDENT`` (meetings attended per organisation): no relation between cells; primary
+     suppression suffices.
+
+   The reader's knowledge is modelled as intervals: a published cell is exact, ``<t`` is 1 … t−1, a
+   complementary ``..`` is t … total and at most every published non-zero cell (it was the smallest), a
+   withheld ``..`` is 0 … total. With one linear (in)equality over integer intervals, the values a cell
+   can take form exactly an interval, so the check is exact.
+
+   ``tests/unit/test_statistics.py`` proves the rules by enumeration over every count vector of small
+   tables, for two readers: one who knows only the published numbers (every vector consistent with them
+   leaves each ``<t`` cell at least two values), and one who also knows this algorithm (every vector the
+   algorithm publishes identically leaves each suppressed cell with a true value of 1 … t−1 at least two
+   values).
+5. **Municipalities are grouped first** (:func:`group_small_municipalities`): a municipality with 1 … t−1
+   cases is never named; such municipalities are added up as "övriga kommuner", which then always holds
+   either none or at least two municipalities, so a reader cannot tell which municipality a count
+   belongs to even when every other municipality is named.
+
+Not covered (documented in docs/statistics.md): a reader who compares two overlapping periods (for
+example a year and the same year minus one day) can subtract their published counts.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+#: The lowest threshold that protects anything when zeros are shown (see the module docstring).
+MIN_THRESHOLD = 3
+#: A custom period may span at most this many calendar months (bounds the monthly chart and its query).
+MAX_MONTHS = 120
+
+
+# --- Periods ---------------------------------------------------------------------------------------
+
+
+class PeriodKind(StrEnum):
+    MONTH = "month"
+    TERM = "term"
+    YEAR = "year"
+    CUSTOM = "custom"
+
+
+class Term(StrEnum):
+    """Swedish school terms: vårtermin January–June, hösttermin July–December."""
+
+    SPRING = "vt"
+    AUTUMN = "ht"
+
+
+class PeriodError(ValueError):
+    """A period that cannot be used; ``code`` says why (``inverted``, ``too_long``, ``invalid``)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days ``first`` … ``last`` (inclusive) in Stockholm time."""
+
+    kind: PeriodKind
+    first: date
+    last: date
+
+    @property
+    def start_utc(self) -> datetime:
+        return local_midnight_utc(self.first)
+
+    @property
+    def end_utc(self) -> datetime:
+        """The first instant after the period (exclusive bound)."""
+        return local_midnight_utc(self.last + timedelta(days=1))
+
+    def months(self) -> list[date]:
+        """The first day of every calendar month the period touches, in order."""
+        months, current = [], self.first.replace(day=1)
+        while current <= self.last:
+            months.append(current)
+            current = _next_month(current)
+        return months
+
+    def month_bounds_utc(self) -> list[datetime]:
+        """Boundaries between the months of the period (one fewer than :meth:`months`)."""
+        return [local_midnight_utc(m) for m in self.months()[1:]]
+
+
+def local_midnight_utc(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=STOCKHOLM).astimezone(UTC)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def month_period(year: int, month: int) -> Period:
+    if not (1 <= month <= 12 and date.min.year < year < date.max.year):
+        raise PeriodError("invalid")
+    return Period(
+        PeriodKind.MONTH, date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    )
+
+
+def term_period(year: int, term: Term) -> Period:
+    if not date.min.year < year < date.max.year:
+        raise PeriodError("invalid")
+    if term == Term.SPRING:
+        return Period(PeriodKind.TERM, date(year, 1, 1), date(year, 6, 30))
+    return Period(PeriodKind.TERM, date(year, 7, 1), date(year, 12, 31))
+
+
+def year_period(year: int) -> Period:
+    if not date.min.year < year < date.max.year:
+        raise PeriodError("invalid")
+    return Period(PeriodKind.YEAR, date(year, 1, 1), date(year, 12, 31))
+
+
+def custom_period(first: date, last: date) -> Period:
+    if last < first:
+        raise PeriodError("inverted")
+    period = Period(PeriodKind.CUSTOM, first, last)
+    if len(period.months()) > MAX_MONTHS:
+        raise PeriodError("too_long")
+    return period
+
+
+# --- Suppression -----------------------------------------------------------------------------------
+
+
+class Mark(StrEnum):
+    SHOWN = "shown"
+    SMALL = "small"  # 1 … t−1, shown as "<t"
+    HIDDEN = "hidden"  # complementary suppression, shown as ".."
+    WITHHELD = "withheld"  # the whole table is withheld, shown as ".."
+
+
+class Relation(StrEnum):
+    PARTITION = "partition"
+    MULTI = "multi"
+    INDEPENDENT = "independent"
+
+
+HIDDEN_TEXT = ".."
+
+
+@dataclass(frozen=True)
+class Published:
+    """A count as it may be shown: the value only when it is shown, else just the mark."""
+
+    value: int | None
+    mark: Mark
+    threshold: int
+
+    @property
+    def text(self) -> str:
+        if self.mark == Mark.SHOWN:
+            return str(self.value)
+        if self.mark == Mark.SMALL:
+            return f"<{self.threshold}"
+        return HIDDEN_TEXT
+
+    @property
+    def export_value(self) -> int | str:
+        """A number for shown counts, else the mark's text (for CSV, XLSX and JSON)."""
+        return self.value if self.mark == Mark.SHOWN else self.text
+
+    @property
+    def is_shown(self) -> bool:
+        return self.mark == Mark.SHOWN
+
+
+def publish_count(value: int, threshold: int) -> Published:
+    """A single count (a headline figure): shown, or ``<t`` when from 1 to t−1."""
+    check_threshold(threshold)
+    if 0 < value < threshold:
+        return Published(None, Mark.SMALL, threshold)
+    return Published(value, Mark.SHOWN, threshold)
+
+
+def check_threshold(threshold: int) -> None:
+    if threshold < MIN_THRESHOLD:
+        raise ValueError(f"the suppression threshold must be at least {MIN_THRESHOLD}")
+
+
+def _bounds(value: int, mark: Mark, threshold: int, total: int) -> tuple[int, int]:
+    """What a reader knows about a cell from its mark (see the module docstring)."""
+    if mark == Mark.SHOWN:
+        return value, value
+    if mark == Mark.SMALL:
+        return 1, threshold - 1
+    if mark == Mark.HIDDEN:
+        return threshold, total
+    return 0, total
+
+
+def feasible_range(
+    values: Sequence[int],
+    marks: Sequence[Mark],
+    index: int,
+    *,
+    total: int,
+    relation: Relation,
+    threshold: int,
+) -> tuple[int, int]:
+    """The smallest and largest value cell ``index`` can have, given what is published."""
+    bounds = [_bounds(v, m, threshold, total) for v, m in zip(values, marks, strict=True)]
+    # The hidden cell was the smallest non-zero shown cell (ties: the first), so it is at most each of the
+    # others: a reader who knows the rule knows that too.
+    for h, mark in enumerate(marks):
+        if mark == Mark.HIDDEN:
+            caps = [
+                v - (j < h)
+                for j, (v, m) in enumerate(zip(values, marks, strict=True))
+                if m == Mark.SHOWN and v > 0
+            ]
+            bounds[h] = (bounds[h][0], min([bounds[h][1], *caps]))
+    low, high = bounds[index]
+    others_low = sum(b[0] for i, b in enumerate(bounds) if i != index)
+    others_high = sum(b[1] for i, b in enumerate(bounds) if i != index)
+    if relation == Relation.PARTITION:
+        return max(low, total - others_high), min(high, total - others_low)
+    if relation == Relation.MULTI:
+        return max(low, total - others_high), min(high, total)
+    return low, high
+
+
+def revealed(
+    values: Sequence[int], marks: Sequence[Mark], *, total: int | None, relation: Relation, threshold: int
+) -> list[int]:
+    """Indexes of ``<t`` cells whose exact value a reader could work out."""
+    if relation == Relation.INDEPENDENT or total is None:
+        return []
+    found = []
+    for i, mark in enumerate(marks):
+        if mark == Mark.SMALL:
+            low, high = feasible_range(values, marks, i, total=total, relation=relation, threshold=threshold)
+            if low >= high:
+                found.append(i)
+    return found
+
+
+def suppress(
+    values: Sequence[int], *, total: int | None, relation: Relation, threshold: int
+) -> tuple[list[Mark], Mark | None]:
+    """Decide how every cell is shown. Returns the cells' marks and the total's mark (None: no total).
+
+    ``total`` is the number of cases the table describes (required unless ``relation`` is INDEPENDENT).
+    """
+    check_threshold(threshold)
+    if relation != Relation.INDEPENDENT and total is None:
+        raise ValueError("a PARTITION or MULTI table needs its total")
+    if relation == Relation.PARTITION and total != sum(values):
+        raise ValueError("the cells of a PARTITION table must add up to its total")
+    if relation == Relation.MULTI and any(v > total for v in values):
+        raise ValueError("a cell of a MULTI table cannot exceed its total")
+    total_mark = None if total is None else (Mark.SMALL if 0 < total < threshold else Mark.SHOWN)
+    if total_mark == Mark.SMALL:
+        return [Mark.WITHHELD] * len(values), total_mark
+    marks = [Mark.SMALL if 0 < v < threshold else Mark.SHOWN for v in values]
+    if relation == Relation.INDEPENDENT or Mark.SMALL not in marks:
+        return marks, total_mark
+    candidates = [i for i, (v, m) in enumerate(zip(values, marks, strict=True)) if m == Mark.SHOWN and v > 0]
+    if len(candidates) < 2:
+        return [Mark.WITHHELD] * len(values), total_mark
+    marks[min(candidates, key=lambda i: (values[i], i))] = Mark.HIDDEN
+    if revealed(values, marks, total=total, relation=relation, threshold=threshold):
+        return [Mark.WITHHELD] * len(values), total_mark
+    return marks, total_mark
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    count: Published
+
+
+@dataclass(frozen=True)
+class Table:
+    """A published one-way table. It never holds the true value of a suppressed cell."""
+
+    key: str
+    title: str
+    relation: Relation
+    rows: tuple[Row, ...]
+    total: Published | None
+    threshold: int
+
+    @property
+    def withheld(self) -> bool:
+        return bool(self.rows) and all(r.count.mark == Mark.WITHHELD for r in self.rows)
+
+    @property
+    def empty(self) -> bool:
+        """No case at all in the period (every cell a true, shown zero)."""
+        return self.total is not None and self.total.is_shown and self.total.value == 0
+
+    @property
+    def has_suppression(self) -> bool:
+        return any(not r.count.is_shown for r in self.rows)
+
+
+def publish_table(
+    key: str,
+    title: str,
+    rows: Sequence[tuple[str, str, int]],
+    *,
+    total: int | None,
+    relation: Relation,
+    threshold: int,
+) -> Table:
+    """Suppress a table of ``(key, label, count)`` rows; the result is safe to show and export."""
+    values = [count for _, _, count in rows]
+    marks, total_mark = suppress(values, total=total, relation=relation, threshold=threshold)
+    published = tuple(
+        Row(k, label, Published(v if m == Mark.SHOWN else None, m, threshold))
+        for (k, label, v), m in zip(rows, marks, strict=True)
+    )
+    published_total = None
+    if total is not None:
+        published_total = Published(total if total_mark == Mark.SHOWN else None, total_mark, threshold)
+    return Table(key, title, relation, published, published_total, threshold)
+
+
+# --- Municipalities --------------------------------------------------------------------------------
+
+
+OTHER_MUNICIPALITIES = "other"
+
+
+def group_small_municipalities(
+    rows: Sequence[tuple[str, str, int]], *, threshold: int, other_label: str
+) -> list[tuple[str, str, int]]:
+    """Name only municipalities with at least ``threshold`` cases; add the rest up as "övriga kommuner".
+
+    Municipalities without cases are left out. The "övriga" row is always present and holds either no
+    municipality or at least two: if only one municipality is small, the smallest named one joins it, so
+    that its count cannot be pinned on one municipality by elimination from the public register.
+    """
+    check_threshold(threshold)
+    named = sorted((r for r in rows if r[2] >= threshold), key=lambda r: (-r[2], r[1]))
+    small = [r for r in rows if 0 < r[2] < threshold]
+    if len(small) == 1 and named:
+        small.append(named.pop())  # the last is the smallest (ties: the last name alphabetically)
+    return [*named, (OTHER_MUNICIPALITIES, other_label, sum(r[2] for r in small))]
+
+
+# --- Waiting time ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    median: float
+    shortest: int
+    longest: int
+
+
+def summarise_days(histogram: dict[int, int], *, threshold: int) -> DaySummary | None:
+    """Median, shortest and longest from ``{days: number of cases}``; None for fewer than ``threshold`` cases.
+
+    Shortest and longest are single cases' values, so they are only shown for at least ``threshold``
+    cases, when a reader cannot tell which case they belong to.
+    """
+    check_threshold(threshold)
+    n = sum(histogram.values())
+    if n < threshold:
+        return None
+    days = sorted(d for d, count in histogram.items() if count > 0)
+
+    def nth(position: int) -> int:  # 0-based position in the sorted list of all n values
+        seen = 0
+        for d in days:
+            seen += histogram[d]
+            if position < seen:
+                return d
+        raise IndexError(position)
+
+    middle = (nth((n - 1) // 2) + nth(n // 2)) / 2
+    return DaySummary(median=middle, shortest=days[0], longest=days[-1])

@@ -1,0 +1,58 @@
+"""The statistics pages in a real browser: accessibility, the htmx filter, errors next to the field, print."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import COORDINATOR, SLUG, PageErrors, axe_check, log_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("path", [f"/stats/?consultation={SLUG}", f"/stats/report?consultation={SLUG}"])
+def test_statistics_pages_are_accessible_on_screen_and_in_print(page: Page, path: str):
+    log_in(page, COORDINATOR)
+    response = page.goto(path)
+    assert response is not None and response.status == 200
+    expect(page.locator("h1")).to_have_count(1)
+    axe_check(page)
+    page.emulate_media(media="print")
+    expect(page.locator("form.stats-filter")).to_be_hidden()
+    expect(page.locator("header.site-header")).to_be_hidden()
+    expect(page.locator("table[data-table=summary]")).to_be_visible()
+
+
+def test_the_filter_updates_the_results_with_htmx_and_keeps_the_address(page: Page):
+    log_in(page, COORDINATOR)
+    page.goto(f"/stats/?consultation={SLUG}")
+    page.locator("input[name=period][value=term]").check()
+    page.locator("select[name=term]").select_option("vt")
+    page.locator("input[name=year]").fill("2027")
+    page.locator("form.stats-filter button[type=submit]").click()
+    expect(page.locator("#stats-heading")).to_have_text(re.compile(r"vårtermin 2027$"))
+    expect(page).to_have_url(re.compile(r"period=term"))
+    axe_check(page)
+
+
+def test_an_inverted_date_range_is_explained_next_to_the_field(page: Page, page_errors: PageErrors):
+    page_errors.expect_status("/stats/", 400)
+    log_in(page, COORDINATOR)
+    page.goto(f"/stats/?consultation={SLUG}&period=custom&start=2027-03-10&end=2027-03-01")
+    expect(page.locator("#end-error")).to_have_text("Slutdatumet är före startdatumet.")
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator("table[data-table=summary]")).to_have_count(0)
+    axe_check(page)
+
+
+def test_a_bad_filter_sent_through_htmx_shows_the_message(page: Page):
+    log_in(page, COORDINATOR)
+    page.goto(f"/stats/?consultation={SLUG}")
+    page.locator("input[name=period][value=custom]").check()
+    page.locator("input[name=start]").fill("2027-03-10")
+    page.locator("input[name=end]").fill("2027-03-01")
+    page.locator("form.stats-filter button[type=submit]").click()
+    expect(page.locator("#end-error")).to_have_text("Slutdatumet är före startdatumet.")
+    expect(page.locator("table[data-table=summary]")).to_have_count(0)

@@ -1,0 +1,115 @@
+"""`samrad report statistics`: the dashboard's suppressed tables for scripted yearly reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+from sqlmodel import Session, SQLModel, create_engine
+
+from samrad import db
+from samrad.enums import Sex
+from samrad.services import statistics as service
+from samrad.statistics import custom_period
+from tests.factories import make_consultation, make_municipality, make_organisation
+from tests.statistics_factories import add_case, add_meeting, at
+
+
+def app_with_data(tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path}/cli.db", tmp_path)
+    with app.app_context():
+        SQLModel.metadata.create_all(db.get_engine())
+    engine = create_engine(app.config["DATABASE_URL"])
+    with Session(engine) as s:
+        una = make_consultation(s, slug="una", name="Una Norrbotten")
+        lulea, pajala = make_municipality(s, name="Luleå"), make_municipality(s, name="Pajala")
+        org = make_organisation(s)
+        for i in range(7):
+            add_case(
+                s,
+                una,
+                org,
+                submitted_at=at(2027, 3, 1 + i),
+                municipality=pajala if i == 0 else lulea,
+                sex=Sex.MALE if i < 2 else Sex.FEMALE,
+            )
+        add_case(s, una, org, submitted_at=at(2027, 3, 9), is_training=True, municipality=pajala)
+        add_meeting(s, una, at(2027, 3, 15))
+        s.commit()
+    engine.dispose()
+    return app
+
+
+def test_csv_prints_the_same_rows_as_the_export(tmp_path):
+    app = app_with_data(tmp_path)
+    result = app.test_cli_runner().invoke(
+        args=["report", "statistics", "--consultation", "una", "--from", "2027-01-01", "--to", "2027-12-31"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    values = {(r["table_key"], r["row_key"]): r["value"] for r in rows}
+    assert values[("summary", "cases_submitted")] == "7"
+    assert values[("summary", "meetings_held")] == "1"
+    # Two boys and five girls: with only the girls' cell left to hide, both are withheld.
+    assert (values[("sex", "male")], values[("sex", "female")]) == ("..", "..")
+    assert "Pajala" not in result.output
+    with app.app_context(), db.session_scope() as s:
+        from samrad.services import directory
+
+        period = custom_period(date(2027, 1, 1), date(2027, 12, 31))
+        stats = service.consultation_statistics(
+            s, directory.consultation_by_slug(s, "una"), period, threshold=3
+        )
+        expected = service.to_csv(service.export_rows(stats))
+        assert result.output.replace("\r\n", "\n") == expected.replace("\r\n", "\n")
+
+
+def test_json_groups_the_rows_per_table(tmp_path):
+    app = app_with_data(tmp_path)
+    result = app.test_cli_runner().invoke(
+        args=[
+            "report",
+            "statistics",
+            "--consultation",
+            "una",
+            "--from",
+            "2027-03-01",
+            "--to",
+            "2027-03-31",
+            "--format",
+            "json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["consultation"], data["threshold"]) == ("una", 3)
+    assert data["period"] == {"first": "2027-03-01", "last": "2027-03-31", "label": "2027-03-01 – 2027-03-31"}
+    tables = {t["key"]: t for t in data["tables"]}
+    assert tables["summary"]["title"] == "Sammanfattning"
+    assert {r["key"]: r["value"] for r in tables["summary"]["rows"]}["cases_submitted"] == 7
+    municipality = {r["label"]: r["value"] for r in tables["municipality"]["rows"]}
+    # Pajala (1) is the only small municipality, so the smallest named one joins it in the group.
+    assert municipality == {"Övriga kommuner": 7, "Kommun ej angiven": 0, "Totalt": 7}
+    assert "Pajala" not in result.output
+
+
+def test_bad_input_gives_a_clear_message(tmp_path):
+    app = app_with_data(tmp_path)
+    runner = app.test_cli_runner()
+    base = ["report", "statistics", "--consultation", "una"]
+    unknown = runner.invoke(
+        args=["report", "statistics", "--consultation", "nope", "--from", "2027-01-01", "--to", "2027-12-31"]
+    )
+    assert unknown.exit_code == 1 and "No consultation with the short name 'nope'." in unknown.output
+    inverted = runner.invoke(args=[*base, "--from", "2027-12-31", "--to", "2027-01-01"])
+    assert inverted.exit_code == 2 and "the last day is before the first day" in inverted.output
+    malformed = runner.invoke(args=[*base, "--from", "2027-02-30", "--to", "2027-03-01"])
+    assert malformed.exit_code == 2 and "'2027-02-30' is not a date as YYYY-MM-DD." in malformed.output
+    wrong_format = runner.invoke(
+        args=[*base, "--from", "2027-01-01", "--to", "2027-03-01", "--format", "xml"]
+    )
+    assert wrong_format.exit_code == 2

@@ -1,0 +1,334 @@
+"""Pure statistics: periods, suppression and its proof by enumeration, municipality grouping, waiting time.
+
+"Reveals" means: a reader can work out the exact value of a cell whose true value is 1 … t−1. Two readers
+are checked on every count vector of small tables:
+
+- one who knows the published numbers and what the marks mean (``<t`` is 1 … t−1, a complementary ``..``
+  is t … total, a withheld ``..`` is 0 … total, and how the cells relate to the total);
+- one who also knows the algorithm: they can list every vector the algorithm publishes identically.
+
+Zeros are shown (rule 1 in ``samrad.statistics``); a cell pinned to 0 is therefore not a disclosure.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from datetime import UTC, date, datetime
+
+import pytest
+
+from samrad.statistics import (
+    HIDDEN_TEXT,
+    MAX_MONTHS,
+    OTHER_MUNICIPALITIES,
+    Mark,
+    PeriodError,
+    PeriodKind,
+    Relation,
+    Term,
+    custom_period,
+    group_small_municipalities,
+    month_period,
+    publish_count,
+    publish_table,
+    summarise_days,
+    suppress,
+    term_period,
+    year_period,
+)
+
+# --- Enumeration helpers ---------------------------------------------------------------------------
+
+
+def compositions(total: int, parts: int):
+    """Every vector of ``parts`` non-negative integers adding up to ``total``."""
+    if parts == 1:
+        yield (total,)
+        return
+    for first in range(total + 1):
+        for rest in compositions(total - first, parts - 1):
+            yield (first, *rest)
+
+
+def vectors(relation: Relation, total: int, parts: int):
+    """Every true table of ``parts`` cells describing ``total`` cases."""
+    if relation == Relation.PARTITION:
+        yield from compositions(total, parts)
+    else:  # MULTI: each cell at most the total; every case in at least one cell
+        yield from (v for v in itertools.product(range(total + 1), repeat=parts) if sum(v) >= total)
+
+
+def published(values, total, relation, threshold):
+    marks, total_mark = suppress(values, total=total, relation=relation, threshold=threshold)
+    cells = tuple((v if m == Mark.SHOWN else None, m) for v, m in zip(values, marks, strict=True))
+    return (total if total_mark == Mark.SHOWN else total_mark), cells
+
+
+def consistent_with(cells, total, relation, threshold):
+    """Every vector a reader who knows only the published numbers cannot rule out."""
+    ranges = []
+    for value, mark in cells:
+        if mark == Mark.SHOWN:
+            ranges.append(range(value, value + 1))
+        elif mark == Mark.SMALL:
+            ranges.append(range(1, threshold))
+        elif mark == Mark.HIDDEN:
+            ranges.append(range(threshold, total + 1))
+        else:
+            ranges.append(range(0, total + 1))
+    for candidate in itertools.product(*ranges):
+        if relation == Relation.PARTITION and sum(candidate) != total:
+            continue
+        if relation == Relation.MULTI and (sum(candidate) < total or max(candidate, default=0) > total):
+            continue
+        yield candidate
+
+
+CASES = [
+    # (relation, cells, largest total enumerated)
+    (Relation.PARTITION, 2, 24),
+    (Relation.PARTITION, 3, 20),
+    (Relation.PARTITION, 4, 16),
+    (Relation.PARTITION, 5, 13),
+    (Relation.PARTITION, 6, 11),
+    (Relation.MULTI, 2, 14),
+    (Relation.MULTI, 3, 10),
+    (Relation.MULTI, 4, 7),
+]
+
+
+@pytest.mark.parametrize("threshold", [3, 4, 5])
+@pytest.mark.parametrize(("relation", "parts", "largest"), CASES)
+def test_no_published_combination_reveals_a_small_cell(relation, parts, largest, threshold):
+    checked = 0
+    for total in range(threshold, largest + 1):  # smaller totals withhold everything (tested below)
+        for true in vectors(relation, total, parts):
+            shown_total, cells = published(true, total, relation, threshold)
+            assert shown_total == total
+            if all(mark != Mark.SMALL for _, mark in cells):
+                continue
+            candidates = list(consistent_with(cells, total, relation, threshold))
+            assert true in candidates  # the marks tell the truth
+            for i, (_, mark) in enumerate(cells):
+                if mark == Mark.SMALL:
+                    checked += 1
+                    values = {c[i] for c in candidates}
+                    assert len(values) >= 2, (true, cells)
+                    assert values <= set(range(1, threshold))
+    if threshold == 3 and parts > 2:  # two-cell tables with a <t cell are always withheld
+        assert checked > 0
+
+
+@pytest.mark.parametrize("threshold", [3, 4, 5])
+@pytest.mark.parametrize(("relation", "parts", "largest"), CASES)
+def test_knowing_the_algorithm_reveals_no_small_cell(relation, parts, largest, threshold):
+    """Group every true table by what is published; within a group no small cell may be pinned."""
+    groups = defaultdict(list)
+    for total in range(0, largest + 1):
+        for true in vectors(relation, total, parts):
+            groups[published(true, total, relation, threshold)].append(true)
+    pinned = []
+    for (_, cells), members in groups.items():
+        for i, (_, mark) in enumerate(cells):
+            values = {m[i] for m in members}
+            if mark != Mark.SHOWN and len(values) == 1 and 0 < min(values) < threshold:
+                pinned.append((members, i))
+    assert pinned == []
+    # Sanity: suppression happened, and (from three cells on) tables with suppressed cells were published.
+    marks = {mark for (_, cells) in groups for _, mark in cells}
+    assert {Mark.SHOWN, Mark.WITHHELD} <= marks
+    if threshold == 3 and parts > 2:
+        assert {Mark.SMALL, Mark.HIDDEN} <= marks
+
+
+def test_every_suppressed_partition_cell_has_a_partner():
+    """The issue's rule of thumb holds as a consequence: a lone ``<t`` never stands next to a total."""
+    for total in range(3, 13):
+        for true in compositions(total, 4):
+            _, cells = published(true, total, Relation.PARTITION, 3)
+            hidden = [m for _, m in cells if m != Mark.SHOWN]
+            assert len(hidden) != 1, true
+
+
+def test_zero_is_shown_and_small_counts_are_marked():
+    table = publish_table(
+        "sex",
+        "Kön",
+        [("female", "Flicka", 7), ("male", "Pojke", 2), ("other", "Annat", 0), ("x", "X", 4)],
+        total=13,
+        relation=Relation.PARTITION,
+        threshold=3,
+    )
+    assert [(r.key, r.count.text, r.count.export_value) for r in table.rows] == [
+        ("female", "7", 7),
+        ("male", "<3", "<3"),
+        ("other", "0", 0),
+        ("x", HIDDEN_TEXT, HIDDEN_TEXT),
+    ]
+    assert table.total.text == "13"
+    assert table.has_suppression and not table.withheld and not table.empty
+
+
+def test_suppressed_cells_carry_no_true_value():
+    table = publish_table(
+        "t",
+        "T",
+        [("a", "A", 1), ("b", "B", 5), ("c", "C", 9)],
+        total=15,
+        relation=Relation.PARTITION,
+        threshold=3,
+    )
+    assert [(r.count.value, r.count.mark) for r in table.rows] == [
+        (None, Mark.SMALL),
+        (None, Mark.HIDDEN),
+        (9, Mark.SHOWN),
+    ]
+
+
+def test_a_small_total_withholds_the_table_and_is_itself_marked():
+    table = publish_table(
+        "t", "T", [("a", "A", 2), ("b", "B", 0)], total=2, relation=Relation.PARTITION, threshold=3
+    )
+    assert table.total.text == "<3" and table.withheld
+    assert [r.count.text for r in table.rows] == [HIDDEN_TEXT, HIDDEN_TEXT]
+
+
+def test_an_empty_table_shows_zeros():
+    table = publish_table(
+        "t", "T", [("a", "A", 0), ("b", "B", 0)], total=0, relation=Relation.PARTITION, threshold=3
+    )
+    assert table.empty and not table.withheld
+    assert [r.count.text for r in table.rows] == ["0", "0"]
+
+
+def test_multi_select_cell_forced_by_coverage_is_protected():
+    # 10 cases, 8 with A, so at least 2 have B: with C shown too, B = 2 could be worked out.
+    marks, _ = suppress([8, 2, 5], total=10, relation=Relation.MULTI, threshold=3)
+    assert marks == [Mark.SHOWN, Mark.SMALL, Mark.HIDDEN]
+    # With nothing else to hide, the table is withheld.
+    marks, _ = suppress([8, 2, 0], total=10, relation=Relation.MULTI, threshold=3)
+    assert marks == [Mark.WITHHELD] * 3
+
+
+def test_independent_counts_get_primary_suppression_only():
+    marks, total_mark = suppress([1, 5, 0], total=None, relation=Relation.INDEPENDENT, threshold=3)
+    assert (marks, total_mark) == ([Mark.SMALL, Mark.SHOWN, Mark.SHOWN], None)
+
+
+def test_publish_count():
+    assert [publish_count(v, 3).text for v in (0, 1, 2, 3, 40)] == ["0", "<3", "<3", "3", "40"]
+    assert publish_count(4, 5).text == "<5"
+
+
+@pytest.mark.parametrize("threshold", [0, 1, 2])
+def test_thresholds_below_three_are_refused(threshold):
+    with pytest.raises(ValueError, match="at least 3"):
+        suppress([1, 2], total=3, relation=Relation.PARTITION, threshold=threshold)
+
+
+def test_inconsistent_input_is_refused():
+    with pytest.raises(ValueError, match="add up"):
+        suppress([1, 2], total=4, relation=Relation.PARTITION, threshold=3)
+    with pytest.raises(ValueError, match="exceed"):
+        suppress([5], total=4, relation=Relation.MULTI, threshold=3)
+    with pytest.raises(ValueError, match="needs its total"):
+        suppress([5], total=None, relation=Relation.MULTI, threshold=3)
+
+
+# --- Municipalities --------------------------------------------------------------------------------
+
+
+def test_small_municipalities_are_grouped_and_never_named():
+    rows = [("1", "Luleå", 9), ("2", "Boden", 4), ("3", "Pajala", 1), ("4", "Jokkmokk", 2), ("5", "Kalix", 0)]
+    assert group_small_municipalities(rows, threshold=3, other_label="Övriga kommuner") == [
+        ("1", "Luleå", 9),
+        ("2", "Boden", 4),
+        (OTHER_MUNICIPALITIES, "Övriga kommuner", 3),
+    ]
+
+
+def test_a_lone_small_municipality_takes_the_smallest_named_one_into_the_group():
+    rows = [("1", "Luleå", 9), ("2", "Boden", 4), ("3", "Pajala", 1)]
+    assert group_small_municipalities(rows, threshold=3, other_label="Övriga") == [
+        ("1", "Luleå", 9),
+        (OTHER_MUNICIPALITIES, "Övriga", 5),
+    ]
+
+
+def test_without_small_municipalities_the_group_is_zero():
+    rows = [("1", "Luleå", 9), ("2", "Boden", 3)]
+    assert group_small_municipalities(rows, threshold=3, other_label="Övriga")[-1] == (
+        OTHER_MUNICIPALITIES,
+        "Övriga",
+        0,
+    )
+
+
+def test_grouped_municipalities_then_suppressed_never_name_a_small_one():
+    for counts in itertools.product(range(0, 5), repeat=4):
+        rows = [(str(i), f"K{i}", c) for i, c in enumerate(counts)]
+        grouped = group_small_municipalities(rows, threshold=3, other_label="Övriga")
+        named = {label for _, label, _ in grouped} - {"Övriga"}
+        assert all(counts[int(label[1:])] >= 3 for label in named)
+        group = [c for c in counts if 0 < c < 3]
+        members = len(group) + (1 if len(group) == 1 and named else 0)
+        assert members != 1 or not named
+        assert sum(c for _, _, c in grouped) == sum(counts)
+
+
+# --- Waiting time ----------------------------------------------------------------------------------
+
+
+def test_waiting_time_median_and_range():
+    assert summarise_days({14: 2, 7: 1}, threshold=3) == summarise_days({7: 1, 14: 2, 30: 0}, threshold=3)
+    summary = summarise_days({7: 1, 14: 2}, threshold=3)
+    assert (summary.median, summary.shortest, summary.longest) == (14, 7, 14)
+    even = summarise_days({3: 1, 10: 1, 20: 1, 40: 1}, threshold=3)
+    assert (even.median, even.shortest, even.longest) == (15.0, 3, 40)
+
+
+def test_waiting_time_needs_at_least_threshold_cases():
+    assert summarise_days({}, threshold=3) is None
+    assert summarise_days({5: 1, 9: 1}, threshold=3) is None
+    assert summarise_days({5: 2, 9: 1}, threshold=4) is None
+
+
+# --- Periods ---------------------------------------------------------------------------------------
+
+
+def test_month_term_and_year_periods():
+    feb = month_period(2028, 2)
+    assert (feb.kind, feb.first, feb.last) == (PeriodKind.MONTH, date(2028, 2, 1), date(2028, 2, 29))
+    assert (term_period(2027, Term.SPRING).first, term_period(2027, Term.SPRING).last) == (
+        date(2027, 1, 1),
+        date(2027, 6, 30),
+    )
+    assert (term_period(2027, Term.AUTUMN).first, term_period(2027, Term.AUTUMN).last) == (
+        date(2027, 7, 1),
+        date(2027, 12, 31),
+    )
+    year = year_period(2027)
+    assert (year.first, year.last, len(year.months())) == (date(2027, 1, 1), date(2027, 12, 31), 12)
+
+
+def test_periods_are_whole_days_in_stockholm_time():
+    winter, summer = month_period(2027, 1), month_period(2027, 7)
+    assert winter.start_utc == datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
+    assert winter.end_utc == datetime(2027, 1, 31, 23, 0, tzinfo=UTC)
+    assert summer.start_utc == datetime(2027, 6, 30, 22, 0, tzinfo=UTC)
+    assert year_period(2027).month_bounds_utc()[2] == datetime(2027, 3, 31, 22, 0, tzinfo=UTC)
+
+
+def test_custom_period_months_and_errors():
+    period = custom_period(date(2026, 11, 20), date(2027, 2, 3))
+    assert period.months() == [date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1), date(2027, 2, 1)]
+    assert custom_period(date(2027, 3, 5), date(2027, 3, 5)).months() == [date(2027, 3, 1)]
+    with pytest.raises(PeriodError) as inverted:
+        custom_period(date(2027, 3, 5), date(2027, 3, 4))
+    assert inverted.value.code == "inverted"
+    with pytest.raises(PeriodError) as too_long:
+        custom_period(date(2000, 1, 1), date(2000 + MAX_MONTHS // 12, 1, 1))
+    assert too_long.value.code == "too_long"
+    with pytest.raises(PeriodError):
+        month_period(2027, 13)
