@@ -169,7 +169,7 @@ class OutboxStatus(StrEnum):
 OUTBOX_STATUS_LABELS = {
     OutboxStatus.PENDING: _l("Waiting to be sent"),
     OutboxStatus.SENDING: _l("Being sent"),
-    OutboxStatus.SENT: _l("Sent"),
+    OutboxStatus.SENT: _l("Delivered"),
     OutboxStatus.FAILED: _l("Not delivered"),
 }
 
