@@ -242,7 +242,7 @@ def _attempt(
         "status": OutboxStatus.SENT, "attempts": attempts, "sent_at": now, "lease_until": None,
         "claimed_by": "", "last_error": "", "body_text": "", "body_html": "", "ics": "",
     })
-    log.info("mail %s delivered", message_id)
+    log.debug("mail %s delivered", message_id)
     return Outcome.SENT, None
 
 
