@@ -1,6 +1,7 @@
 """How many e-mails per second the outbox delivers to a local SMTP server. A measurement, not a test.
 
-    .venv/bin/python benchmarks/outbox_throughput.py [--messages 2000] [--database URL] [--connection-per-message]
+    .venv/bin/python benchmarks/outbox_throughput.py [--messages 2000] [--database URL]
+                                                     [--connection-per-message]
 
 Queues the messages first (not timed), then times the scheduler's ``deliver-outbox`` job until every
 message is sent: claim, read, SMTP, record, one message at a time, exactly as in production. The SMTP
@@ -39,23 +40,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--database", default="")
-    parser.add_argument("--connection-per-message", action="store_true",
-                        help="close the SMTP connection after every message (what reuse saves)")
+    parser.add_argument(
+        "--connection-per-message",
+        action="store_true",
+        help="close the SMTP connection after every message (what reuse saves)",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="samrad-bench-"))
     url = args.database or f"sqlite:///{workdir}/bench.db"
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink",
-                               "-l", f"127.0.0.1:{port}"])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"]
+    )
     for _ in range(500):  # wait until it listens
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 break
         time.sleep(0.02)
-    app = create_app({"TESTING": True, "SECRET_KEY": "benchmark-secret-key-0123456789", "DATABASE_URL": url,
-                      "MAIL_TRANSPORT": "smtp", "MAIL_SMTP_HOST": "127.0.0.1", "MAIL_SMTP_PORT": port,
-                      "LOG_LEVEL": "WARNING", "MAIL_FILE_DIR": str(workdir / "mail")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "benchmark-secret-key-0123456789",
+            "DATABASE_URL": url,
+            "MAIL_TRANSPORT": "smtp",
+            "MAIL_SMTP_HOST": "127.0.0.1",
+            "MAIL_SMTP_PORT": port,
+            "LOG_LEVEL": "WARNING",
+            "MAIL_FILE_DIR": str(workdir / "mail"),
+        }
+    )
     if args.connection_per_message:
         send = outbox.SMTPTransport.send
 
@@ -73,16 +87,25 @@ def main() -> None:
             queued_at = utcnow() - timedelta(seconds=1)
             with db.session_scope(deliver_mail=False) as s:
                 for i in range(args.messages):
-                    outbox.queue_email(s, to=f"person{i}@kommun.example", template="join_request_receipt",
-                                       now=queued_at, consultation=consultation, name=f"Person {i}")
+                    outbox.queue_email(
+                        s,
+                        to=f"person{i}@kommun.example",
+                        template="join_request_receipt",
+                        now=queued_at,
+                        consultation=consultation,
+                        name=f"Person {i}",
+                    )
             runs = 0
             started = time.perf_counter()
             while True:
                 jobs.run_job("deliver-outbox")
                 runs += 1
                 with db.session_scope() as s:
-                    left = s.exec(select(func.count()).select_from(OutboxMessage)
-                                  .where(OutboxMessage.status != OutboxStatus.SENT)).one()
+                    left = s.exec(
+                        select(func.count())
+                        .select_from(OutboxMessage)
+                        .where(OutboxMessage.status != OutboxStatus.SENT)
+                    ).one()
                 if left == 0 or runs > args.messages:
                     break
             elapsed = time.perf_counter() - started
@@ -93,8 +116,10 @@ def main() -> None:
         server.wait()
     backend = url.split(":", 1)[0]
     mode = "a new connection per message" if args.connection_per_message else "one connection per batch"
-    print(f"{backend}, {mode}: delivered {delivered} of {args.messages} messages in {elapsed:.2f} s "
-          f"over {runs} job runs: {delivered / elapsed:.0f} messages/s")
+    print(
+        f"{backend}, {mode}: delivered {delivered} of {args.messages} messages in {elapsed:.2f} s "
+        f"over {runs} job runs: {delivered / elapsed:.0f} messages/s"
+    )
 
 
 if __name__ == "__main__":

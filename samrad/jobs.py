@@ -106,16 +106,36 @@ def _cron(**fields) -> Callable[[], BaseTrigger]:
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
-        Job("deliver-outbox", deliver_outbox, lambda: IntervalTrigger(minutes=1, timezone=STOCKHOLM),
-            _l("Deliver queued e-mail")),
-        Job("case-deadline-reminders", send_case_deadline_reminders, _cron(hour="7-21", minute="2-59/15"),
-            _l("Remind case officers and standing members of the case deadline")),
-        Job("queue-ready-notices", send_queue_ready_notices, _cron(hour="6-22", minute="5-59/15"),
-            _l("Tell coordinators when the case deadline has passed")),
-        Job("rsvp-reminders", send_rsvp_reminders, _cron(hour="7-21", minute="8-59/15"),
-            _l("Remind invitees who have not answered")),
-        Job("purge-retained-text", purge_retained_text, _cron(hour=4, minute=15),
-            _l("Erase case text and delivered e-mail after their retention time")),
+        Job(
+            "deliver-outbox",
+            deliver_outbox,
+            lambda: IntervalTrigger(minutes=1, timezone=STOCKHOLM),
+            _l("Deliver queued e-mail"),
+        ),
+        Job(
+            "case-deadline-reminders",
+            send_case_deadline_reminders,
+            _cron(hour="7-21", minute="2-59/15"),
+            _l("Remind case officers and standing members of the case deadline"),
+        ),
+        Job(
+            "queue-ready-notices",
+            send_queue_ready_notices,
+            _cron(hour="6-22", minute="5-59/15"),
+            _l("Tell coordinators when the case deadline has passed"),
+        ),
+        Job(
+            "rsvp-reminders",
+            send_rsvp_reminders,
+            _cron(hour="7-21", minute="8-59/15"),
+            _l("Remind invitees who have not answered"),
+        ),
+        Job(
+            "purge-retained-text",
+            purge_retained_text,
+            _cron(hour=4, minute=15),
+            _l("Erase case text and delivered e-mail after their retention time"),
+        ),
     )
 }
 
@@ -176,8 +196,12 @@ def run_job(
     if retries:
         detail += f" (after {retries} {'retry' if retries == 1 else 'retries'})"
     finished = now + timedelta(seconds=time.monotonic() - started)
-    values = {"last_started_at": now, "last_finished_at": finished, "last_outcome": outcome,
-              "last_detail": detail[:500]}
+    values = {
+        "last_started_at": now,
+        "last_finished_at": finished,
+        "last_outcome": outcome,
+        "last_detail": detail[:500],
+    }
     if outcome == JobOutcome.OK:
         values["last_ok_at"] = finished
         # A run that did nothing (every count 0) is routine; keep the log for runs that did something.
@@ -233,8 +257,18 @@ def job_statuses(session: Session) -> list[JobStatus]:
     statuses = []
     for name, job in JOBS.items():
         run = runs.get(name) or JobRun(name=name)
-        statuses.append(JobStatus(name, job.label, run.last_started_at, run.last_finished_at, run.last_outcome,
-                                  run.last_detail, run.last_ok_at, run.next_run_at))
+        statuses.append(
+            JobStatus(
+                name,
+                job.label,
+                run.last_started_at,
+                run.last_finished_at,
+                run.last_outcome,
+                run.last_detail,
+                run.last_ok_at,
+                run.next_run_at,
+            )
+        )
     return statuses
 
 

@@ -312,7 +312,9 @@ def deliver_due(session: Session, *, now: datetime, limit: int = BATCH_SIZE) -> 
     with _transport() as transport:
         for message_id in ids:
             lease_from = now + timedelta(seconds=time.monotonic() - started)
-            outcome, error = _attempt(session, message_id, now=now, transport=transport, lease_from=lease_from)
+            outcome, error = _attempt(
+                session, message_id, now=now, transport=transport, lease_from=lease_from
+            )
             if outcome == Outcome.SENT:
                 report.sent += 1
             elif outcome == Outcome.SKIPPED:

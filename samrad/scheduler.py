@@ -121,8 +121,9 @@ def acquire_lock(app: Flask) -> InstanceLock:
     return InstanceLock(connection=connection, where=f"PostgreSQL advisory lock {ADVISORY_LOCK_KEY}")
 
 
-def build_scheduler(app: Flask, *, lock: InstanceLock | None = None, now: datetime | None = None,
-                    on_lock_lost=None) -> BlockingScheduler:
+def build_scheduler(
+    app: Flask, *, lock: InstanceLock | None = None, now: datetime | None = None, on_lock_lost=None
+) -> BlockingScheduler:
     """A BlockingScheduler (in-memory job store, Stockholm time) with every job of :data:`jobs.JOBS`.
 
     Each job first runs at ``now`` (start-up catch-up), then on its trigger. Before each run the lock is
@@ -135,8 +136,13 @@ def build_scheduler(app: Flask, *, lock: InstanceLock | None = None, now: dateti
     for job in jobs.JOBS.values():
         trigger = job.trigger()
         scheduler.add_job(
-            _fire, trigger, args=(app, job.name, trigger, lock, on_lock_lost), id=job.name, name=job.name,
-            next_run_time=start, replace_existing=True,
+            _fire,
+            trigger,
+            args=(app, job.name, trigger, lock, on_lock_lost),
+            id=job.name,
+            name=job.name,
+            next_run_time=start,
+            replace_existing=True,
         )
     return scheduler
 
@@ -151,7 +157,9 @@ def _fire(app: Flask, name: str, trigger, lock: InstanceLock | None, on_lock_los
         jobs.run_job(
             name,
             utcnow(),
-            next_run_at=lambda: trigger.get_next_fire_time(None, datetime.now(STOCKHOLM) + timedelta(seconds=1)),
+            next_run_at=lambda: trigger.get_next_fire_time(
+                None, datetime.now(STOCKHOLM) + timedelta(seconds=1)
+            ),
         )
 
 

@@ -58,7 +58,9 @@ class SMTPRecorder:
 
     def message_ids(self) -> list[str]:
         """Message-IDs of the accepted messages in arrival order (repeats included)."""
-        return [message_from_bytes(raw, policy=policy.default)["Message-ID"].strip() for _, raw in self.messages]
+        return [
+            message_from_bytes(raw, policy=policy.default)["Message-ID"].strip() for _, raw in self.messages
+        ]
 
 
 class SMTPServer:

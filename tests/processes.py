@@ -19,8 +19,13 @@ SECRET = "test-secret-key-0123456789abcdef"
 def samrad_env(instance: Path, database_url: str, **settings) -> dict[str, str]:
     """The environment of a samrad process: this test's database and instance folder, nothing inherited."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMRAD_")}
-    env.update(SAMRAD_INSTANCE_PATH=str(instance), SAMRAD_SECRET_KEY=SECRET, SAMRAD_DATABASE_URL=database_url,
-               SAMRAD_PUBLIC_URL="https://samrad.test", SAMRAD_MAIL_FILE_DIR=str(instance / "mail"))
+    env.update(
+        SAMRAD_INSTANCE_PATH=str(instance),
+        SAMRAD_SECRET_KEY=SECRET,
+        SAMRAD_DATABASE_URL=database_url,
+        SAMRAD_PUBLIC_URL="https://samrad.test",
+        SAMRAD_MAIL_FILE_DIR=str(instance / "mail"),
+    )
     env.update({f"SAMRAD_{key}": str(value) for key, value in settings.items()})
     return env
 
@@ -32,7 +37,9 @@ def samrad_command(*args: str) -> list[str]:
 def start_scheduler(env: dict[str, str], log: Path) -> subprocess.Popen:
     """Start ``samrad scheduler``; its output goes to ``log`` (a pipe could fill up and stall it)."""
     with log.open("ab") as out:
-        return subprocess.Popen(samrad_command("scheduler"), env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            samrad_command("scheduler"), env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def wait_until(predicate, what: str, timeout: float = 30.0) -> None:

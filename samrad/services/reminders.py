@@ -82,8 +82,17 @@ def _planned(session: Session, *conditions) -> list[tuple[Meeting, Consultation]
     )
 
 
-def _queue_each(session: Session, recipients, *, kind: str, meeting: Meeting, stamp: str, now: datetime,
-                template: str, **context) -> int:
+def _queue_each(
+    session: Session,
+    recipients,
+    *,
+    kind: str,
+    meeting: Meeting,
+    stamp: str,
+    now: datetime,
+    template: str,
+    **context,
+) -> int:
     queued = 0
     for person in recipients:
         message = outbox.queue_email_once(
@@ -109,14 +118,23 @@ def send_case_deadline_reminders(session: Session, *, now: datetime, days_before
     """
     queued = 0
     horizon = now + timedelta(days=days_before + 1)
-    for meeting, consultation in _planned(session, Meeting.case_deadline_at > now,
-                                          Meeting.case_deadline_at <= horizon):
+    for meeting, consultation in _planned(
+        session, Meeting.case_deadline_at > now, Meeting.case_deadline_at <= horizon
+    ):
         if now < deadline_reminder_opens(meeting.case_deadline_at, days_before):
             continue
         recipients = _users_with_roles(session, consultation.id, (Role.CASE_OFFICER, Role.MEMBER))
-        queued += _queue_each(session, recipients, kind="case-deadline", meeting=meeting,
-                              stamp=_stamp(meeting.case_deadline_at), now=now,
-                              template="case_deadline_reminder", consultation=consultation, link=link)
+        queued += _queue_each(
+            session,
+            recipients,
+            kind="case-deadline",
+            meeting=meeting,
+            stamp=_stamp(meeting.case_deadline_at),
+            now=now,
+            template="case_deadline_reminder",
+            consultation=consultation,
+            link=link,
+        )
     return queued
 
 
@@ -143,9 +161,18 @@ def send_queue_ready_notices(session: Session, *, now: datetime, link: str) -> i
         if not recipients:
             continue
         count = cases_waiting_for_agenda(session, meeting)
-        queued += _queue_each(session, recipients, kind="queue-ready", meeting=meeting,
-                              stamp=_stamp(meeting.case_deadline_at), now=now, template="case_queue_ready",
-                              consultation=consultation, count=count, link=link)
+        queued += _queue_each(
+            session,
+            recipients,
+            kind="queue-ready",
+            meeting=meeting,
+            stamp=_stamp(meeting.case_deadline_at),
+            now=now,
+            template="case_queue_ready",
+            consultation=consultation,
+            count=count,
+            link=link,
+        )
     return queued
 
 
@@ -156,8 +183,9 @@ def send_rsvp_reminders(session: Session, *, now: datetime, link: str) -> int:
     Returns the number of messages queued now.
     """
     queued = 0
-    for meeting, consultation in _planned(session, Meeting.starts_at > now,
-                                          Meeting.starts_at <= now + timedelta(days=2)):
+    for meeting, consultation in _planned(
+        session, Meeting.starts_at > now, Meeting.starts_at <= now + timedelta(days=2)
+    ):
         if now < rsvp_reminder_opens(meeting.starts_at):
             continue
         rows = session.exec(
@@ -169,11 +197,23 @@ def send_rsvp_reminders(session: Session, *, now: datetime, link: str) -> int:
             .order_by(Invitee.id)
         )
         recipients = [
-            Recipient(f"invitee:{invitee.id}", invitee.email, user.name if user else None,
-                      user.locale if user else None)
+            Recipient(
+                f"invitee:{invitee.id}",
+                invitee.email,
+                user.name if user else None,
+                user.locale if user else None,
+            )
             for invitee, user in rows
         ]
-        queued += _queue_each(session, recipients, kind="rsvp-reminder", meeting=meeting,
-                              stamp=_stamp(meeting.starts_at), now=now, template="rsvp_reminder",
-                              consultation=consultation, link=link)
+        queued += _queue_each(
+            session,
+            recipients,
+            kind="rsvp-reminder",
+            meeting=meeting,
+            stamp=_stamp(meeting.starts_at),
+            now=now,
+            template="rsvp_reminder",
+            consultation=consultation,
+            link=link,
+        )
     return queued

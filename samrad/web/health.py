@@ -26,7 +26,8 @@ def _nav():
     def show_operations_link() -> bool:
         if "show_operations_link" not in g:
             g.show_operations_link = bool(
-                current_user and current_user.is_authenticated
+                current_user
+                and current_user.is_authenticated
                 and directory.coordinates_any(db.get_session(), current_user)
             )
         return g.show_operations_link
@@ -62,8 +63,13 @@ def retry(message_id: int):
         abort(404)
     if outbox.retry(s, message, now=utcnow()):
         db.commit()
-        flash(_l("The message to %(recipient)s will be sent again within a minute.", recipient=message.recipient),
-              "success")
+        flash(
+            _l(
+                "The message to %(recipient)s will be sent again within a minute.",
+                recipient=message.recipient,
+            ),
+            "success",
+        )
     else:
         flash(_l("That message has already been sent or is being sent."), "error")
     return redirect(url_for("health.index"), code=303)

@@ -31,8 +31,14 @@ def _queue(app, n: int, *, now: datetime) -> list[str]:
     """Queue ``n`` messages (without delivering them) and return their Message-IDs in queue order."""
     with app.app_context(), db.session_scope(deliver_mail=False) as s:
         messages = [
-            outbox.queue_email(s, to=f"person{i}@kommun.example", template="join_request_receipt", now=now,
-                               consultation=type("C", (), {"name": "Una Norrbotten"})(), name=f"Person {i}")
+            outbox.queue_email(
+                s,
+                to=f"person{i}@kommun.example",
+                template="join_request_receipt",
+                now=now,
+                consultation=type("C", (), {"name": "Una Norrbotten"})(),
+                name=f"Person {i}",
+            )
             for i in range(n)
         ]
         s.flush()
@@ -40,8 +46,12 @@ def _queue(app, n: int, *, now: datetime) -> list[str]:
 
 
 def tally(sent: list[str], received: list[str]) -> dict[str, int]:
-    return {"sent": len(sent), "delivered": len(set(received) & set(sent)),
-            "duplicated": len(received) - len(set(received)), "lost": len(set(sent) - set(received))}
+    return {
+        "sent": len(sent),
+        "delivered": len(set(received) & set(sent)),
+        "duplicated": len(received) - len(set(received)),
+        "lost": len(set(sent) - set(received)),
+    }
 
 
 def _rows(app) -> list[OutboxMessage]:
@@ -72,13 +82,17 @@ def test_everything_arrives_once_after_the_smtp_server_was_down(any_db_app, smtp
     smtp_server.recorder.hook = going_down
     with any_db_app.app_context():
         assert jobs.run_job("deliver-outbox", T0) == JobOutcome.OK
-        assert _detail(any_db_app) == "sent 5, retrying 1, failed 0, skipped 0 (mail server unreachable, stopped early)"
+        assert (
+            _detail(any_db_app)
+            == "sent 5, retrying 1, failed 0, skipped 0 (mail server unreachable, stopped early)"
+        )
         # ... and is gone for two more runs: each costs one message one attempt; the rest wait untouched.
         smtp_server.stop()
         for minutes in (2, 3):
             jobs.run_job("deliver-outbox", T0 + timedelta(minutes=minutes))
             assert _detail(any_db_app) == (
-                "sent 0, retrying 1, failed 0, skipped 0 (mail server unreachable, stopped early)")
+                "sent 0, retrying 1, failed 0, skipped 0 (mail server unreachable, stopped early)"
+            )
         smtp_server.recorder.hook = None
         smtp_server.start()
         jobs.run_job("deliver-outbox", T0 + timedelta(minutes=10))
@@ -118,8 +132,9 @@ class RowLock:
 
     def take(self, message_id: str) -> None:
         if self.url.startswith("sqlite"):
-            self._conn = sqlite3.connect(self.url.removeprefix("sqlite:///"), timeout=10, isolation_level=None,
-                                         check_same_thread=False)
+            self._conn = sqlite3.connect(
+                self.url.removeprefix("sqlite:///"), timeout=10, isolation_level=None, check_same_thread=False
+            )
             self._conn.execute("BEGIN IMMEDIATE")
         else:
             self._conn = psycopg.connect(self.url.replace("postgresql+psycopg://", "postgresql://"))
@@ -167,8 +182,9 @@ def test_a_scheduler_killed_mid_batch_loses_nothing_and_resends_at_most_the_acce
             return None
 
     smtp_server.recorder.hook = hook
-    env = samrad_env(tmp_path, url, MAIL_TRANSPORT="smtp", MAIL_SMTP_HOST="127.0.0.1",
-                     MAIL_SMTP_PORT=smtp_server.port)
+    env = samrad_env(
+        tmp_path, url, MAIL_TRANSPORT="smtp", MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=smtp_server.port
+    )
     process = start_scheduler(env, tmp_path / "first.log")
     try:
         assert arrived_at_kill.wait(60), "the scheduler never reached the fifth message"
@@ -185,7 +201,8 @@ def test_a_scheduler_killed_mid_batch_loses_nothing_and_resends_at_most_the_acce
     assert received == sent[:accepted_before_kill]
     rows = _rows(app)
     assert [r.status for r in rows] == (
-        [OutboxStatus.SENT] * (KILL_AT - 1) + [OutboxStatus.SENDING] + [OutboxStatus.PENDING] * 15)
+        [OutboxStatus.SENT] * (KILL_AT - 1) + [OutboxStatus.SENDING] + [OutboxStatus.PENDING] * 15
+    )
     assert rows[KILL_AT - 1].claimed_by == "scheduler"
 
     smtp_server.recorder.hook = None
@@ -206,7 +223,10 @@ def test_a_scheduler_killed_mid_batch_loses_nothing_and_resends_at_most_the_acce
         assert tally(sent, received) == {"sent": 20, "delivered": 20, "duplicated": 1, "lost": 0}
         assert [mid for mid in set(received) if received.count(mid) > 1] == [sent[KILL_AT - 1]]
     # The restarted scheduler took the killed one's claim back at once, without waiting for the lease.
-    assert "put 1 messages claimed by a stopped scheduler back in the queue" in (tmp_path / "second.log").read_text()
+    assert (
+        "put 1 messages claimed by a stopped scheduler back in the queue"
+        in (tmp_path / "second.log").read_text()
+    )
     assert [r.attempts for r in _rows(app)] == [1] * 20
 
 
@@ -242,11 +262,17 @@ def test_a_job_that_finds_the_database_locked_retries_and_succeeds(locked_db_app
     assert waits == [1]
     assert _detail(app) == "sent 3, retrying 0, failed 0, skipped 0 (after 1 retry)"
     assert "job deliver-outbox: OperationalError: database is locked; retrying in 1 s" in caplog.text
-    assert tally(sent, smtp_server.recorder.message_ids()) == {"sent": 3, "delivered": 3, "duplicated": 0, "lost": 0}
+    assert tally(sent, smtp_server.recorder.message_ids()) == {
+        "sent": 3,
+        "delivered": 3,
+        "duplicated": 0,
+        "lost": 0,
+    }
 
 
-def test_a_lock_right_after_the_server_accepted_does_not_cause_a_second_copy(locked_db_app, smtp_server,
-                                                                               monkeypatch):
+def test_a_lock_right_after_the_server_accepted_does_not_cause_a_second_copy(
+    locked_db_app, smtp_server, monkeypatch
+):
     app, holder = locked_db_app
     sent = _queue(app, 3, now=T0)
     calls, waits = [], []
@@ -268,5 +294,10 @@ def test_a_lock_right_after_the_server_accepted_does_not_cause_a_second_copy(loc
         assert jobs.run_job("deliver-outbox", T0) == JobOutcome.OK
     assert waits == [0.5]  # recording "sent" for the second message was retried once
     assert _detail(app) == "sent 3, retrying 0, failed 0, skipped 0"
-    assert tally(sent, smtp_server.recorder.message_ids()) == {"sent": 3, "delivered": 3, "duplicated": 0, "lost": 0}
+    assert tally(sent, smtp_server.recorder.message_ids()) == {
+        "sent": 3,
+        "delivered": 3,
+        "duplicated": 0,
+        "lost": 0,
+    }
     assert [(r.status, r.attempts) for r in _rows(app)] == [(OutboxStatus.SENT, 1)] * 3

@@ -30,7 +30,7 @@ from samrad.enums import (
 from samrad.models import AgendaItem, Case, CaseCategoryEntry, Invitee, JobRun, Meeting, OutboxMessage
 from samrad.services import reminders, retention
 from tests.conftest import make_app
-from tests.factories import make_consultation, make_municipality, make_organisation, make_user
+from tests.factories import make_consultation, make_municipality, make_user
 
 # Monday 15 March 2027, 13:00 in Stockholm (CET, UTC+1); cases due a week before, at 13:00.
 STARTS = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
@@ -44,21 +44,46 @@ MUNICIPALITY = "Överkalix"
 
 
 def _meeting(session, consultation, *, starts_at=STARTS, deadline=DEADLINE, status=MeetingStatus.PLANNED):
-    meeting = Meeting(consultation_id=consultation.id, starts_at=starts_at, case_deadline_at=deadline,
-                      place="Freda-mottagningen, Luleå", status=status)
+    meeting = Meeting(
+        consultation_id=consultation.id,
+        starts_at=starts_at,
+        case_deadline_at=deadline,
+        place="Freda-mottagningen, Luleå",
+        status=status,
+    )
     session.add(meeting)
     session.flush()
     return meeting
 
 
-def _case(session, consultation, *, status, reference, requested=None, training=False, discussed=None,
-          municipality=None):
-    case = Case(reference=reference, consultation_id=consultation.id,
-                organisation_id=consultation.host_organisation_id, status=status, sex=Sex.FEMALE,
-                age_band=AgeBand.TEEN, risk_assessment=RiskAssessment.PATRIARK, report_of_concern_made=True,
-                municipality_id=municipality.id if municipality else None, requested_meeting_id=requested,
-                is_training=training, background=SECRET_TEXT, questions="Hur går vi vidare?",
-                return_comment="Komplettera frågan", last_discussed_at=discussed)
+def _case(
+    session,
+    consultation,
+    *,
+    status,
+    reference,
+    requested=None,
+    training=False,
+    discussed=None,
+    municipality=None,
+):
+    case = Case(
+        reference=reference,
+        consultation_id=consultation.id,
+        organisation_id=consultation.host_organisation_id,
+        status=status,
+        sex=Sex.FEMALE,
+        age_band=AgeBand.TEEN,
+        risk_assessment=RiskAssessment.PATRIARK,
+        report_of_concern_made=True,
+        municipality_id=municipality.id if municipality else None,
+        requested_meeting_id=requested,
+        is_training=training,
+        background=SECRET_TEXT,
+        questions="Hur går vi vidare?",
+        return_comment="Komplettera frågan",
+        last_discussed_at=discussed,
+    )
     session.add(case)
     session.flush()
     session.add(CaseCategoryEntry(case_id=case.id, category=CaseCategory.HONOUR_VIOLENCE))
@@ -86,23 +111,37 @@ def una(session):
     consultation = make_consultation(session, name="Una Norrbotten")
     elsewhere = make_consultation(session, name="Annat samråd")
     people = {
-        "officer": make_user(session, name="Olle Handläggare", roles=[Role.CASE_OFFICER], consultation=consultation),
-        "member": make_user(session, name="Maja Medlem", roles=[Role.MEMBER], consultation=consultation,
-                            locale="en"),
-        "both": make_user(session, name="Bo Båda", roles=[Role.MEMBER, Role.CASE_OFFICER],
-                          consultation=consultation),
-        "coordinator": make_user(session, name="Frida Samordnare", roles=[Role.COORDINATOR],
-                                 consultation=consultation),
-        "statistics": make_user(session, name="Stina Statistik", roles=[Role.STATISTICS_VIEWER],
-                                consultation=consultation),
-        "inactive": make_user(session, name="Ivar Inaktiv", roles=[Role.MEMBER], consultation=consultation,
-                              is_active=False),
-        "other": make_user(session, name="Åsa Annan", roles=[Role.MEMBER, Role.COORDINATOR],
-                           consultation=elsewhere),
+        "officer": make_user(
+            session, name="Olle Handläggare", roles=[Role.CASE_OFFICER], consultation=consultation
+        ),
+        "member": make_user(
+            session, name="Maja Medlem", roles=[Role.MEMBER], consultation=consultation, locale="en"
+        ),
+        "both": make_user(
+            session, name="Bo Båda", roles=[Role.MEMBER, Role.CASE_OFFICER], consultation=consultation
+        ),
+        "coordinator": make_user(
+            session, name="Frida Samordnare", roles=[Role.COORDINATOR], consultation=consultation
+        ),
+        "statistics": make_user(
+            session, name="Stina Statistik", roles=[Role.STATISTICS_VIEWER], consultation=consultation
+        ),
+        "inactive": make_user(
+            session, name="Ivar Inaktiv", roles=[Role.MEMBER], consultation=consultation, is_active=False
+        ),
+        "other": make_user(
+            session, name="Åsa Annan", roles=[Role.MEMBER, Role.COORDINATOR], consultation=elsewhere
+        ),
     }
     meeting = _meeting(session, consultation)
-    _case(session, consultation, status=CaseStatus.SUBMITTED, reference=REFERENCE, requested=meeting.id,
-          municipality=make_municipality(session, name=MUNICIPALITY))
+    _case(
+        session,
+        consultation,
+        status=CaseStatus.SUBMITTED,
+        reference=REFERENCE,
+        requested=meeting.id,
+        municipality=make_municipality(session, name=MUNICIPALITY),
+    )
     session.commit()
     return consultation, meeting, people
 
@@ -125,7 +164,9 @@ def test_deadline_reminder_goes_to_case_officers_and_members_once(session, una):
     messages = _outbox(session)
     assert [m.recipient for m in messages] == [people[k].email for k in ("officer", "member", "both")]
     assert [m.dedupe_key for m in messages] == [
-        f"case-deadline:{meeting.id}:20270308T1200Z:user:{people[k].id}" for k in ("officer", "member", "both")]
+        f"case-deadline:{meeting.id}:20270308T1200Z:user:{people[k].id}"
+        for k in ("officer", "member", "both")
+    ]
     officer, member, _ = messages
     assert officer.subject == "Påminnelse: ärenden till Una Norrbotten ska anmälas senast 2027-03-08 13:00"
     assert "Hej Olle Handläggare!" in officer.body_text
@@ -139,8 +180,13 @@ def test_deadline_reminder_goes_to_case_officers_and_members_once(session, una):
 
 def test_no_deadline_reminder_after_the_deadline_or_for_cancelled_meetings(session, una):
     consultation, meeting, _ = una
-    _meeting(session, consultation, starts_at=STARTS + timedelta(days=1), deadline=DEADLINE + timedelta(days=1),
-             status=MeetingStatus.CANCELLED)
+    _meeting(
+        session,
+        consultation,
+        starts_at=STARTS + timedelta(days=1),
+        deadline=DEADLINE + timedelta(days=1),
+        status=MeetingStatus.CANCELLED,
+    )
     session.commit()
     assert _run("case-deadline-reminders", DEADLINE) == "queued 0 reminders"
     assert _outbox(session) == []
@@ -184,10 +230,22 @@ def test_deadline_reminders_open_at_eight_in_stockholm_across_daylight_saving(de
 @pytest.mark.parametrize(
     ("starts_at", "opens"),
     [
-        (datetime(2027, 3, 29, 11, 0, tzinfo=UTC), datetime(2027, 3, 28, 6, 0, tzinfo=UTC)),  # CEST from the 28th
-        (datetime(2027, 3, 28, 11, 0, tzinfo=UTC), datetime(2027, 3, 27, 7, 0, tzinfo=UTC)),  # CET on the 27th
-        (datetime(2027, 11, 1, 12, 0, tzinfo=UTC), datetime(2027, 10, 31, 7, 0, tzinfo=UTC)),  # CET from the 31st
-        (datetime(2027, 10, 31, 12, 0, tzinfo=UTC), datetime(2027, 10, 30, 6, 0, tzinfo=UTC)),  # CEST on the 30th
+        (
+            datetime(2027, 3, 29, 11, 0, tzinfo=UTC),
+            datetime(2027, 3, 28, 6, 0, tzinfo=UTC),
+        ),  # CEST from the 28th
+        (
+            datetime(2027, 3, 28, 11, 0, tzinfo=UTC),
+            datetime(2027, 3, 27, 7, 0, tzinfo=UTC),
+        ),  # CET on the 27th
+        (
+            datetime(2027, 11, 1, 12, 0, tzinfo=UTC),
+            datetime(2027, 10, 31, 7, 0, tzinfo=UTC),
+        ),  # CET from the 31st
+        (
+            datetime(2027, 10, 31, 12, 0, tzinfo=UTC),
+            datetime(2027, 10, 30, 6, 0, tzinfo=UTC),
+        ),  # CEST on the 30th
     ],
 )
 def test_rsvp_reminders_open_at_eight_the_day_before_across_daylight_saving(starts_at, opens):
@@ -199,9 +257,12 @@ def test_rsvp_reminders_open_at_eight_the_day_before_across_daylight_saving(star
 
 def test_queue_ready_notice_tells_coordinators_only_the_number_of_waiting_cases(session, una):
     consultation, meeting, people = una
-    later = _meeting(session, consultation, starts_at=STARTS + timedelta(days=14),
-                     deadline=DEADLINE + timedelta(days=14))
-    _case(session, consultation, status=CaseStatus.ACCEPTED, reference="UNA-2027-002")  # next possible meeting
+    later = _meeting(
+        session, consultation, starts_at=STARTS + timedelta(days=14), deadline=DEADLINE + timedelta(days=14)
+    )
+    _case(
+        session, consultation, status=CaseStatus.ACCEPTED, reference="UNA-2027-002"
+    )  # next possible meeting
     _case(session, consultation, status=CaseStatus.SUBMITTED, reference="UNA-2027-003", requested=later.id)
     _case(session, consultation, status=CaseStatus.DRAFT, reference="UNA-2027-004", requested=meeting.id)
     _case(session, consultation, status=CaseStatus.SUBMITTED, reference="UNA-2027-005", training=True)
@@ -238,15 +299,33 @@ def test_no_queue_ready_notice_once_the_meeting_has_started(session, una):
 def test_rsvp_reminder_goes_to_invitees_without_an_answer_the_day_before(session, una):
     consultation, meeting, people = una
     rows = [
-        Invitee(meeting_id=meeting.id, user_id=people["member"].id, email=people["member"].email,
-                kind=InviteeKind.STANDING),
+        Invitee(
+            meeting_id=meeting.id,
+            user_id=people["member"].id,
+            email=people["member"].email,
+            kind=InviteeKind.STANDING,
+        ),
         Invitee(meeting_id=meeting.id, email="kollega@kommun.example", kind=InviteeKind.PRESENTER),
-        Invitee(meeting_id=meeting.id, user_id=people["officer"].id, email=people["officer"].email,
-                kind=InviteeKind.STANDING, rsvp=Rsvp.ON_SITE),
-        Invitee(meeting_id=meeting.id, user_id=people["both"].id, email=people["both"].email,
-                kind=InviteeKind.STANDING, rsvp=Rsvp.CANNOT_ATTEND),
-        Invitee(meeting_id=meeting.id, email="borttagen@kommun.example", kind=InviteeKind.STANDING,
-                removed_at=DEADLINE),
+        Invitee(
+            meeting_id=meeting.id,
+            user_id=people["officer"].id,
+            email=people["officer"].email,
+            kind=InviteeKind.STANDING,
+            rsvp=Rsvp.ON_SITE,
+        ),
+        Invitee(
+            meeting_id=meeting.id,
+            user_id=people["both"].id,
+            email=people["both"].email,
+            kind=InviteeKind.STANDING,
+            rsvp=Rsvp.CANNOT_ATTEND,
+        ),
+        Invitee(
+            meeting_id=meeting.id,
+            email="borttagen@kommun.example",
+            kind=InviteeKind.STANDING,
+            removed_at=DEADLINE,
+        ),
     ]
     session.add_all(rows)
     session.commit()
@@ -272,24 +351,55 @@ def test_rsvp_reminder_goes_to_invitees_without_an_answer_the_day_before(session
 def test_case_text_is_purged_after_the_retention_time_keeping_the_coded_fields(session, una):
     consultation, meeting, _ = una
     now = datetime(2027, 5, 1, 2, 15, tzinfo=UTC)
-    old = _case(session, consultation, status=CaseStatus.DISCUSSED, reference="UNA-2027-010",
-                discussed=now - timedelta(days=30))
-    recent = _case(session, consultation, status=CaseStatus.CLOSED, reference="UNA-2027-011",
-                   discussed=now - timedelta(days=29, hours=23))
-    queued_again = _case(session, consultation, status=CaseStatus.ON_AGENDA, reference="UNA-2027-012",
-                         discussed=now - timedelta(days=60))
-    follow_up = _case(session, consultation, status=CaseStatus.FOLLOW_UP, reference="UNA-2027-013",
-                      discussed=now - timedelta(days=45))
+    old = _case(
+        session,
+        consultation,
+        status=CaseStatus.DISCUSSED,
+        reference="UNA-2027-010",
+        discussed=now - timedelta(days=30),
+    )
+    recent = _case(
+        session,
+        consultation,
+        status=CaseStatus.CLOSED,
+        reference="UNA-2027-011",
+        discussed=now - timedelta(days=29, hours=23),
+    )
+    queued_again = _case(
+        session,
+        consultation,
+        status=CaseStatus.ON_AGENDA,
+        reference="UNA-2027-012",
+        discussed=now - timedelta(days=60),
+    )
+    _case(  # follow-up wanted, but not queued for a meeting: purged on the same schedule
+        session,
+        consultation,
+        status=CaseStatus.FOLLOW_UP,
+        reference="UNA-2027-013",
+        discussed=now - timedelta(days=45),
+    )
     for case in (old, recent, queued_again):
-        session.add(AgendaItem(meeting_id=meeting.id, position=case.id, kind=AgendaItemKind.CASE, case_id=case.id,
-                               advice="Kontakta TRIS", follow_up_wanted=True))
+        session.add(
+            AgendaItem(
+                meeting_id=meeting.id,
+                position=case.id,
+                kind=AgendaItemKind.CASE,
+                case_id=case.id,
+                advice="Kontakta TRIS",
+                follow_up_wanted=True,
+            )
+        )
     session.commit()
     assert _run("purge-retained-text", now) == "purged the text of 2 cases and 0 delivered e-mails"
     assert _run("purge-retained-text", now + timedelta(minutes=30)) == (
-        "purged the text of 0 cases and 0 delivered e-mails")
+        "purged the text of 0 cases and 0 delivered e-mails"
+    )
     session.expire_all()
-    texts = {c.reference: (c.background, c.questions, c.return_comment, c.text_purged_at)
-             for c in session.exec(select(Case))}
+    texts = {
+        c.reference: (c.background, c.questions, c.return_comment, c.text_purged_at)
+        for c in session.exec(select(Case))
+    }
     assert texts["UNA-2027-010"] == ("", "", "", now)
     assert texts["UNA-2027-013"] == ("", "", "", now)
     for kept in ("UNA-2027-011", "UNA-2027-012", REFERENCE):
@@ -297,8 +407,13 @@ def test_case_text_is_purged_after_the_retention_time_keeping_the_coded_fields(s
     advice = {i.case_id: i.advice for i in session.exec(select(AgendaItem))}
     assert advice == {old.id: "", recent.id: "Kontakta TRIS", queued_again.id: "Kontakta TRIS"}
     purged = session.get(Case, old.id)
-    assert (purged.sex, purged.age_band, purged.risk_assessment, purged.report_of_concern_made, purged.status) == (
-        Sex.FEMALE, AgeBand.TEEN, RiskAssessment.PATRIARK, True, CaseStatus.DISCUSSED)
+    assert (
+        purged.sex,
+        purged.age_band,
+        purged.risk_assessment,
+        purged.report_of_concern_made,
+        purged.status,
+    ) == (Sex.FEMALE, AgeBand.TEEN, RiskAssessment.PATRIARK, True, CaseStatus.DISCUSSED)
     assert [e.category for e in purged.categories] == [CaseCategory.HONOUR_VIOLENCE]
     assert session.get(AgendaItem, 1).follow_up_wanted is True
 
@@ -306,7 +421,13 @@ def test_case_text_is_purged_after_the_retention_time_keeping_the_coded_fields(s
 def test_retention_days_are_configurable(session, una, any_db_app):
     consultation, _, _ = una
     now = datetime(2027, 5, 1, 2, 15, tzinfo=UTC)
-    _case(session, consultation, status=CaseStatus.DISCUSSED, reference="UNA-2027-020", discussed=now - timedelta(days=8))
+    _case(
+        session,
+        consultation,
+        status=CaseStatus.DISCUSSED,
+        reference="UNA-2027-020",
+        discussed=now - timedelta(days=8),
+    )
     session.commit()
     any_db_app.config["CASE_TEXT_RETENTION_DAYS"] = 10
     assert retention.purge_case_text(session, now=now, retention_days=10) == 0
@@ -317,11 +438,19 @@ def test_retention_days_are_configurable(session, una, any_db_app):
 
 
 def test_retention_erases_bodies_left_on_delivered_mail(session):
-    session.add(OutboxMessage(recipient="a@k.example", subject="s", body_text="https://x/invitation/abc",
-                              message_id="<1@x>", status=OutboxStatus.SENT))
+    session.add(
+        OutboxMessage(
+            recipient="a@k.example",
+            subject="s",
+            body_text="https://x/invitation/abc",
+            message_id="<1@x>",
+            status=OutboxStatus.SENT,
+        )
+    )
     session.commit()
     assert _run("purge-retained-text", datetime(2027, 5, 1, tzinfo=UTC)) == (
-        "purged the text of 0 cases and 1 delivered e-mails")
+        "purged the text of 0 cases and 1 delivered e-mails"
+    )
     assert _outbox(session)[0].body_text == ""
 
 
@@ -342,10 +471,16 @@ def test_deliver_outbox_job_sends_reminders_queued_by_the_other_jobs(session, un
 
 def test_run_job_records_start_finish_outcome_and_detail(session):
     now = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-    assert jobs.run_job("rsvp-reminders", now, next_run_at=lambda: now + timedelta(minutes=15)) == JobOutcome.OK
+    assert (
+        jobs.run_job("rsvp-reminders", now, next_run_at=lambda: now + timedelta(minutes=15)) == JobOutcome.OK
+    )
     run = session.get(JobRun, "rsvp-reminders")
     assert (run.last_started_at, run.last_outcome, run.last_detail, run.next_run_at) == (
-        now, JobOutcome.OK, "queued 0 reminders", now + timedelta(minutes=15))
+        now,
+        JobOutcome.OK,
+        "queued 0 reminders",
+        now + timedelta(minutes=15),
+    )
     assert now <= run.last_finished_at == run.last_ok_at < now + timedelta(minutes=1)
 
 
@@ -365,14 +500,24 @@ def test_a_failing_job_is_recorded_with_the_error_class_only(session, monkeypatc
 
 
 def test_database_errors_never_carry_the_data_into_details_or_logs(session, caplog):
-    session.add(OutboxMessage(recipient="a@k.example", subject="s", body_text="b", message_id="<1@x>",
-                              dedupe_key="same"))
+    session.add(
+        OutboxMessage(
+            recipient="a@k.example", subject="s", body_text="b", message_id="<1@x>", dedupe_key="same"
+        )
+    )
     session.commit()
 
     def duplicate(now):
         with db.session_scope() as s:
-            s.add(OutboxMessage(recipient="a@k.example", subject="s", body_text=SECRET_TEXT, message_id="<2@x>",
-                                dedupe_key="same"))
+            s.add(
+                OutboxMessage(
+                    recipient="a@k.example",
+                    subject="s",
+                    body_text=SECRET_TEXT,
+                    message_id="<2@x>",
+                    dedupe_key="same",
+                )
+            )
 
     jobs.JOBS["test-duplicate"] = jobs.Job("test-duplicate", duplicate, lambda: None, "x")
     try:
@@ -409,17 +554,26 @@ def test_a_database_that_stays_locked_fails_the_run_after_the_retries(session, m
 
     monkeypatch.setitem(jobs.JOBS, "rsvp-reminders", jobs.Job("rsvp-reminders", locked, lambda: None, "x"))
     slept = []
-    assert jobs.run_job("rsvp-reminders", datetime(2027, 3, 1, tzinfo=UTC), sleep=slept.append) == JobOutcome.FAILED
+    assert (
+        jobs.run_job("rsvp-reminders", datetime(2027, 3, 1, tzinfo=UTC), sleep=slept.append)
+        == JobOutcome.FAILED
+    )
     assert slept == [1, 2, 4]
     assert session.get(JobRun, "rsvp-reminders").last_detail == (
-        "OperationalError: database is locked (after 3 retries)")
+        "OperationalError: database is locked (after 3 retries)"
+    )
 
 
 def test_job_statuses_list_every_job_and_tell_whether_a_scheduler_runs(session):
     now = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
     statuses = jobs.job_statuses(session)
-    assert [s.name for s in statuses] == ["deliver-outbox", "case-deadline-reminders", "queue-ready-notices",
-                                          "rsvp-reminders", "purge-retained-text"]
+    assert [s.name for s in statuses] == [
+        "deliver-outbox",
+        "case-deadline-reminders",
+        "queue-ready-notices",
+        "rsvp-reminders",
+        "purge-retained-text",
+    ]
     assert {s.last_outcome for s in statuses} == {None}
     assert jobs.scheduler_running(statuses, now) is False
     session.commit()
@@ -498,9 +652,17 @@ def test_concurrent_outbox_runs_send_each_message_once(shared_db_app, smtp_serve
     smtp_server.configure(shared_db_app)
     now = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
     with shared_db_app.app_context(), db.session_scope(deliver_mail=False) as s:
-        ids = [outbox.queue_email(s, to=f"p{i}@k.example", template="join_request_receipt", now=now,
-                                  consultation=type("C", (), {"name": "Una"})(), name="P").message_id
-               for i in range(30)]
+        ids = [
+            outbox.queue_email(
+                s,
+                to=f"p{i}@k.example",
+                template="join_request_receipt",
+                now=now,
+                consultation=type("C", (), {"name": "Una"})(),
+                name="P",
+            ).message_id
+            for i in range(30)
+        ]
     _in_threads(shared_db_app, 3, lambda: jobs.run_job("deliver-outbox", now))
     received = smtp_server.recorder.message_ids()
     assert sorted(received) == sorted(ids)  # every message once: none lost, none twice
@@ -517,8 +679,13 @@ def test_queue_email_once_survives_a_concurrent_insert_of_the_same_key(postgres_
         SQLModel.metadata.create_all(engine)
         with engine.begin() as conn:
             conn.execute(text("TRUNCATE outboxmessage RESTART IDENTITY"))
-        kwargs = dict(to="a@k.example", template="join_request_receipt", now=datetime(2027, 3, 1, tzinfo=UTC),
-                      consultation=type("C", (), {"name": "Una"})(), name="A")
+        kwargs = dict(
+            to="a@k.example",
+            template="join_request_receipt",
+            now=datetime(2027, 3, 1, tzinfo=UTC),
+            consultation=type("C", (), {"name": "Una"})(),
+            name="A",
+        )
         first = Session(engine)
         outbox.queue_email_once(first, dedupe_key="race", **kwargs)
         first.flush()  # inserted, not committed: the second insert must wait on the unique index
@@ -535,9 +702,12 @@ def test_queue_email_once_survives_a_concurrent_insert_of_the_same_key(postgres_
         # Autocommit: inside a transaction PostgreSQL would show the same snapshot of pg_stat_activity.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
             for _ in range(600):  # wait (bounded) until the second insert is blocked on the first one
-                waiting = watcher.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND query LIKE 'INSERT INTO outboxmessage%'")).scalar()
+                waiting = watcher.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND query LIKE 'INSERT INTO outboxmessage%'"
+                    )
+                ).scalar()
                 if waiting:
                     break
                 threading.Event().wait(0.05)

@@ -101,8 +101,14 @@ T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 def _queue_many(n: int, *, now=T0, prefix="person") -> list[OutboxMessage]:
     with db.session_scope(deliver_mail=False) as s:
         return [
-            outbox.queue_email(s, to=f"{prefix}{i}@kommun.example", template="join_request_receipt", now=now,
-                               consultation=type("C", (), {"name": "Una Norrbotten"})(), name=f"Person {i}")
+            outbox.queue_email(
+                s,
+                to=f"{prefix}{i}@kommun.example",
+                template="join_request_receipt",
+                now=now,
+                consultation=type("C", (), {"name": "Una Norrbotten"})(),
+                name=f"Person {i}",
+            )
             for i in range(n)
         ]
 
@@ -120,13 +126,19 @@ def test_a_batch_sends_due_messages_over_one_connection_and_erases_the_bodies(an
         with db.session_scope() as s:
             report = outbox.deliver_due(s, now=T0)
             assert (report.sent, report.retrying, report.failed, report.skipped, report.stopped_early) == (
-                3, 0, 0, 0, False)
+                3,
+                0,
+                0,
+                0,
+                False,
+            )
             assert str(report) == "sent 3, retrying 0, failed 0, skipped 0"
             rows = _rows(s)
     assert smtp_server.recorder.message_ids() == [m.message_id for m in queued]
     assert smtp_server.recorder.connections == 1
     assert [(r.status, r.attempts, r.sent_at, r.claimed_by) for r in rows[:3]] == [
-        (OutboxStatus.SENT, 1, T0, "")] * 3
+        (OutboxStatus.SENT, 1, T0, "")
+    ] * 3
     assert [(r.body_text, r.body_html, r.ics) for r in rows[:3]] == [("", "", "")] * 3
     assert rows[3].id == later[0].id and rows[3].status == OutboxStatus.PENDING and rows[3].body_text
 
@@ -140,35 +152,57 @@ def test_retries_back_off_then_the_message_fails_with_the_reason(any_db_app, smt
         with db.session_scope() as s:
             assert str(outbox.deliver_due(s, now=T0)) == "sent 0, retrying 1, failed 0, skipped 0"
             row = _rows(s)[0]
-            assert (row.status, row.attempts, row.next_attempt_at) == (OutboxStatus.PENDING, 1, T0 + timedelta(minutes=1))
+            assert (row.status, row.attempts, row.next_attempt_at) == (
+                OutboxStatus.PENDING,
+                1,
+                T0 + timedelta(minutes=1),
+            )
             assert row.last_error == "SMTPDataError: (451, b'Try again later')"
             # Not due before the backoff has passed.
-            assert str(outbox.deliver_due(s, now=T0 + timedelta(seconds=59))) == "sent 0, retrying 0, failed 0, skipped 0"
+            assert (
+                str(outbox.deliver_due(s, now=T0 + timedelta(seconds=59)))
+                == "sent 0, retrying 0, failed 0, skipped 0"
+            )
             outbox.deliver_due(s, now=T0 + timedelta(minutes=1))
             row = _rows(s)[0]
             assert (row.status, row.attempts, row.next_attempt_at) == (
-                OutboxStatus.PENDING, 2, T0 + timedelta(minutes=6))
-            assert str(outbox.deliver_due(s, now=T0 + timedelta(minutes=6))) == "sent 0, retrying 0, failed 1, skipped 0"
+                OutboxStatus.PENDING,
+                2,
+                T0 + timedelta(minutes=6),
+            )
+            assert (
+                str(outbox.deliver_due(s, now=T0 + timedelta(minutes=6)))
+                == "sent 0, retrying 0, failed 1, skipped 0"
+            )
             row = _rows(s)[0]
             assert (row.status, row.attempts, row.last_error) == (
-                OutboxStatus.FAILED, 3, "SMTPDataError: (451, b'Try again later')")
+                OutboxStatus.FAILED,
+                3,
+                "SMTPDataError: (451, b'Try again later')",
+            )
             assert row.body_text  # kept, so that "try again" can send it
             # A failed message is never picked up again by itself.
-            assert str(outbox.deliver_due(s, now=T0 + timedelta(days=1))) == "sent 0, retrying 0, failed 0, skipped 0"
+            assert (
+                str(outbox.deliver_due(s, now=T0 + timedelta(days=1)))
+                == "sent 0, retrying 0, failed 0, skipped 0"
+            )
     assert smtp_server.recorder.messages == []
 
 
 def test_a_permanent_refusal_fails_at_once_and_the_batch_goes_on(any_db_app, smtp_server):
     smtp_server.configure(any_db_app)
     smtp_server.recorder.hook = lambda envelope: (
-        "554 Message refused" if envelope.rcpt_tos == ["person0@kommun.example"] else None)
+        "554 Message refused" if envelope.rcpt_tos == ["person0@kommun.example"] else None
+    )
     with any_db_app.app_context():
         _queue_many(2)
         with db.session_scope() as s:
             assert str(outbox.deliver_due(s, now=T0)) == "sent 1, retrying 0, failed 1, skipped 0"
             rows = _rows(s)
     assert [(r.recipient, r.status, r.attempts) for r in rows] == [
-        ("person0@kommun.example", OutboxStatus.FAILED, 1), ("person1@kommun.example", OutboxStatus.SENT, 1)]
+        ("person0@kommun.example", OutboxStatus.FAILED, 1),
+        ("person1@kommun.example", OutboxStatus.SENT, 1),
+    ]
     assert rows[0].last_error == "SMTPDataError: (554, b'Message refused')"
 
 
@@ -179,9 +213,14 @@ def test_an_unreachable_server_costs_one_attempt_and_stops_the_batch(any_db_app,
         _queue_many(4)
         with db.session_scope() as s:
             report = outbox.deliver_due(s, now=T0)
-            assert str(report) == "sent 0, retrying 1, failed 0, skipped 0 (mail server unreachable, stopped early)"
+            assert (
+                str(report)
+                == "sent 0, retrying 1, failed 0, skipped 0 (mail server unreachable, stopped early)"
+            )
             rows = _rows(s)
-    assert [(r.status, r.attempts) for r in rows] == [(OutboxStatus.PENDING, 1)] + [(OutboxStatus.PENDING, 0)] * 3
+    assert [(r.status, r.attempts) for r in rows] == [(OutboxStatus.PENDING, 1)] + [
+        (OutboxStatus.PENDING, 0)
+    ] * 3
     assert rows[0].last_error.startswith("ConnectionRefusedError")
 
 
@@ -197,8 +236,16 @@ def test_a_closing_server_421_stops_the_batch(any_db_app, smtp_server):
 
 def test_retry_puts_failed_and_waiting_messages_back_with_fresh_attempts(session):
     failed, pending, sent = (
-        OutboxMessage(recipient=f"{n}@k.example", subject="s", body_text="b", message_id=f"<{n}@x>", status=st,
-                      attempts=3, next_attempt_at=T0 + timedelta(hours=1), created_at=T0)
+        OutboxMessage(
+            recipient=f"{n}@k.example",
+            subject="s",
+            body_text="b",
+            message_id=f"<{n}@x>",
+            status=st,
+            attempts=3,
+            next_attempt_at=T0 + timedelta(hours=1),
+            created_at=T0,
+        )
         for n, st in (("f", OutboxStatus.FAILED), ("p", OutboxStatus.PENDING), ("s", OutboxStatus.SENT))
     )
     session.add_all([failed, pending, sent])
@@ -206,58 +253,112 @@ def test_retry_puts_failed_and_waiting_messages_back_with_fresh_attempts(session
     later = T0 + timedelta(minutes=10)
     assert [outbox.retry(session, m, now=later) for m in (failed, pending, sent)] == [True, True, False]
     assert [(m.status, m.attempts, m.next_attempt_at) for m in (failed, pending)] == [
-        (OutboxStatus.PENDING, 0, later)] * 2
+        (OutboxStatus.PENDING, 0, later)
+    ] * 2
     assert (sent.status, sent.attempts) == (OutboxStatus.SENT, 3)
 
 
 def test_counts_and_the_undelivered_list_show_failed_first(session):
-    for n, status in enumerate([OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SENDING,
-                                OutboxStatus.FAILED]):
-        session.add(OutboxMessage(recipient=f"{n}@k.example", subject=f"s{n}", body_text="b", message_id=f"<{n}@x>",
-                                  status=status, created_at=T0 + timedelta(minutes=n)))
+    for n, status in enumerate(
+        [
+            OutboxStatus.PENDING,
+            OutboxStatus.SENT,
+            OutboxStatus.FAILED,
+            OutboxStatus.SENDING,
+            OutboxStatus.FAILED,
+        ]
+    ):
+        session.add(
+            OutboxMessage(
+                recipient=f"{n}@k.example",
+                subject=f"s{n}",
+                body_text="b",
+                message_id=f"<{n}@x>",
+                status=status,
+                created_at=T0 + timedelta(minutes=n),
+            )
+        )
     session.flush()
-    assert outbox.counts_by_status(session) == {OutboxStatus.PENDING: 1, OutboxStatus.SENDING: 1,
-                                                OutboxStatus.SENT: 1, OutboxStatus.FAILED: 2}
+    assert outbox.counts_by_status(session) == {
+        OutboxStatus.PENDING: 1,
+        OutboxStatus.SENDING: 1,
+        OutboxStatus.SENT: 1,
+        OutboxStatus.FAILED: 2,
+    }
     assert [m.subject for m in outbox.undelivered(session)] == ["s2", "s4", "s0", "s3"]
 
 
 def test_queue_email_once_queues_a_key_once_and_keeps_the_transaction_usable(session):
-    kwargs = dict(to="a@k.example", template="join_request_receipt", now=T0,
-                  consultation=type("C", (), {"name": "Una"})(), name="A")
+    kwargs = dict(
+        to="a@k.example",
+        template="join_request_receipt",
+        now=T0,
+        consultation=type("C", (), {"name": "Una"})(),
+        name="A",
+    )
     first = outbox.queue_email_once(session, dedupe_key="k:1", **kwargs)
     assert first is not None
     assert outbox.queue_email_once(session, dedupe_key="k:1", **kwargs) is None
     other = outbox.queue_email_once(session, dedupe_key="k:2", **kwargs)
     assert [m.dedupe_key for m in outbox.take_queued(session)] == ["k:1", "k:2"]
     session.commit()
-    assert [m.dedupe_key for m in session.exec(select(OutboxMessage).order_by(OutboxMessage.id))] == ["k:1", "k:2"]
+    assert [m.dedupe_key for m in session.exec(select(OutboxMessage).order_by(OutboxMessage.id))] == [
+        "k:1",
+        "k:2",
+    ]
     assert other.id is not None
 
 
 def test_a_restarted_scheduler_releases_only_its_own_claims(session):
     for n, claimant in enumerate(["scheduler", "app", "scheduler"]):
-        session.add(OutboxMessage(recipient=f"{n}@k.example", subject="s", body_text="b", message_id=f"<{n}@x>",
-                                  status=OutboxStatus.SENDING, claimed_by=claimant,
-                                  lease_until=T0 + timedelta(minutes=5)))
-    session.add(OutboxMessage(recipient="s@k.example", subject="s", body_text="", message_id="<s@x>",
-                              status=OutboxStatus.SENT))
+        session.add(
+            OutboxMessage(
+                recipient=f"{n}@k.example",
+                subject="s",
+                body_text="b",
+                message_id=f"<{n}@x>",
+                status=OutboxStatus.SENDING,
+                claimed_by=claimant,
+                lease_until=T0 + timedelta(minutes=5),
+            )
+        )
+    session.add(
+        OutboxMessage(
+            recipient="s@k.example", subject="s", body_text="", message_id="<s@x>", status=OutboxStatus.SENT
+        )
+    )
     session.commit()
     assert outbox.release_claims(session) == 2
     session.expire_all()
     rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [(r.status, r.claimed_by, r.lease_until) for r in rows] == [
-        (OutboxStatus.PENDING, "", None), (OutboxStatus.SENDING, "app", T0 + timedelta(minutes=5)),
-        (OutboxStatus.PENDING, "", None), (OutboxStatus.SENT, "", None)]
+        (OutboxStatus.PENDING, "", None),
+        (OutboxStatus.SENDING, "app", T0 + timedelta(minutes=5)),
+        (OutboxStatus.PENDING, "", None),
+        (OutboxStatus.SENT, "", None),
+    ]
 
 
 def test_purge_sent_bodies_keeps_what_is_still_to_be_sent(session):
     for n, status in enumerate([OutboxStatus.SENT, OutboxStatus.PENDING, OutboxStatus.FAILED]):
-        session.add(OutboxMessage(recipient=f"{n}@k.example", subject="s", body_text="text", body_html="<p>",
-                                  ics="BEGIN:VCALENDAR", message_id=f"<{n}@x>", status=status))
+        session.add(
+            OutboxMessage(
+                recipient=f"{n}@k.example",
+                subject="s",
+                body_text="text",
+                body_html="<p>",
+                ics="BEGIN:VCALENDAR",
+                message_id=f"<{n}@x>",
+                status=status,
+            )
+        )
     session.flush()
     assert outbox.purge_sent_bodies(session) == 1
     assert outbox.purge_sent_bodies(session) == 0
     session.expire_all()
     rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [(r.body_text, r.body_html, r.ics) for r in rows] == [
-        ("", "", ""), ("text", "<p>", "BEGIN:VCALENDAR"), ("text", "<p>", "BEGIN:VCALENDAR")]
+        ("", "", ""),
+        ("text", "<p>", "BEGIN:VCALENDAR"),
+        ("text", "<p>", "BEGIN:VCALENDAR"),
+    ]

@@ -14,7 +14,14 @@ from samrad import db, jobs, migrate, scheduler
 from samrad.enums import JobOutcome, OutboxStatus
 from samrad.models import JobRun, OutboxMessage
 from tests.conftest import make_app
-from tests.processes import ROOT, fresh_postgres_database, samrad_command, samrad_env, start_scheduler, wait_until
+from tests.processes import (
+    ROOT,
+    fresh_postgres_database,
+    samrad_command,
+    samrad_env,
+    start_scheduler,
+    wait_until,
+)
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -42,9 +49,12 @@ def _fire_times(trigger, start: datetime, end: datetime) -> list[datetime]:
     return times
 
 
-# Daylight saving starts on Sunday 28 March 2027 (02:00 → 03:00) and ends on Sunday 31 October (03:00 → 02:00).
-DST_DAYS = [(datetime(2027, 3, 27, tzinfo=STOCKHOLM), datetime(2027, 3, 30, tzinfo=STOCKHOLM)),
-            (datetime(2027, 10, 30, tzinfo=STOCKHOLM), datetime(2027, 11, 2, tzinfo=STOCKHOLM))]
+# Daylight saving starts on Sunday 28 March 2027 (02:00 → 03:00) and ends on Sunday 31 October
+# (03:00 → 02:00).
+DST_DAYS = [
+    (datetime(2027, 3, 27, tzinfo=STOCKHOLM), datetime(2027, 3, 30, tzinfo=STOCKHOLM)),
+    (datetime(2027, 10, 30, tzinfo=STOCKHOLM), datetime(2027, 11, 2, tzinfo=STOCKHOLM)),
+]
 
 
 @pytest.mark.parametrize(("start", "end"), DST_DAYS)
@@ -66,7 +76,8 @@ def test_retention_runs_at_a_quarter_past_four_local_time_every_day(start, end):
     fires = _fire_times(jobs.JOBS["purge-retained-text"].trigger(), start, end)
     assert [f.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M %Z") for f in fires] == [
         f"{(start + timedelta(days=n)).date()} 04:15 {(start + timedelta(days=n, hours=4)).tzname()}"
-        for n in range(3)]
+        for n in range(3)
+    ]
 
 
 def test_outbox_delivery_runs_every_real_minute_through_the_autumn_hour_that_repeats():
@@ -80,8 +91,11 @@ def test_outbox_delivery_runs_every_real_minute_through_the_autumn_hour_that_rep
 
 
 def test_reminder_jobs_run_every_quarter_hour_in_the_daytime():
-    fires = _fire_times(jobs.JOBS["case-deadline-reminders"].trigger(), datetime(2027, 3, 2, tzinfo=STOCKHOLM),
-                        datetime(2027, 3, 3, tzinfo=STOCKHOLM))
+    fires = _fire_times(
+        jobs.JOBS["case-deadline-reminders"].trigger(),
+        datetime(2027, 3, 2, tzinfo=STOCKHOLM),
+        datetime(2027, 3, 3, tzinfo=STOCKHOLM),
+    )
     local = [f.astimezone(STOCKHOLM).strftime("%H:%M") for f in fires]
     assert (local[0], local[1], local[-1], len(local)) == ("07:02", "07:17", "21:47", 60)
 
@@ -106,7 +120,9 @@ def test_sqlite_lock_refuses_a_second_scheduler_until_the_first_releases(tmp_pat
 
 
 @pytest.mark.postgres
-def test_postgres_advisory_lock_refuses_a_second_scheduler_and_is_lost_with_its_connection(postgres_url, tmp_path):
+def test_postgres_advisory_lock_refuses_a_second_scheduler_and_is_lost_with_its_connection(
+    postgres_url, tmp_path
+):
     app = make_app(postgres_url, tmp_path)
     first = scheduler.acquire_lock(app)
     assert first.verify() is True
@@ -115,8 +131,12 @@ def test_postgres_advisory_lock_refuses_a_second_scheduler_and_is_lost_with_its_
     first.release()
     second = scheduler.acquire_lock(app)
     with app.app_context(), db.get_engine().connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                          "AND objid = :low"), {"low": scheduler.ADVISORY_LOCK_KEY & 0xFFFFFFFF})
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = :low"
+            ),
+            {"low": scheduler.ADVISORY_LOCK_KEY & 0xFFFFFFFF},
+        )
     assert second.verify() is False
     second.release()
     scheduler.acquire_lock(app).release()
@@ -151,26 +171,39 @@ def test_scheduler_process_runs_every_job_at_start_refuses_a_second_and_stops_cl
     url, app = process_db
     with app.app_context(), Session(db.get_engine()) as s:
         # A message a killed scheduler was sending: put back in the queue at start and sent.
-        s.add(OutboxMessage(recipient="a@k.example", subject="s", body_text="b", message_id="<k@x>",
-                            status=OutboxStatus.SENDING, claimed_by="scheduler",
-                            lease_until=datetime.now(UTC) + timedelta(minutes=5)))
+        s.add(
+            OutboxMessage(
+                recipient="a@k.example",
+                subject="s",
+                body_text="b",
+                message_id="<k@x>",
+                status=OutboxStatus.SENDING,
+                claimed_by="scheduler",
+                lease_until=datetime.now(UTC) + timedelta(minutes=5),
+            )
+        )
         s.commit()
     env = samrad_env(tmp_path, url)
     process = start_scheduler(env, tmp_path / "scheduler.log")
     try:
-        wait_until(lambda: len([v for v in _next_runs(app).values() if v]) == len(jobs.JOBS),
-                   "every job to have run once")
+        wait_until(
+            lambda: len([v for v in _next_runs(app).values() if v]) == len(jobs.JOBS),
+            "every job to have run once",
+        )
         with app.app_context(), Session(db.get_engine()) as s:
             runs = {run.name: run for run in s.exec(select(JobRun))}
             message = s.exec(select(OutboxMessage)).one()
-        assert {name: run.last_outcome for name, run in runs.items()} == dict.fromkeys(jobs.JOBS, JobOutcome.OK)
+        assert {name: run.last_outcome for name, run in runs.items()} == dict.fromkeys(
+            jobs.JOBS, JobOutcome.OK
+        )
         assert runs["deliver-outbox"].last_detail == "sent 1, retrying 0, failed 0, skipped 0"
         assert (message.status, message.claimed_by) == (OutboxStatus.SENT, "")
         now = datetime.now(UTC)
         assert now < runs["deliver-outbox"].next_run_at <= now + timedelta(minutes=1)
 
-        second = subprocess.run(samrad_command("scheduler"), env=env, cwd=ROOT, capture_output=True, text=True,
-                                timeout=60)
+        second = subprocess.run(
+            samrad_command("scheduler"), env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
         assert second.returncode == 1
         assert "another samrad scheduler is already running for this database" in second.stderr
         assert "Traceback" not in second.stderr
@@ -198,8 +231,15 @@ def test_run_job_runs_one_job_once_and_status_shows_it(app):
     assert (result.exit_code, result.output) == (0, "queue-ready-notices: ok: queued 0 notices\n")
     assert runner.invoke(args=["run-job", "no-such-job"]).exit_code == 2
     with app.app_context(), db.session_scope() as s:
-        s.add(OutboxMessage(recipient="a@k.example", subject="s", body_text="b", message_id="<f@x>",
-                            status=OutboxStatus.FAILED))
+        s.add(
+            OutboxMessage(
+                recipient="a@k.example",
+                subject="s",
+                body_text="b",
+                message_id="<f@x>",
+                status=OutboxStatus.FAILED,
+            )
+        )
     output = runner.invoke(args=["status"]).output.splitlines()
     assert output[0] == "Jobs (times in Europe/Stockholm):"
     assert [line.split()[0] for line in output[1:6]] == list(jobs.JOBS)

@@ -11,14 +11,33 @@ BODY = "Hemlig länk https://samrad.test/invitation/abcdefghijklmnopqrstu"
 
 def _messages(web_session):
     rows = [
-        OutboxMessage(recipient="fel@kommun.example", subject="Påminnelse: ärenden till Una", body_text=BODY,
-                      message_id="<1@x>", status=OutboxStatus.FAILED, attempts=8,
-                      last_error="SMTPRecipientsRefused: {'fel@kommun.example': (550, b'No such user')}"),
-        OutboxMessage(recipient="vantar@kommun.example", subject="Välkommen", body_text=BODY, message_id="<2@x>",
-                      status=OutboxStatus.PENDING, attempts=2, last_error="ConnectionRefusedError: [Errno 111]",
-                      next_attempt_at=datetime(2027, 3, 1, 9, 5, tzinfo=UTC)),
-        OutboxMessage(recipient="klar@kommun.example", subject="Skickat", body_text="", message_id="<3@x>",
-                      status=OutboxStatus.SENT, attempts=1),
+        OutboxMessage(
+            recipient="fel@kommun.example",
+            subject="Påminnelse: ärenden till Una",
+            body_text=BODY,
+            message_id="<1@x>",
+            status=OutboxStatus.FAILED,
+            attempts=8,
+            last_error="SMTPRecipientsRefused: {'fel@kommun.example': (550, b'No such user')}",
+        ),
+        OutboxMessage(
+            recipient="vantar@kommun.example",
+            subject="Välkommen",
+            body_text=BODY,
+            message_id="<2@x>",
+            status=OutboxStatus.PENDING,
+            attempts=2,
+            last_error="ConnectionRefusedError: [Errno 111]",
+            next_attempt_at=datetime(2027, 3, 1, 9, 5, tzinfo=UTC),
+        ),
+        OutboxMessage(
+            recipient="klar@kommun.example",
+            subject="Skickat",
+            body_text="",
+            message_id="<3@x>",
+            status=OutboxStatus.SENT,
+            attempts=1,
+        ),
     ]
     web_session.add_all(rows)
     web_session.commit()
@@ -27,7 +46,9 @@ def _messages(web_session):
 
 def _login(web_session, auth, *roles, admin=False):
     consultation = make_consultation(web_session)
-    make_user(web_session, email="person@kommun.example", roles=roles, consultation=consultation, is_admin=admin)
+    make_user(
+        web_session, email="person@kommun.example", roles=roles, consultation=consultation, is_admin=admin
+    )
     web_session.commit()
     auth.login("person@kommun.example", PASSWORD)
 
@@ -71,11 +92,13 @@ def test_try_again_puts_a_failed_message_back_in_the_queue(client, auth, web_ses
     assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)
     assert before <= row.next_attempt_at <= utcnow()
     assert "Meddelandet till fel@kommun.example skickas igen inom en minut." in client.get(
-        "/admin/health/").get_data(as_text=True)
+        "/admin/health/"
+    ).get_data(as_text=True)
     # A delivered message is left alone; unknown ids are 404; no CSRF token, no change.
     auth.post(f"/admin/health/messages/{sent.id}/retry", token_from="/admin/health/")
-    assert "Meddelandet har redan skickats eller skickas just nu." in client.get(
-        "/admin/health/").get_data(as_text=True)
+    assert "Meddelandet har redan skickats eller skickas just nu." in client.get("/admin/health/").get_data(
+        as_text=True
+    )
     web_session.expire_all()
     assert web_session.get(OutboxMessage, sent.id).status == OutboxStatus.SENT
     assert auth.post("/admin/health/messages/999/retry", token_from="/admin/health/").status_code == 404
@@ -86,8 +109,16 @@ def test_try_again_puts_a_failed_message_back_in_the_queue(client, auth, web_ses
 
 def test_try_again_for_all_failed_messages(client, auth, web_session):
     _messages(web_session)
-    web_session.add(OutboxMessage(recipient="fel2@kommun.example", subject="s", body_text="b", message_id="<4@x>",
-                                  status=OutboxStatus.FAILED, attempts=8))
+    web_session.add(
+        OutboxMessage(
+            recipient="fel2@kommun.example",
+            subject="s",
+            body_text="b",
+            message_id="<4@x>",
+            status=OutboxStatus.FAILED,
+            attempts=8,
+        )
+    )
     web_session.commit()
     _login(web_session, auth, admin=True)
     html = client.get("/admin/health/").get_data(as_text=True)
@@ -102,12 +133,25 @@ def test_try_again_for_all_failed_messages(client, auth, web_session):
 
 def test_admins_see_each_jobs_last_and_next_run_and_outcome(client, auth, web_session):
     now = utcnow()
-    web_session.add(JobRun(name="deliver-outbox", last_started_at=datetime(2027, 3, 1, 8, 0, tzinfo=UTC),
-                           last_finished_at=datetime(2027, 3, 1, 8, 0, 1, tzinfo=UTC), last_outcome=JobOutcome.OK,
-                           last_detail="sent 3, retrying 0, failed 0, skipped 0", next_run_at=now + timedelta(minutes=1)))
-    web_session.add(JobRun(name="purge-retained-text", last_started_at=datetime(2027, 3, 1, 3, 15, tzinfo=UTC),
-                           last_outcome=JobOutcome.FAILED, last_detail="OperationalError: database is locked",
-                           last_ok_at=datetime(2027, 2, 28, 3, 15, tzinfo=UTC)))
+    web_session.add(
+        JobRun(
+            name="deliver-outbox",
+            last_started_at=datetime(2027, 3, 1, 8, 0, tzinfo=UTC),
+            last_finished_at=datetime(2027, 3, 1, 8, 0, 1, tzinfo=UTC),
+            last_outcome=JobOutcome.OK,
+            last_detail="sent 3, retrying 0, failed 0, skipped 0",
+            next_run_at=now + timedelta(minutes=1),
+        )
+    )
+    web_session.add(
+        JobRun(
+            name="purge-retained-text",
+            last_started_at=datetime(2027, 3, 1, 3, 15, tzinfo=UTC),
+            last_outcome=JobOutcome.FAILED,
+            last_detail="OperationalError: database is locked",
+            last_ok_at=datetime(2027, 2, 28, 3, 15, tzinfo=UTC),
+        )
+    )
     web_session.commit()
     _login(web_session, auth, admin=True)
     html = client.get("/admin/health/").get_data(as_text=True)
