@@ -218,8 +218,16 @@ def _attempt(
     if not claim(session, message_id, now=now, lease_from=lease_from):
         return Outcome.SKIPPED, None
     message = session.get(OutboxMessage, message_id, populate_existing=True)
-    mime = build_mime(message, current_app.config["MAIL_FROM"])
     attempts = message.attempts + 1
+    try:
+        mime = build_mime(message, current_app.config["MAIL_FROM"])
+    except Exception as exc:  # a row that cannot become an e-mail must not block the queue behind it
+        session.rollback()
+        reason = f"cannot build the message: {type(exc).__name__}"
+        values = {"status": OutboxStatus.FAILED, "attempts": attempts, "lease_until": None, "claimed_by": ""}
+        _finish(session, message_id, {**values, "last_error": reason})
+        log.error("mail %s cannot be built: %s", message_id, type(exc).__name__)
+        return Outcome.FAILED, exc
     session.commit()
     try:
         transport.send(mime)

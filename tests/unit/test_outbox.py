@@ -362,3 +362,25 @@ def test_purge_sent_bodies_keeps_what_is_still_to_be_sent(session):
         ("text", "<p>", "BEGIN:VCALENDAR"),
         ("text", "<p>", "BEGIN:VCALENDAR"),
     ]
+
+
+def test_a_message_that_cannot_be_built_fails_without_blocking_the_rest(any_db_app, smtp_server, monkeypatch):
+    smtp_server.configure(any_db_app)
+    build = outbox.build_mime
+
+    def broken_for_the_first(message, sender):
+        if message.recipient == "person0@kommun.example":
+            raise ValueError("bad header")
+        return build(message, sender)
+
+    monkeypatch.setattr(outbox, "build_mime", broken_for_the_first)
+    with any_db_app.app_context():
+        _queue_many(2)
+        with db.session_scope() as s:
+            assert str(outbox.deliver_due(s, now=T0)) == "sent 1, retrying 0, failed 1, skipped 0"
+            rows = _rows(s)
+    assert [(r.status, r.attempts, r.last_error) for r in rows] == [
+        (OutboxStatus.FAILED, 1, "cannot build the message: ValueError"),
+        (OutboxStatus.SENT, 1, ""),
+    ]
+    assert len(smtp_server.recorder.messages) == 1
