@@ -144,16 +144,22 @@ JOBS: dict[str, Job] = {
 
 
 def describe_error(exc: BaseException) -> str:
-    """A short reason for the health page and logs: the class name, plus the database's own first line.
+    """A short reason for the health page and logs: the class name, plus what the database said.
 
     Never ``str(exc)`` of arbitrary exceptions: messages may quote data. Engines are built with
-    ``hide_parameters``, and only the driver's first line (e.g. "database is locked") is kept.
+    ``hide_parameters``. From PostgreSQL only the error class and the constraint name are kept (its
+    messages can quote a value, e.g. "invalid input syntax … "abc""); from SQLite the first line
+    (e.g. "database is locked", "UNIQUE constraint failed: outboxmessage.dedupe_key"), which names no data.
     """
     name = type(exc).__name__
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
-        first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
-        return f"{name}: {first}"[:300]
-    return name
+    if not isinstance(exc, DBAPIError) or exc.orig is None:
+        return name
+    orig = exc.orig
+    if type(orig).__module__.startswith("psycopg"):
+        constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
+        return f"{name}: {type(orig).__name__}" + (f" ({constraint})" if constraint else "")
+    lines = str(orig).strip().splitlines()
+    return f"{name}: {lines[0]}"[:300] if lines else name
 
 
 def run_job(
