@@ -283,6 +283,9 @@ SCHEDULER_GRACE = timedelta(minutes=5)
 
 
 def scheduler_running(statuses: list[JobStatus], now: datetime) -> bool:
-    """Whether a scheduler process looks alive: the outbox job has a next run that is not long overdue."""
+    """Whether something runs the jobs: a scheduler whose next outbox run is not long overdue, or (cron)
+    an outbox run that started within the last few minutes."""
     outbox_job = next(s for s in statuses if s.name == "deliver-outbox")
-    return outbox_job.next_run_at is not None and outbox_job.next_run_at + SCHEDULER_GRACE >= now
+    if outbox_job.next_run_at is not None and outbox_job.next_run_at + SCHEDULER_GRACE >= now:
+        return True
+    return outbox_job.last_started_at is not None and outbox_job.last_started_at + SCHEDULER_GRACE >= now

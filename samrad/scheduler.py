@@ -29,6 +29,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from samrad import db, jobs, outbox
 from samrad.jobs import STOCKHOLM
@@ -173,11 +174,18 @@ def run(app: Flask) -> int:
     except AlreadyRunning as exc:
         log.error("another samrad scheduler is already running for this database (%s); not starting", exc)
         return 1
+    except SQLAlchemyError as exc:
+        log.error("cannot reach the database (%s); not starting", jobs.describe_error(exc))
+        return 1
     app.extensions[outbox.CLAIMANT_KEY] = outbox.SCHEDULER
     lost = threading.Event()
     try:
-        with app.app_context(), db.session_scope() as session:
-            released = outbox.release_claims(session)
+        try:
+            with app.app_context(), db.session_scope() as session:
+                released = outbox.release_claims(session)
+        except SQLAlchemyError as exc:
+            log.error("cannot reach the database (%s); not starting", jobs.describe_error(exc))
+            return 1
         if released:
             log.info("put %s messages claimed by a stopped scheduler back in the queue", released)
         scheduler = build_scheduler(app, lock=lock, on_lock_lost=lambda: (lost.set(), _stop(scheduler)))

@@ -526,10 +526,13 @@ def test_database_errors_never_carry_the_data_into_details_or_logs(session, capl
     finally:
         del jobs.JOBS["test-duplicate"]
     detail = session.get(JobRun, "test-duplicate").last_detail
-    assert detail == {
-        "sqlite": "IntegrityError: UNIQUE constraint failed: outboxmessage.dedupe_key",
-        "postgresql": "IntegrityError: UniqueViolation (uq_outboxmessage_dedupe_key)",
-    }[session.bind.dialect.name]
+    assert (
+        detail
+        == {
+            "sqlite": "IntegrityError: UNIQUE constraint failed: outboxmessage.dedupe_key",
+            "postgresql": "IntegrityError: UniqueViolation (uq_outboxmessage_dedupe_key)",
+        }[session.bind.dialect.name]
+    )
     assert SECRET_TEXT not in detail and SECRET_TEXT not in caplog.text
 
 
@@ -589,6 +592,12 @@ def test_job_statuses_list_every_job_and_tell_whether_a_scheduler_runs(session):
     jobs.record_next_runs({"deliver-outbox": None})
     session.expire_all()
     assert jobs.scheduler_running(jobs.job_statuses(session), now) is False
+    session.commit()
+    # Without a scheduler, cron running `samrad run-job deliver-outbox` every minute counts as well.
+    jobs.run_job("deliver-outbox", now - timedelta(minutes=2))
+    session.expire_all()
+    assert jobs.scheduler_running(jobs.job_statuses(session), now) is True
+    assert jobs.scheduler_running(jobs.job_statuses(session), now + timedelta(minutes=4)) is False
 
 
 # --- Concurrency: two runs at the same time ----------------------------------------------------------
