@@ -148,7 +148,7 @@ def run_job_command(name: str):
     """Run the scheduled job NAME once now (for cron instead of `samrad scheduler`).
 
     NAME is one of: deliver-outbox, case-deadline-reminders, queue-ready-notices, rsvp-reminders,
-    purge-retained-text.
+    purge-case-text, purge-sent-mail.
     """
     from samrad import db, jobs
     from samrad.enums import JobOutcome

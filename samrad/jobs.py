@@ -78,14 +78,20 @@ def send_rsvp_reminders(now: datetime) -> str:
     return f"queued {queued} reminders"
 
 
-def purge_retained_text(now: datetime) -> str:
-    """Erase case free text past its retention time, and any body left on delivered e-mail."""
+def purge_case_text(now: datetime) -> str:
+    """Erase case free text past its retention time, keeping the coded fields."""
     with db.session_scope() as session:
         cases = retention.purge_case_text(
             session, now=now, retention_days=current_app.config["CASE_TEXT_RETENTION_DAYS"]
         )
+    return f"purged the text of {cases} cases"
+
+
+def purge_sent_mail(now: datetime) -> str:
+    """Erase the bodies of delivered e-mail (they may hold single-use links)."""
+    with db.session_scope() as session:
         mails = retention.purge_sent_mail(session)
-    return f"purged the text of {cases} cases and {mails} delivered e-mails"
+    return f"erased the bodies of {mails} delivered e-mails"
 
 
 @dataclass(frozen=True)
@@ -131,10 +137,16 @@ JOBS: dict[str, Job] = {
             _l("Remind invitees who have not answered"),
         ),
         Job(
-            "purge-retained-text",
-            purge_retained_text,
+            "purge-case-text",
+            purge_case_text,
             _cron(hour=4, minute=15),
-            _l("Erase case text and delivered e-mail after their retention time"),
+            _l("Erase case text after its retention time"),
+        ),
+        Job(
+            "purge-sent-mail",
+            purge_sent_mail,
+            lambda: IntervalTrigger(minutes=10, timezone=STOCKHOLM),
+            _l("Erase the bodies of delivered e-mail"),
         ),
     )
 }

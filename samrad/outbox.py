@@ -245,10 +245,10 @@ def _attempt(
         # The recipient is a professional's work address, but the log needs no more than the row id.
         log.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, type(exc).__name__)
         return outcome, exc
-    # Delivered: the body is no longer needed and may hold a single-use link.
+    # The body stays until the purge-sent-mail job erases it (within minutes): it may hold a single-use link.
     _finish(session, message_id, {
         "status": OutboxStatus.SENT, "attempts": attempts, "sent_at": now, "lease_until": None,
-        "claimed_by": "", "last_error": "", "body_text": "", "body_html": "", "ics": "",
+        "claimed_by": "", "last_error": "",
     })
     log.debug("mail %s delivered", message_id)
     return Outcome.SENT, None
@@ -373,7 +373,10 @@ def undelivered(session: Session, *, limit: int = 200) -> list[OutboxMessage]:
 
 
 def purge_sent_bodies(session: Session) -> int:
-    """Erase the bodies and calendar parts of delivered messages (they may carry single-use links)."""
+    """Erase the bodies and calendar parts of delivered messages (they may carry single-use links).
+
+    Recipient, subject, Message-ID and the dedupe key stay: they keep reminders from being sent twice.
+    """
     result = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.SENT)

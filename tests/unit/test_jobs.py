@@ -391,10 +391,8 @@ def test_case_text_is_purged_after_the_retention_time_keeping_the_coded_fields(s
             )
         )
     session.commit()
-    assert _run("purge-retained-text", now) == "purged the text of 2 cases and 0 delivered e-mails"
-    assert _run("purge-retained-text", now + timedelta(minutes=30)) == (
-        "purged the text of 0 cases and 0 delivered e-mails"
-    )
+    assert _run("purge-case-text", now) == "purged the text of 2 cases"
+    assert _run("purge-case-text", now + timedelta(minutes=30)) == "purged the text of 0 cases"
     session.expire_all()
     texts = {
         c.reference: (c.background, c.questions, c.return_comment, c.text_purged_at)
@@ -432,26 +430,27 @@ def test_retention_days_are_configurable(session, una, any_db_app):
     any_db_app.config["CASE_TEXT_RETENTION_DAYS"] = 10
     assert retention.purge_case_text(session, now=now, retention_days=10) == 0
     session.commit()
-    assert _run("purge-retained-text", now) == "purged the text of 0 cases and 0 delivered e-mails"
+    assert _run("purge-case-text", now) == "purged the text of 0 cases"
     any_db_app.config["CASE_TEXT_RETENTION_DAYS"] = 7
-    assert _run("purge-retained-text", now) == "purged the text of 1 cases and 0 delivered e-mails"
+    assert _run("purge-case-text", now) == "purged the text of 1 cases"
 
 
-def test_retention_erases_bodies_left_on_delivered_mail(session):
-    session.add(
-        OutboxMessage(
-            recipient="a@k.example",
-            subject="s",
-            body_text="https://x/invitation/abc",
-            message_id="<1@x>",
-            status=OutboxStatus.SENT,
-        )
-    )
-    session.commit()
-    assert _run("purge-retained-text", datetime(2027, 5, 1, tzinfo=UTC)) == (
-        "purged the text of 0 cases and 1 delivered e-mails"
-    )
-    assert _outbox(session)[0].body_text == ""
+def test_delivered_mail_loses_its_body_but_keeps_what_prevents_a_second_reminder(
+    session, una, any_db_app, smtp_server
+):
+    smtp_server.configure(any_db_app)
+    _run("case-deadline-reminders", REMINDER_OPENS)
+    assert _run("purge-sent-mail", REMINDER_OPENS) == "erased the bodies of 0 delivered e-mails"
+    _run("deliver-outbox", REMINDER_OPENS)
+    assert [m.body_text != "" for m in _outbox(session)] == [True] * 3  # sent, body kept until the purge
+    assert _run("purge-sent-mail", REMINDER_OPENS) == "erased the bodies of 3 delivered e-mails"
+    assert _run("purge-sent-mail", REMINDER_OPENS) == "erased the bodies of 0 delivered e-mails"
+    messages = _outbox(session)
+    assert [(m.body_text, m.body_html, m.ics, m.status) for m in messages] == [
+        ("", "", "", OutboxStatus.SENT)
+    ] * 3
+    assert [m.recipient for m in messages] == [una[2][k].email for k in ("officer", "member", "both")]
+    assert _run("case-deadline-reminders", REMINDER_OPENS + timedelta(hours=1)) == "queued 0 reminders"
 
 
 # --- The outbox job -----------------------------------------------------------------------------------
@@ -577,7 +576,8 @@ def test_job_statuses_list_every_job_and_tell_whether_a_scheduler_runs(session):
         "case-deadline-reminders",
         "queue-ready-notices",
         "rsvp-reminders",
-        "purge-retained-text",
+        "purge-case-text",
+        "purge-sent-mail",
     ]
     assert {s.last_outcome for s in statuses} == {None}
     assert jobs.scheduler_running(statuses, now) is False

@@ -73,7 +73,7 @@ def test_cron_jobs_never_run_between_two_and_three_and_run_once_per_slot(start, 
 
 @pytest.mark.parametrize(("start", "end"), DST_DAYS)
 def test_retention_runs_at_a_quarter_past_four_local_time_every_day(start, end):
-    fires = _fire_times(jobs.JOBS["purge-retained-text"].trigger(), start, end)
+    fires = _fire_times(jobs.JOBS["purge-case-text"].trigger(), start, end)
     assert [f.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M %Z") for f in fires] == [
         f"{(start + timedelta(days=n)).date()} 04:15 {(start + timedelta(days=n, hours=4)).tzname()}"
         for n in range(3)
@@ -242,11 +242,11 @@ def test_run_job_runs_one_job_once_and_status_shows_it(app):
         )
     output = runner.invoke(args=["status"]).output.splitlines()
     assert output[0] == "Jobs (times in Europe/Stockholm):"
-    assert [line.split()[0] for line in output[1:6]] == list(jobs.JOBS)
+    assert [line.split()[0] for line in output[1:7]] == list(jobs.JOBS)
     queue_ready = next(line for line in output if line.startswith("  queue-ready-notices"))
     assert queue_ready.split()[4:] == ["ok", "next", "-", "queued", "0", "notices"]
-    assert output[6] == "E-mail outbox: pending 0, sending 0, sent 0, failed 1"
-    assert output[7] == "Warning: no scheduler seems to be running (start one with `samrad scheduler`)."
+    assert output[7] == "E-mail outbox: pending 0, sending 0, sent 0, failed 1"
+    assert output[8:] == ["Warning: no scheduler seems to be running (start one with `samrad scheduler`)."]
 
 
 def test_run_job_exits_non_zero_when_the_job_fails(app, monkeypatch):

@@ -145,7 +145,7 @@ def test_admins_see_each_jobs_last_and_next_run_and_outcome(client, auth, web_se
     )
     web_session.add(
         JobRun(
-            name="purge-retained-text",
+            name="purge-case-text",
             last_started_at=datetime(2027, 3, 1, 3, 15, tzinfo=UTC),
             last_outcome=JobOutcome.FAILED,
             last_detail="OperationalError: database is locked",
