@@ -56,8 +56,14 @@ class InstanceLock:
 
     def __init__(self, *, connection: Connection | None = None, handle: IO | None = None, where: str):
         self._connection, self._handle, self.where = connection, handle, where
+        # Jobs run in several threads and each verifies the lock; one connection serves them one at a time.
+        self._mutex = threading.Lock()
 
     def verify(self) -> bool:
+        with self._mutex:
+            return self._verify()
+
+    def _verify(self) -> bool:
         if self._connection is None:
             return self._handle is not None
         try:
@@ -74,6 +80,10 @@ class InstanceLock:
         return held == 1
 
     def release(self) -> None:
+        with self._mutex:
+            self._release()
+
+    def _release(self) -> None:
         if self._connection is not None:
             try:
                 self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
