@@ -30,10 +30,13 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o samrad/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i samrad/translations/messages.pot -d samrad/translations --ignore-obsolete --no-fuzzy-matching
 
+# The scheduler (e-mail delivery, reminders, retention) runs next to the web server and stops with it.
 run: install
 	$(BIN)/samrad init-config
 	$(BIN)/samrad demo --if-empty
-	$(BIN)/samrad run --host $(HOST) --port $(PORT)
+	@$(BIN)/samrad scheduler & scheduler=$$!; \
+	  trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/samrad run --host $(HOST) --port $(PORT)
 
 system-deps:
 	@bash scripts/system-deps.sh

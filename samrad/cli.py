@@ -173,8 +173,75 @@ def report_statistics(slug: str, first: str, last: str, fmt: str):
             click.echo(json.dumps(service.to_json(stats, rows), ensure_ascii=False, indent=2))
 
 
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the scheduled jobs (e-mail delivery, reminders, retention) until stopped. One per database."""
+    import logging
+
+    from samrad import scheduler
+
+    logging.basicConfig(
+        level=current_app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    sys.exit(scheduler.run(current_app._get_current_object()))
+
+
+@click.command("run-job")
+@click.argument("name")
+@with_appcontext
+def run_job_command(name: str):
+    """Run the scheduled job NAME once now (for cron instead of `samrad scheduler`).
+
+    NAME is one of: deliver-outbox, case-deadline-reminders, queue-ready-notices, rsvp-reminders,
+    purge-case-text, purge-sent-mail.
+    """
+    from samrad import db, jobs
+    from samrad.enums import JobOutcome
+    from samrad.models import JobRun
+
+    if name not in jobs.JOBS:
+        raise click.BadParameter(f"{name!r} is not one of {', '.join(jobs.JOBS)}.", param_hint="NAME")
+    outcome = jobs.run_job(name)
+    with db.session_scope() as session:
+        run = session.get(JobRun, name)
+        detail = run.last_detail if run else ""
+    click.echo(f"{name}: {outcome.value}: {detail}")
+    if outcome != JobOutcome.OK:
+        sys.exit(1)
+
+
+@click.command("status")
+@with_appcontext
+def status_command():
+    """Show each job's last and next run and the e-mail outbox by state."""
+    from samrad import db, jobs, outbox
+    from samrad.models import utcnow
+
+    now = utcnow()
+    with db.session_scope() as session:
+        statuses = jobs.job_statuses(session)
+        counts = outbox.counts_by_status(session)
+    click.echo("Jobs (times in Europe/Stockholm):")
+    width = max(len(s.name) for s in statuses)
+    for s in statuses:
+        outcome = s.last_outcome.value if s.last_outcome else "never run"
+        click.echo(f"  {s.name:<{width}}  last {_local(s.last_started_at):<16}  {outcome:<9}  "
+                   f"next {_local(s.next_run_at):<16}  {s.last_detail}".rstrip())
+    click.echo("E-mail outbox: " + ", ".join(f"{status.value} {n}" for status, n in counts.items()))
+    if not jobs.scheduler_running(statuses, now):
+        click.echo("Warning: no scheduler seems to be running (start one with `samrad scheduler`).")
+
+
+def _local(value) -> str:
+    from samrad.jobs import STOCKHOLM
+
+    return value.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_db, demo, create_user, report):
+    for command in (init_db, demo, create_user, report, scheduler_command, run_job_command, status_command):
         app.cli.add_command(command)
 
 

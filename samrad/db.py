@@ -19,26 +19,31 @@ from sqlmodel import Session, create_engine
 ENGINE_KEY = "samrad.engine"
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine with samrad's connection rules for SQLite or PostgreSQL."""
+def make_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
+    """Create an engine with samrad's connection rules for SQLite or PostgreSQL.
+
+    ``hide_parameters`` keeps bound values (case text, e-mail bodies) out of exception messages, and so
+    out of logs and job error details.
+    """
     if url.startswith("sqlite"):
-        kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}}
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = StaticPool
         else:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        engine = create_engine(url, hide_parameters=True, **kwargs)
+        _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):
         # Let SQLAlchemy emit BEGIN itself so that the "begin" hook below decides its kind.
         dbapi_conn.isolation_level = None
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000", "synchronous=NORMAL"):
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", f"busy_timeout={int(busy_timeout_ms)}",
+                       "synchronous=NORMAL"):
             dbapi_conn.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")
@@ -49,7 +54,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[ENGINE_KEY] = make_engine(app.config["DATABASE_URL"])
+    app.extensions[ENGINE_KEY] = make_engine(
+        app.config["DATABASE_URL"], busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"]
+    )
     app.teardown_appcontext(close_session)
 
 
@@ -82,8 +89,12 @@ def commit() -> None:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A session for jobs and commands: commit on success, roll back on error, deliver mail after."""
+def session_scope(*, deliver_mail: bool = True) -> Iterator[Session]:
+    """A session for jobs and commands: commit on success, roll back on error, deliver mail after.
+
+    Scheduled jobs that queue many messages pass ``deliver_mail=False`` and leave sending to the outbox
+    job, which retries with backoff and stops early when the mail server is down.
+    """
     from samrad import outbox
 
     session = Session(get_engine(), expire_on_commit=False)
@@ -96,4 +107,5 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
-    outbox.deliver_after_commit(queued)
+    if deliver_mail:
+        outbox.deliver_after_commit(queued)

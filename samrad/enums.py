@@ -161,6 +161,37 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
 
+    @property
+    def label(self):
+        return OUTBOX_STATUS_LABELS[self]
+
+
+OUTBOX_STATUS_LABELS = {
+    OutboxStatus.PENDING: _l("Waiting to be sent"),
+    OutboxStatus.SENDING: _l("Being sent"),
+    OutboxStatus.SENT: _l("Delivered"),
+    OutboxStatus.FAILED: _l("Not delivered"),
+}
+
+
+class JobOutcome(StrEnum):
+    """How the last run of a scheduled job ended (``samrad.jobs.run_job`` records it)."""
+
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+
+    @property
+    def label(self):
+        return JOB_OUTCOME_LABELS[self]
+
+
+JOB_OUTCOME_LABELS = {
+    JobOutcome.RUNNING: _l("Running"),
+    JobOutcome.OK: _l("Succeeded"),
+    JobOutcome.FAILED: _l("Failed"),
+}
+
 
 # --- Cases -----------------------------------------------------------------------------------------
 

@@ -3,7 +3,11 @@
 Services call :func:`queue_email` with their session; the message becomes a row of ``OutboxMessage`` and
 leaves only if that transaction commits (``db.commit`` and ``db.session_scope`` then call
 :func:`deliver_after_commit`). Delivery claims each row atomically, so two processes never send one row
-twice, and a failed delivery stays queued with a backoff for the scheduler to retry.
+twice, and a failed delivery stays queued with a backoff for the scheduler's ``deliver-outbox`` job
+(:func:`deliver_due`) to retry, until ``MAIL_MAX_ATTEMPTS`` marks it failed.
+
+Delivery is at-least-once: a crash after the mail server said "250" and before the row was marked sent
+makes the next run send that one message again (with the same Message-ID).
 """
 
 from __future__ import annotations
@@ -12,16 +16,22 @@ import logging
 import os
 import smtplib
 import ssl
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from enum import StrEnum
 from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import or_, update
-from sqlmodel import Session
+from sqlalchemy import case, func, or_, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
 
 from samrad.enums import OutboxStatus
 from samrad.models import OutboxMessage, utcnow
@@ -29,7 +39,13 @@ from samrad.models import OutboxMessage, utcnow
 log = logging.getLogger(__name__)
 
 _QUEUED_KEY = "samrad.outbox.queued"
+#: How long a claim lasts; a sender that crashed loses its claim after this (the scheduler sooner).
 LEASE = timedelta(minutes=5)
+#: At most this many messages per run of the outbox job (the next run, a minute later, takes the rest).
+BATCH_SIZE = 500
+#: ``app.extensions`` key naming the process that claims messages ("scheduler" in ``samrad scheduler``).
+CLAIMANT_KEY = "samrad.outbox.claimant"
+SCHEDULER = "scheduler"
 #: Delay before the n-th retry (the last value repeats).
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 
@@ -80,63 +96,303 @@ def take_queued(session: Session) -> list[OutboxMessage]:
     return queued
 
 
+def queue_email_once(session: Session, *, dedupe_key: str, **kwargs) -> OutboxMessage | None:
+    """Queue a message unless one with ``dedupe_key`` exists; None means "already queued before".
+
+    The insert runs in a SAVEPOINT, so a concurrent run that queued the same key first (the UNIQUE
+    constraint raises) leaves the caller's transaction intact. The caller then simply moves on.
+    """
+    if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first():
+        return None
+    queued = session.info.setdefault(_QUEUED_KEY, [])
+    try:
+        with session.begin_nested():
+            message = queue_email(session, dedupe_key=dedupe_key, **kwargs)
+            session.flush()
+    except IntegrityError:
+        queued.remove(message)
+        return None
+    return message
+
+
 def deliver_after_commit(queued: list[OutboxMessage]) -> None:
     """Try to deliver messages right after their transaction committed; failures stay queued."""
     if not queued:
         return
     from samrad.db import get_engine
 
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with Session(get_engine(), expire_on_commit=False) as session, _transport() as transport:
         for message in queued:
-            deliver(session, message.id, now=utcnow())
+            _, error = _attempt(session, message.id, now=utcnow(), transport=transport)
+            if error is not None and is_connection_problem(error):
+                break  # the rest stay queued for the scheduler; no need to wait for each timeout
 
 
-def claim(session: Session, message_id: int, *, now: datetime) -> bool:
-    """Atomically mark a due message as being sent by us; False if someone else has it or it is done."""
+def _due(now: datetime):
+    """Rows that may be claimed now: pending and due, or "sending" with an expired lease (a crash)."""
+    return or_(
+        (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.lease_until < now),
+    )
+
+
+def claim(session: Session, message_id: int, *, now: datetime, lease_from: datetime | None = None) -> bool:
+    """Atomically mark a due message as being sent by us; False if someone else has it or it is done.
+
+    The lease runs from ``lease_from`` (default ``now``): a long batch passes the real time, so that its
+    late claims do not hand out leases that have already run out.
+    """
     result = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .where(OutboxMessage.next_attempt_at <= now)
-        .where(
-            or_(
-                OutboxMessage.status == OutboxStatus.PENDING,
-                (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.lease_until < now),
-            )
-        )
-        .values(status=OutboxStatus.SENDING, lease_until=now + LEASE)
+        .where(_due(now))
+        .values(status=OutboxStatus.SENDING, lease_until=(lease_from or now) + LEASE, claimed_by=_claimant())
     )
     session.commit()
     return result.rowcount == 1
 
 
-def deliver(session: Session, message_id: int, *, now: datetime, max_attempts: int = 8) -> bool:
-    """Claim and send one message with the configured transport. Returns True if it was sent."""
-    if not claim(session, message_id, now=now):
-        return False
-    message = session.get(OutboxMessage, message_id, populate_existing=True)
-    try:
-        transport_from_config(current_app.config).send(build_mime(message, current_app.config["MAIL_FROM"]))
-    except (OSError, smtplib.SMTPException) as exc:
-        message.attempts += 1
-        message.last_error = f"{type(exc).__name__}: {exc}"[:500]
-        if message.attempts >= max_attempts:
-            message.status = OutboxStatus.FAILED
-        else:
-            message.status = OutboxStatus.PENDING
-            message.next_attempt_at = now + BACKOFF[min(message.attempts, len(BACKOFF)) - 1]
-        message.lease_until = None
-        session.commit()
-        # The recipient is a professional's work address, but the log needs no more than the row id.
-        log.warning("mail %s not delivered (attempt %s): %s", message.id, message.attempts, type(exc).__name__)
-        return False
-    message.attempts += 1
-    message.status = OutboxStatus.SENT
-    message.sent_at = now
-    message.lease_until = None
-    message.last_error = ""
+def release_claims(session: Session, claimant: str = SCHEDULER) -> int:
+    """Put messages a dead process of ``claimant`` had claimed back in the queue at once.
+
+    Only the scheduler may call this, at start-up and while it holds the single-instance lock: no other
+    scheduler can then be sending, so every "scheduler" claim belongs to a process that died.
+    Claims of web workers and commands are left to expire (``LEASE``).
+    """
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENDING)
+        .where(OutboxMessage.claimed_by == claimant)
+        .values(status=OutboxStatus.PENDING, lease_until=None, claimed_by="")
+    )
     session.commit()
-    log.info("mail %s delivered", message.id)
+    return result.rowcount
+
+
+def _claimant() -> str:
+    return current_app.extensions.get(CLAIMANT_KEY, "app")
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"  # failed this time; pending again with a backoff
+    FAILED = "failed"  # given up: too many attempts, or refused permanently
+    SKIPPED = "skipped"  # not due, already sent, or claimed by someone else
+
+
+def is_connection_problem(exc: BaseException) -> bool:
+    """Whether the failure is the mail server's (unreachable, closing, login refused), not the message's."""
+    if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421:
+        return True  # "service not available, closing transmission channel"
+    if isinstance(exc, smtplib.SMTPException):  # (a subclass of OSError, so it is checked first)
+        return isinstance(
+            exc,
+            smtplib.SMTPServerDisconnected
+            | smtplib.SMTPConnectError
+            | smtplib.SMTPHeloError
+            | smtplib.SMTPAuthenticationError
+            | smtplib.SMTPNotSupportedError
+            | smtplib.SMTPSenderRefused,
+        )
+    return isinstance(exc, OSError)
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """A 5xx answer about this message (unknown recipient, content refused): retrying will not help."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
+
+
+def _attempt(
+    session: Session, message_id: int, *, now: datetime, transport, max_attempts: int | None = None,
+    lease_from: datetime | None = None,
+) -> tuple[Outcome, BaseException | None]:
+    """Claim, send and record one message, in three short transactions.
+
+    No transaction is open while the mail server is talked to: on SQLite an open write transaction would
+    block every other writer (web requests included) for as long as the server takes to answer.
+    """
+    if max_attempts is None:
+        max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    if not claim(session, message_id, now=now, lease_from=lease_from):
+        return Outcome.SKIPPED, None
+    message = session.get(OutboxMessage, message_id, populate_existing=True)
+    attempts = message.attempts + 1
+    try:
+        mime = build_mime(message, current_app.config["MAIL_FROM"])
+    except Exception as exc:  # a row that cannot become an e-mail must not block the queue behind it
+        session.rollback()
+        reason = f"cannot build the message: {type(exc).__name__}"
+        values = {"status": OutboxStatus.FAILED, "attempts": attempts, "lease_until": None, "claimed_by": ""}
+        _finish(session, message_id, {**values, "last_error": reason})
+        log.error("mail %s cannot be built: %s", message_id, type(exc).__name__)
+        return Outcome.FAILED, exc
+    session.commit()
+    try:
+        transport.send(mime)
+    except (OSError, smtplib.SMTPException) as exc:
+        values = {"attempts": attempts, "last_error": f"{type(exc).__name__}: {exc}"[:500],
+                  "lease_until": None, "claimed_by": ""}
+        if attempts >= max_attempts or is_permanent(exc):
+            outcome = Outcome.FAILED
+            values["status"] = OutboxStatus.FAILED
+        else:
+            outcome = Outcome.RETRY
+            values["status"] = OutboxStatus.PENDING
+            values["next_attempt_at"] = now + BACKOFF[min(attempts, len(BACKOFF)) - 1]
+        _finish(session, message_id, values)
+        # The recipient is a professional's work address, but the log needs no more than the row id.
+        log.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, type(exc).__name__)
+        return outcome, exc
+    # The body stays until the purge-sent-mail job erases it (within minutes): it may hold a single-use link.
+    _finish(session, message_id, {
+        "status": OutboxStatus.SENT, "attempts": attempts, "sent_at": now, "lease_until": None,
+        "claimed_by": "", "last_error": "",
+    })
+    log.debug("mail %s delivered", message_id)
+    return Outcome.SENT, None
+
+
+#: Waits before recording a delivery again when the database was locked: the server has the message,
+#: and giving up here would make the next run send it a second time.
+FINISH_RETRY_DELAYS = (0.5, 1, 2, 4)
+
+
+def _finish(session: Session, message_id: int, values: dict) -> None:
+    for delay in (*FINISH_RETRY_DELAYS, None):
+        try:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+            session.commit()
+            break
+        except OperationalError as exc:
+            session.rollback()
+            if delay is None:
+                raise
+            log.warning("mail %s: could not record the result (%s); retrying", message_id, type(exc).__name__)
+            _sleep(delay)
+    session.expire_all()
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def deliver(session: Session, message_id: int, *, now: datetime, max_attempts: int | None = None) -> bool:
+    """Claim and send one message with the configured transport. Returns True if it was sent."""
+    with _transport() as transport:
+        outcome, _ = _attempt(session, message_id, now=now, transport=transport, max_attempts=max_attempts)
+    return outcome == Outcome.SENT
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped: int = 0
+    #: The mail server could not be reached; the rest of the batch was left for the next run.
+    stopped_early: bool = False
+
+    def __str__(self) -> str:
+        text = f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}, skipped {self.skipped}"
+        return text + (" (mail server unreachable, stopped early)" if self.stopped_early else "")
+
+
+def deliver_due(session: Session, *, now: datetime, limit: int = BATCH_SIZE) -> DeliveryReport:
+    """Send every message that is due at ``now`` (oldest first, at most ``limit``), one claim at a time.
+
+    Leases start at ``now`` plus the time this batch has taken, so a long batch never hands out leases
+    that have already run out. The first connection-level failure ends the batch: when the server is
+    down, one message pays an attempt and the rest wait for the next run untouched.
+    """
+    ids = list(
+        session.exec(
+            select(OutboxMessage.id)
+            .where(_due(now))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+    session.commit()
+    report = DeliveryReport()
+    started = time.monotonic()
+    with _transport() as transport:
+        for message_id in ids:
+            lease_from = now + timedelta(seconds=time.monotonic() - started)
+            outcome, error = _attempt(
+                session, message_id, now=now, transport=transport, lease_from=lease_from
+            )
+            if outcome == Outcome.SENT:
+                report.sent += 1
+            elif outcome == Outcome.SKIPPED:
+                report.skipped += 1
+            elif outcome == Outcome.FAILED:
+                report.failed += 1
+            else:
+                report.retrying += 1
+            if error is not None and is_connection_problem(error):
+                report.stopped_early = True
+                break
+    return report
+
+
+def retry(session: Session, message: OutboxMessage, *, now: datetime) -> bool:
+    """Put a failed (or waiting) message back in the queue to be sent at the next run, with fresh attempts.
+
+    Returns False for a message that is being sent or was sent: those are left alone.
+    """
+    if message.status not in (OutboxStatus.FAILED, OutboxStatus.PENDING):
+        return False
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = now
+    session.flush()
     return True
+
+
+def counts_by_status(session: Session) -> dict[OutboxStatus, int]:
+    """How many messages are in each state (every state present, zeros included)."""
+    rows = session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    counts = dict.fromkeys(OutboxStatus, 0)
+    counts.update({OutboxStatus(status): n for status, n in rows})
+    return counts
+
+
+def undelivered(session: Session, *, limit: int = 200) -> list[OutboxMessage]:
+    """Failed messages first, then those waiting or being sent, oldest first within each group."""
+    failed_first = case((OutboxMessage.status == OutboxStatus.FAILED, 0), else_=1)
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.status != OutboxStatus.SENT)
+            .order_by(failed_first, OutboxMessage.created_at, OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def purge_sent_bodies(session: Session) -> int:
+    """Erase the bodies and calendar parts of delivered messages (they may carry single-use links).
+
+    Recipient, subject, Message-ID and the dedupe key stay: they keep reminders from being sent twice.
+    """
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENT)
+        .where((OutboxMessage.body_text != "") | (OutboxMessage.body_html != "") | (OutboxMessage.ics != ""))
+        .values(body_text="", body_html="", ics="")
+    )
+    return result.rowcount
+
+
+@contextmanager
+def _transport() -> Iterator[FileTransport | SMTPTransport]:
+    transport = transport_from_config(current_app.config)
+    try:
+        yield transport
+    finally:
+        transport.close()
 
 
 def build_mime(message: OutboxMessage, sender: str) -> EmailMessage:
@@ -174,24 +430,61 @@ class FileTransport:
         tmp.write_bytes(bytes(mime))
         os.replace(tmp, self.directory / name)
 
+    def close(self) -> None:
+        pass
+
 
 class SMTPTransport:
+    """Sends through one SMTP connection, kept open for a batch and re-opened after any error."""
+
     def __init__(self, host: str, port: int, security: str, username: str, password: str, timeout: int):
         self.host, self.port, self.security = host, port, security
         self.username, self.password, self.timeout = username, password, timeout
+        self._client: smtplib.SMTP | None = None
 
-    def send(self, mime: EmailMessage) -> None:
+    def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
         if self.security == "ssl":
             client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        with client:
+        try:
             if self.security == "starttls":
                 client.starttls(context=context)
             if self.username:
                 client.login(self.username, self.password)
-            client.send_message(mime)
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def _alive(self) -> bool:
+        try:
+            return self._client.noop()[0] == 250
+        except (OSError, smtplib.SMTPException):
+            return False
+
+    def send(self, mime: EmailMessage) -> None:
+        # A server may close an idle connection (or after n messages); check before reusing it, while
+        # nothing has been sent yet, rather than guess after a failure whether the message went through.
+        if self._client is not None and not self._alive():
+            self.close()
+        if self._client is None:
+            self._client = self._connect()
+        try:
+            self._client.send_message(mime)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            client.close()
 
 
 def transport_from_config(config) -> FileTransport | SMTPTransport:

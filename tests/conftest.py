@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import re
@@ -9,9 +10,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -20,6 +23,74 @@ from samrad import create_app
 from samrad.db import get_engine
 
 TEST_SECRET = "test-secret-key-0123456789abcdef"
+
+
+# --- SMTP: a real aiosmtpd server on loopback ------------------------------------------------------
+
+
+class SMTPRecorder:
+    """The handler of the test SMTP server: keeps every message it accepted (answered 250).
+
+    ``refuse`` answers 451 to everything. ``hook(envelope)`` runs (in a worker thread, so it may block)
+    before a message is accepted; a returned reply string is sent instead of accepting it.
+    """
+
+    def __init__(self):
+        self.messages: list[tuple[list[str], bytes]] = []
+        self.refuse = False
+        self.hook = None
+        self.connections = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return "451 Try again later"
+        if self.hook is not None:
+            reply = await asyncio.to_thread(self.hook, envelope)
+            if reply:
+                return reply
+        self.messages.append((envelope.rcpt_tos, envelope.content))
+        return "250 OK"
+
+    def message_ids(self) -> list[str]:
+        """Message-IDs of the accepted messages in arrival order (repeats included)."""
+        return [
+            message_from_bytes(raw, policy=policy.default)["Message-ID"].strip() for _, raw in self.messages
+        ]
+
+
+class SMTPServer:
+    """aiosmtpd's Controller on a fixed free port, so it can be stopped and started again."""
+
+    def __init__(self):
+        self.recorder = SMTPRecorder()
+        # aiosmtpd checks readiness by connecting to the configured port, so port 0 does not work.
+        self.port = free_port()
+        self._controller = None
+
+    def start(self) -> None:
+        self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def configure(self, app) -> None:
+        app.config.update(MAIL_TRANSPORT="smtp", MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=self.port)
+
+
+@pytest.fixture
+def smtp_server():
+    server = SMTPServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 # --- PostgreSQL: a real server started for the session ---------------------------------------------

@@ -3,6 +3,7 @@
 from samrad.models.base import UTCDateTime, utcnow
 from samrad.models.case import Case, CaseCategoryEntry, CaseExposerEntry
 from samrad.models.consultation import Consultation, ConsultationRole, JoinRequest, StandingSeat
+from samrad.models.jobs import JobRun
 from samrad.models.meeting import AgendaItem, AgendaVersion, BreakPeriod, CalendarFeed, Invitee, Meeting
 from samrad.models.organisation import Municipality, Organisation
 from samrad.models.outbox import OutboxMessage
@@ -21,6 +22,7 @@ __all__ = [
     "Meeting",
     "Consultation",
     "ConsultationRole",
+    "JobRun",
     "JoinRequest",
     "LoginAttempt",
     "Membership",

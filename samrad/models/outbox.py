@@ -27,6 +27,8 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     #: While "sending", the claim expires at this time so a crashed sender's rows are picked up again.
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Who holds the claim: "scheduler" (released when the single scheduler restarts) or "app".
+    claimed_by: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
     last_error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -81,6 +81,18 @@ def has_role(session: Session, user: User, consultation: Consultation, *roles: R
     return session.exec(stmt).first() is not None
 
 
+def coordinates_any(session: Session, user: User) -> bool:
+    """Whether the user is a coordinator of at least one consultation (administrators count as one)."""
+    if user.is_admin:
+        return True
+    stmt = (
+        select(ConsultationRole.id)
+        .where(ConsultationRole.user_id == user.id)
+        .where(ConsultationRole.role == Role.COORDINATOR)
+    )
+    return session.exec(stmt).first() is not None
+
+
 def grant_role(session: Session, user: User, consultation: Consultation, role: Role) -> ConsultationRole:
     """Give the user ``role`` in the consultation (idempotent)."""
     existing = session.exec(

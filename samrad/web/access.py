@@ -24,6 +24,19 @@ def admin_required(view):
     return wrapped
 
 
+def coordinator_required(view):
+    """Administrators and anyone who coordinates some consultation (e.g. the operations page)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not directory.coordinates_any(db.get_session(), current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def get_consultation(slug: str, *roles: Role) -> Consultation:
     """The consultation named by ``slug``, if the current user holds one of ``roles`` in it."""
     consultation = directory.consultation_by_slug(db.get_session(), slug)

@@ -21,6 +21,7 @@ ADMIN_PAGES = [
     "/admin/consultations",
     "/admin/consultations/1",
     "/admin/users/new",
+    "/admin/health/",
     "/account/",
 ]
 
@@ -85,6 +86,14 @@ def test_coordinator_sees_join_requests(page: Page):
     page.locator(f"main a[href='/c/{SLUG}/join-requests']").click()
     expect(page).to_have_url(re.compile(rf"/c/{SLUG}/join-requests$"))
     expect(page.locator("h1")).to_be_visible()
+    axe_check(page)
+
+
+def test_coordinator_reaches_the_operations_page_from_the_menu(page: Page):
+    log_in(page, COORDINATOR)
+    page.locator("header nav a[href='/admin/health/']").click()
+    expect(page).to_have_url(re.compile(r"/admin/health/$"))
+    expect(page.locator("h1")).to_have_text("Drift")
     axe_check(page)
 
 
