@@ -195,7 +195,7 @@ def run_job_command(name: str):
     """Run the scheduled job NAME once now (for cron instead of `samrad scheduler`).
 
     NAME is one of: deliver-outbox, case-deadline-reminders, queue-ready-notices, rsvp-reminders,
-    purge-case-text, purge-sent-mail.
+    purge-case-text, extend-series, purge-sent-mail.
     """
     from samrad import db, jobs
     from samrad.enums import JobOutcome

@@ -57,6 +57,7 @@ SPEC: dict[str, Key] = {
     "MAIL_MAX_ATTEMPTS": Key(8, int, 1, 100),
     "CASE_DEADLINE_REMINDER_DAYS": Key(2, int, 1, 60),
     "CASE_TEXT_RETENTION_DAYS": Key(30, int, 1, 3650),
+    "MEETINGS_PLANNED_WEEKS_AHEAD": Key(26, int, 2, 104),
     "SQLITE_BUSY_TIMEOUT_MS": Key(30_000, int, 100, 600_000),
     "PRIVACY_CONTROLLER": Key("", str),
     "PRIVACY_CONTACT": Key("", str),

@@ -32,7 +32,7 @@ from sqlmodel import Session, select
 from samrad import db, outbox
 from samrad.enums import JobOutcome
 from samrad.models import JobRun, utcnow
-from samrad.services import reminders, retention
+from samrad.services import directory, meetings, reminders, retention
 from samrad.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,18 @@ def purge_sent_mail(now: datetime) -> str:
     return f"erased the bodies of {mails} delivered e-mails"
 
 
+def extend_meeting_series(now: datetime) -> str:
+    """Keep every consultation's series planned ahead (holidays and break periods skipped)."""
+    weeks = current_app.config["MEETINGS_PLANNED_WEEKS_AHEAD"]
+    until = (now.astimezone(STOCKHOLM) + timedelta(weeks=weeks)).date()
+    with db.session_scope() as session:
+        created = sum(
+            len(meetings.extend_series(session, consultation, until=until, now=now))
+            for consultation in directory.consultations(session)
+        )
+    return f"planned {created} new meetings"
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -141,6 +153,12 @@ JOBS: dict[str, Job] = {
             purge_case_text,
             _cron(hour=4, minute=15),
             _l("Erase case text after its retention time"),
+        ),
+        Job(
+            "extend-series",
+            extend_meeting_series,
+            _cron(hour=5, minute=40),
+            _l("Plan the meeting series ahead"),
         ),
         Job(
             "purge-sent-mail",

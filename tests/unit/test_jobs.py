@@ -577,6 +577,7 @@ def test_job_statuses_list_every_job_and_tell_whether_a_scheduler_runs(session):
         "queue-ready-notices",
         "rsvp-reminders",
         "purge-case-text",
+        "extend-series",
         "purge-sent-mail",
     ]
     assert {s.last_outcome for s in statuses} == {None}
@@ -730,3 +731,25 @@ def test_queue_email_once_survives_a_concurrent_insert_of_the_same_key(postgres_
         with Session(engine) as s:
             assert sorted(m.dedupe_key for m in s.exec(select(OutboxMessage))) == ["other", "race"]
         engine.dispose()
+
+
+def test_extend_series_job_plans_every_consultation_ahead_once(session, any_db_app):
+    from samrad.enums import Weekday
+
+    first = make_consultation(session, slug="una", weekday=Weekday.MONDAY)
+    second = make_consultation(session, slug="gavle", weekday=Weekday.THURSDAY)
+    session.commit()
+    any_db_app.config["MEETINGS_PLANNED_WEEKS_AHEAD"] = 8
+    now = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Stockholm
+    assert jobs.run_job("extend-series", now) == JobOutcome.OK
+    assert jobs.run_job("extend-series", now) == JobOutcome.OK
+    session.expire_all()
+    for consultation, weekday in ((first, 0), (second, 3)):
+        planned = session.exec(select(Meeting).where(Meeting.consultation_id == consultation.id)
+                               .order_by(Meeting.starts_at)).all()
+        assert 3 <= len(planned) <= 4  # every other week within 8 weeks, Easter Monday 2027 skipped
+        assert all(m.starts_at > now and m.starts_at.astimezone(jobs.STOCKHOLM).weekday() == weekday
+                   for m in planned)
+        assert all(m.starts_at < now + timedelta(weeks=8, days=1) for m in planned)
+    run = session.get(JobRun, "extend-series")
+    assert run.last_detail == "planned 0 new meetings"
