@@ -14,7 +14,7 @@ import samrad.models.base  # noqa: F401  (UTCDateTime)
 
 
 revision: str = '0003c'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003b'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
