@@ -788,6 +788,15 @@ def agencies_present(session: Session, meeting: Meeting, case: Case) -> Agencies
     return Agencies(own_organisation=own, social_services=social)
 
 
+def agency_rows(session: Session, meeting: Meeting) -> list[tuple[str, Agencies]]:
+    """(label, agencies) for every case on the agenda, in agenda order (the coordinator's overview)."""
+    return [
+        (item_label(session, item), agencies_present(session, meeting, session.get(Case, item.case_id)))
+        for item in meeting.items
+        if item.case_id is not None
+    ]
+
+
 # --- The meeting day -------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, make_response, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -370,6 +370,8 @@ def _viewer(slug: str, public_id: str) -> tuple[Consultation, Meeting]:
 def show(slug: str, public_id: str):
     consultation, meeting = _viewer(slug, public_id)
     s = db.get_session()
+    if is_htmx() and request.args.get("v") == str(meeting.published_version):
+        return _unchanged()  # polling: nothing new, keep the page (and the reader's focus) as it is
     version = agenda.latest_version(s, meeting)
     rows = []
     if version is not None:
@@ -395,6 +397,12 @@ def show(slug: str, public_id: str):
         history=history,
         coordinator=cases.is_coordinator(s, current_user, consultation.id),
     )
+
+
+def _unchanged():
+    response = make_response("", 204)
+    response.vary.add("HX-Request")
+    return response
 
 
 # --- Confidentiality -------------------------------------------------------------------------------

@@ -179,6 +179,8 @@ def test_publishing_asks_for_confirmation_and_tells_invitees_without_case_data(
     partial = client.get(_path(meeting, "/agenda"), headers=HX)
     assert partial.get_data(as_text=True).lstrip().startswith('<section id="published-agenda"')
     assert 'hx-trigger="every 30s"' in partial.get_data(as_text=True)
+    unchanged = client.get(_path(meeting, "/agenda?v=1"), headers=HX)
+    assert unchanged.status_code == 204 and "HX-Request" in unchanged.headers["Vary"]
     response = client.get(f"/cases/{case.id}")
     assert response.status_code == 303 and "/confidentiality" in response.headers["Location"]
     response = auth.post(
@@ -272,3 +274,13 @@ def test_moving_a_case_later_tells_the_officer_with_a_link_only(client, auth, we
         select(OutboxMessage).where(OutboxMessage.recipient == team["officer"].email)
     ).all()
     assert f"/cases/{case.id}" in mail.body_text and "Hemlig" not in mail.body_text + mail.body_html
+
+
+def test_the_meeting_overview_shows_whether_each_case_has_its_agencies(client, auth, web_session):
+    team, meeting, case = _setup(web_session)
+    web_session.add(AgendaItem(meeting_id=meeting.id, position=0, kind=AgendaItemKind.CASE, case_id=case.id))
+    web_session.commit()
+    auth.login(team["coordinator"].email, PASSWORD)
+    page = client.get(_path(meeting)).get_data(as_text=True)
+    assert f"Ärende {case.reference}" in page and "Ärendets organisation saknas." in page
+    assert "Socialtjänsten saknas (ärendet gäller ett barn)." in page  # a 13–17 case, nobody has answered
