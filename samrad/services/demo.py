@@ -17,6 +17,7 @@ from samrad.enums import (
     CaseCategory,
     CaseStatus,
     Exposer,
+    MeetingStatus,
     OrganisationType,
     RiskAssessment,
     Role,
@@ -25,9 +26,9 @@ from samrad.enums import (
     VideoProvider,
     Weekday,
 )
-from samrad.models import Case, Consultation, Municipality, Organisation, User, utcnow
+from samrad.models import Case, Consultation, Meeting, Municipality, Organisation, User, utcnow
 from samrad.passwords import hash_password
-from samrad.services import accounts, cases, demo_meetings, directory
+from samrad.services import accounts, cases, demo_agenda, demo_meetings, directory
 
 COUNTY = "Norrbottens län"
 DOMAIN = "demo.samrad.example"
@@ -201,7 +202,18 @@ def seed_demo(
     session.flush()
     demo_meetings.seed_meetings(session, consultation, seed=seed, now=now)
     submitters = [accounts.user_by_email(session, f"{local}@{DOMAIN}") for local in CASE_SUBMITTERS]
+    history = seed_history_cases(
+        session, consultation, submitters=submitters, rng=random.Random(seed * 13 + 5), now=now
+    )
     seed_demo_cases(session, consultation, submitters=submitters, rng=random.Random(seed), now=now)
+    demo_agenda.seed_agendas(
+        session,
+        consultation,
+        history=history,
+        coordinator=accounts.user_by_email(session, f"samordnare@{DOMAIN}"),
+        seed=seed,
+        now=now,
+    )
     return accounts_spec
 
 
@@ -333,5 +345,57 @@ def seed_demo_cases(
         elif status == CaseStatus.WITHDRAWN:
             cases.withdraw_case(session, case, actor=officer, now=when + timedelta(days=2), link="")
         created.append(case)
+    session.flush()
+    return created
+
+
+def seed_history_cases(
+    session: Session,
+    consultation: Consultation,
+    *,
+    submitters: list[User],
+    rng: random.Random,
+    now: datetime,
+) -> list[Case]:
+    """Cases for the held meetings (the agenda's demo discusses them): two or three submitted one to
+    three weeks before each held meeting, through the case service and its guard."""
+    rows = session.exec(select(Municipality).where(Municipality.county == COUNTY))
+    municipalities = {m.name: m for m in rows}
+    held = session.exec(
+        select(Meeting)
+        .where(Meeting.consultation_id == consultation.id)
+        .where(Meeting.status == MeetingStatus.CLOSED)
+        .order_by(Meeting.starts_at)
+    ).all()
+    times = sorted(
+        m.case_deadline_at - timedelta(days=rng.randint(1, 14), hours=rng.randint(0, 8))
+        for m in held
+        for _ in range(3)
+    )
+    created = []
+    for i, when in enumerate(times):
+        officer = submitters[(i * 3) % len(submitters)]
+        organisation = officer.organisations[0]
+        own = next((name for name, m in municipalities.items() if m.id == organisation.municipality_id), None)
+        categories, exposers, questions, background = rng.choice(CASE_SKETCHES)
+        data = cases.CaseInput(
+            categories=list(categories),
+            sex=Sex.FEMALE if rng.random() < 0.85 else Sex.MALE,
+            age_band=_weighted(rng, AGE_WEIGHTS),
+            municipality_id=municipalities[own or _weighted(rng, MUNICIPALITY_WEIGHTS)].id,
+            exposers=list(exposers),
+            questions=questions,
+            background=background,
+            risk_assessment=_weighted(rng, {RiskAssessment.PATRIARK: 3, RiskAssessment.OTHER: 2,
+                                            RiskAssessment.NONE: 4}),
+            report_of_concern_made=rng.random() < 0.45,
+            presentation_minutes=rng.choice([10, 15, 15, 20, 30]),
+        )
+        created.append(
+            cases.create_case(
+                session, consultation, data, officer=officer, organisation_id=organisation.id, now=when,
+                submit=True, attestation=cases.Attestation(attested=True),
+            )
+        )
     session.flush()
     return created

@@ -262,6 +262,9 @@ def cancel_meeting(session: Session, meeting: Meeting, *, revision: int, now: da
 
 
 def _cancel(session: Session, meeting: Meeting, *, now: datetime) -> None:
+    from samrad.services import agenda  # the agenda builds on invitations, like this module
+
+    agenda.release_meeting_cases(session, meeting, now=now)  # its cases return to the queue
     meeting.status = MeetingStatus.CANCELLED
     meeting.ics_sequence += 1
     meeting.revision += 1

@@ -417,6 +417,17 @@ def check():
 def detail(case_id: int):
     s = db.get_session()
     case = get_case(case_id)
+    from samrad.services import agenda  # the confidentiality confirmation belongs to the agenda
+
+    meeting = agenda.confidentiality_gate(s, current_user, case)
+    if meeting is not None:
+        consultation = s.get(Consultation, meeting.consultation_id)
+        return redirect(
+            url_for(
+                "agenda.confidentiality", slug=consultation.slug, public_id=meeting.public_id, case=case.id
+            ),
+            code=303,
+        )
     return render_template("cases/detail.html", **_detail_context(s, case))
 
 

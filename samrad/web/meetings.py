@@ -14,7 +14,7 @@ from samrad import db
 from samrad.enums import MeetingStatus, Role, Rsvp
 from samrad.models import BreakPeriod, Consultation, Meeting, User, utcnow
 from samrad.series import STOCKHOLM, stockholm_date
-from samrad.services import directory, feeds, invitations, meetings
+from samrad.services import agenda, directory, feeds, invitations, meetings
 from samrad.urls import external_url
 from samrad.web.forms import DecisionForm
 from samrad.web.htmx import hx_redirect, is_htmx, render
@@ -283,6 +283,7 @@ def _show_context(
             counts=counts,
             pending=invitations.pending_count(s, meeting),
             move_form=move_form or _move_form(meeting),
+            agency_rows=agenda.agency_rows(s, meeting),
             cancel_form=RevisionForm(formdata=None, revision=meeting.revision),
             decision=DecisionForm(),
         )

@@ -242,11 +242,12 @@ def test_run_job_runs_one_job_once_and_status_shows_it(app):
         )
     output = runner.invoke(args=["status"]).output.splitlines()
     assert output[0] == "Jobs (times in Europe/Stockholm):"
-    assert [line.split()[0] for line in output[1:7]] == list(jobs.JOBS)
+    assert [line.split()[0] for line in output[1 : 1 + len(jobs.JOBS)]] == list(jobs.JOBS)
     queue_ready = next(line for line in output if line.startswith("  queue-ready-notices"))
     assert queue_ready.split()[4:] == ["ok", "next", "-", "queued", "0", "notices"]
-    assert output[7] == "E-mail outbox: pending 0, sending 0, sent 0, failed 1"
-    assert output[8:] == ["Warning: no scheduler seems to be running (start one with `samrad scheduler`)."]
+    end = 1 + len(jobs.JOBS)
+    assert output[end] == "E-mail outbox: pending 0, sending 0, sent 0, failed 1"
+    assert output[end + 1 :] == ["Warning: no scheduler seems to be running (start one with `samrad scheduler`)."]
 
 
 def test_run_job_exits_non_zero_when_the_job_fails(app, monkeypatch):

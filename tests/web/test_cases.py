@@ -411,9 +411,13 @@ def shared_case(world, web_session):
         municipality=world.kiruna,
     )
     item = make_agenda_item(s, meeting, case)
-    make_invitee(s, meeting, world.people["member"])
+    # Both have confirmed the confidentiality rules (the agenda's first-time step, tested in test_agenda).
+    confirmed = utcnow() - timedelta(minutes=5)
+    make_invitee(s, meeting, world.people["member"], confidentiality_confirmed_at=confirmed)
     presenter = make_user(s, email="presentator@kiruna.example")
-    make_invitee(s, meeting, presenter, kind=InviteeKind.PRESENTER, item=item)
+    make_invitee(
+        s, meeting, presenter, kind=InviteeKind.PRESENTER, item=item, confidentiality_confirmed_at=confirmed
+    )
     hidden = make_case(s, world.consultation, world.other_org, status=CaseStatus.SUBMITTED)
     s.commit()
     return case, hidden

@@ -1,0 +1,578 @@
+"""The agenda: the coordinator's builder (triage, order, durations, publishing), the published agenda for
+invitees (self-updating and printable), the confidentiality confirmation, and the meeting day.
+
+Every builder change posts the page's ``revision`` and gets the builder partial back (htmx) or a redirect
+(plain forms). A stale revision gets 409 with the current agenda and a message; nothing is lost.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from flask import Blueprint, abort, make_response, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from samrad import db
+from samrad.enums import AgendaItemKind, Attendance, CaseStatus, MeetingStatus, Role
+from samrad.models import Case, Consultation, Invitee, Meeting, utcnow
+from samrad.services import agenda, cases, directory, invitations, meetings
+from samrad.urls import external_url
+from samrad.web.cases import feedback_for
+from samrad.web.forms import DecisionForm
+from samrad.web.htmx import is_htmx, render
+
+bp = Blueprint("agenda", __name__)
+
+BUILDER_PAGE, BUILDER = "agenda/builder.html", "agenda/_builder.html"
+DAY_PAGE, DAY = "agenda/day.html", "agenda/_day.html"
+ATTENDANCE_CHOICES = (Attendance.ON_SITE, Attendance.VIA_LINK, Attendance.ABSENT)
+
+
+# --- Loading ---------------------------------------------------------------------------------------
+
+
+def _load(slug: str, public_id: str) -> tuple[Consultation, Meeting]:
+    s = db.get_session()
+    consultation = directory.consultation_by_slug(s, slug)
+    meeting = meetings.meeting_by_public_id(s, consultation, public_id) if consultation else None
+    if meeting is None:
+        abort(404)
+    return consultation, meeting
+
+
+def _coordinated(slug: str, public_id: str) -> tuple[Consultation, Meeting]:
+    """404 for people without a role in the consultation, 403 for members who are not coordinators."""
+    consultation, meeting = _load(slug, public_id)
+    s = db.get_session()
+    if not directory.has_role(s, current_user, consultation, *Role) and (
+        invitations.invitee_for_user(s, meeting, current_user) is None
+    ):
+        abort(404)
+    if not cases.is_coordinator(s, current_user, consultation.id):
+        abort(403)
+    return consultation, meeting
+
+
+def _checked_post() -> int:
+    """CSRF and the agenda revision the page was built from (400 when missing)."""
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    try:
+        return int(request.form["revision"])
+    except (KeyError, ValueError):
+        abort(400)
+
+
+def _int(name: str) -> int | None:
+    try:
+        return int(request.form.get(name, ""))
+    except ValueError:
+        return None
+
+
+# --- The builder -----------------------------------------------------------------------------------
+
+
+def _builder_context(
+    consultation, meeting, *, conflict=None, message=None, focus=None, errors=None, confirm=None
+) -> dict:
+    s = db.get_session()
+    now = utcnow()
+    fit = agenda.agenda_fit(s, meeting)
+    timed = agenda.item_times(meeting.starts_at, meeting.items)
+    item_cases = {i.id: s.get(Case, i.case_id) for i in meeting.items if i.case_id}
+    later = agenda.later_meetings(s, meeting)
+    return {
+        "consultation": consultation,
+        "meeting": meeting,
+        "meeting_end": meetings.meeting_end(meeting),
+        "timed": timed,
+        "labels": {i.id: agenda.item_label(s, i) for i in meeting.items},
+        "item_cases": item_cases,
+        "agencies": {iid: agenda.agencies_present(s, meeting, c) for iid, c in item_cases.items()},
+        "honour": {iid: agenda.is_honour_related(c) for iid, c in item_cases.items()},
+        "fit": fit,
+        "waiting": agenda.order_queue(cases.triage_queue(s, consultation), fit.free),
+        "accepted": agenda.accepted_not_on_agenda(s, meeting),
+        "later": later,
+        "next_meeting": later[0] if later else None,
+        "kinds": [k for k in agenda.NON_CASE_KINDS],
+        "changes": agenda.change_lines(meeting, agenda.unpublished_changes(s, meeting)),
+        "editable": meeting.status == MeetingStatus.PLANNED and meeting.starts_at > now,
+        "conflict": conflict,
+        "message": message,
+        "focus": focus or "",
+        "errors": errors or {},
+        "confirm": confirm,
+        "decision": DecisionForm(),
+        "min_minutes": agenda.MIN_MINUTES,
+        "max_minutes": agenda.MAX_MINUTES,
+    }
+
+
+def _builder(consultation, meeting, status=200, **kw):
+    return render(BUILDER_PAGE, BUILDER, status=status, **_builder_context(consultation, meeting, **kw))
+
+
+def _after_change(consultation, meeting, message=None, focus=None):
+    db.commit()
+    if not is_htmx():
+        return redirect(
+            url_for("agenda.builder", slug=consultation.slug, public_id=meeting.public_id), code=303
+        )
+    return _builder(consultation, meeting, message=message, focus=focus)
+
+
+def _refused(consultation, meeting, exc: agenda.AgendaRefused, *, errors=None, status=None):
+    s = db.get_session()
+    s.rollback()
+    s.expire_all()
+    meeting = s.get(Meeting, meeting.id)
+    if errors is not None and exc.field:
+        return _builder(consultation, meeting, status=400, errors=errors)
+    return _builder(consultation, meeting, status=status or exc.status, conflict=exc.message)
+
+
+@bp.get("/c/<slug>/meetings/<public_id>/agenda/edit")
+@login_required
+def builder(slug: str, public_id: str):
+    consultation, meeting = _coordinated(slug, public_id)
+    return _builder(consultation, meeting)
+
+
+@bp.post("/c/<slug>/meetings/<public_id>/agenda/order")
+@login_required
+def order(slug: str, public_id: str):
+    """Drag and drop posts every item in its new order; the up/down buttons post ``move=up:<id>``."""
+    consultation, meeting = _coordinated(slug, public_id)
+    revision = _checked_post()
+    s, now = db.get_session(), utcnow()
+    move = request.form.get("move", "")
+    focus = None
+    try:
+        if move:
+            direction, _, raw = move.partition(":")
+            if direction not in ("up", "down") or not raw.isdigit():
+                abort(400)
+            item_id = int(raw)
+            agenda.move_item(s, meeting, item_id, direction, revision=revision, now=now)
+            ids = [i.id for i in meeting.items]
+            index = ids.index(item_id)
+            if direction == "up" and index == 0:
+                direction = "down"
+            elif direction == "down" and index == len(ids) - 1:
+                direction = "up"
+            focus = f"{direction}-{item_id}" if len(ids) > 1 else None
+        else:
+            try:
+                ids = [int(v) for v in request.form.getlist("item")]
+            except ValueError:
+                abort(400)
+            agenda.reorder(s, meeting, ids, revision=revision, now=now)
+    except agenda.AgendaRefused as exc:
+        return _refused(consultation, meeting, exc)
+    return _after_change(consultation, meeting, message=_l("The order is saved."), focus=focus)
+
+
+@bp.post("/c/<slug>/meetings/<public_id>/agenda/items")
+@login_required
+def add_item(slug: str, public_id: str):
+    consultation, meeting = _coordinated(slug, public_id)
+    revision = _checked_post()
+    try:
+        kind = AgendaItemKind(request.form.get("kind", ""))
+    except ValueError:
+        kind = AgendaItemKind.CASE  # refused below with a field error
+    try:
+        agenda.add_item(
+            db.get_session(),
+            meeting,
+            kind=kind,
+            title=request.form.get("title", ""),
+            duration=_int("duration") if request.form.get("duration", "").strip() else None,
+            revision=revision,
+            now=utcnow(),
+        )
+    except agenda.AgendaRefused as exc:
+        return _refused(consultation, meeting, exc, errors={("new", exc.field): exc.message})
+    return _after_change(consultation, meeting, message=_l("The item was added."))
+
+
+def _case_for(meeting: Meeting, case_id: int) -> Case:
+    s = db.get_session()
+    case = s.get(Case, case_id)
+    if (
+        case is None
+        or case.consultation_id != meeting.consultation_id
+        or not cases.can_see_case(s, current_user, case)
+    ):
+        abort(404)
+    return case
+
+
+@bp.post("/c/<slug>/meetings/<public_id>/agenda/accept/<int:case_id>")
+@login_required
+def accept(slug: str, public_id: str, case_id: int):
+    consultation, meeting = _coordinated(slug, public_id)
+    revision = _checked_post()
+    case = _case_for(meeting, case_id)
+    try:
+        agenda.accept_for_meeting(
+            db.get_session(), meeting, case, actor=current_user, revision=revision, now=utcnow()
+        )
+    except agenda.AgendaRefused as exc:
+        return _refused(consultation, meeting, exc)
+    return _after_change(
+        consultation, meeting, message=_l("Case %(reference)s is accepted.", reference=case.reference)
+    )
+
+
+@bp.post("/c/<slug>/meetings/<public_id>/agenda/cases/<int:case_id>")
+@login_required
+def add_case(slug: str, public_id: str, case_id: int):
+    consultation, meeting = _coordinated(slug, public_id)
+    revision = _checked_post()
+    case = _case_for(meeting, case_id)
+    try:
+        agenda.add_case(db.get_session(), meeting, case, revision=revision, now=utcnow())
+    except agenda.AgendaRefused as exc:
+        return _refused(consultation, meeting, exc)
+    return _after_change(
+        consultation,
+        meeting,
+        message=_l("Case %(reference)s is on the agenda.", reference=case.reference),
+    )
+
+
+@bp.post("/c/<slug>/meetings/<public_id>/agenda/move-case/<int:case_id>")
+@login_required
+def move_case(slug: str, public_id: str, case_id: int):
+    consultation, meeting = _coordinated(slug, public_id)
+    revision = _checked_post()
+    case = _case_for(meeting, case_id)
+    s = db.get_session()
+    target_id = _int("target")
+    target = s.get(Meeting, target_id) if target_id else None
+    if target is None:
+        later = agenda.later_meetings(s, meeting)
+        target = later[0] if later else None
+    if target is None or target.consultation_id != consultation.id:
+        return _refused(consultation, meeting, agenda.AgendaRefused(_l("There is no later meeting yet.")))
+    try:
+        agenda.move_to_meeting(
+            s,
+            meeting,
+            case,
+            target,
+            actor=current_user,
+            revision=revision,
+            now=utcnow(),
+            link=external_url("cases.detail", case_id=case.id),
+        )
+    except agenda.AgendaRefused as exc:
+        return _refused(consultation, meeting, exc)
+    except cases.CaseError:
+        return _refused(consultation, meeting, agenda.AgendaRefused(_l("The case can no longer be moved.")))
+    return _after_change(
+        consultation,
+        meeting,
+        message=_l(
+            "Case %(reference)s moves to a later meeting. The case officer has been told.",
+            reference=case.reference,
+        ),
+    )
+
+
+@bp.post("/c/<slug>/meetings/<public_id>/agenda/items/<int:item_id>/duration")
+@login_required
+def duration(slug: str, public_id: str, item_id: int):
+    consultation, meeting = _coordinated(slug, public_id)
+    revision = _checked_post()
+    try:
+        agenda.set_duration(
+            db.get_session(), meeting, item_id, _int("duration"), revision=revision, now=utcnow()
+        )
+    except agenda.AgendaRefused as exc:
+        return _refused(consultation, meeting, exc, errors={(item_id, exc.field): exc.message})
+    return _after_change(
+        consultation, meeting, message=_l("The length is saved."), focus=f"duration-{item_id}"
+    )
+
+
+@bp.post("/c/<slug>/meetings/<public_id>/agenda/items/<int:item_id>/remove")
+@login_required
+def remove(slug: str, public_id: str, item_id: int):
+    consultation, meeting = _coordinated(slug, public_id)
+    revision = _checked_post()
+    try:
+        agenda.remove_item(db.get_session(), meeting, item_id, revision=revision, now=utcnow())
+    except agenda.AgendaRefused as exc:
+        return _refused(consultation, meeting, exc)
+    return _after_change(consultation, meeting, message=_l("The item was taken off the agenda."))
+
+
+@bp.post("/c/<slug>/meetings/<public_id>/agenda/publish")
+@login_required
+def publish(slug: str, public_id: str):
+    consultation, meeting = _coordinated(slug, public_id)
+    revision = _checked_post()
+    s, now = db.get_session(), utcnow()
+    try:
+        version = agenda.publish(
+            s,
+            meeting,
+            actor=current_user,
+            revision=revision,
+            confirmed=request.form.get("confirm") == "yes",
+            now=now,
+            link=external_url("agenda.show", slug=slug, public_id=public_id),
+        )
+        if version.version == 1:
+            agenda.roll_over_missed(
+                s, meeting, now=now, link_for=lambda c: external_url("cases.detail", case_id=c.id)
+            )
+    except agenda.ConfirmationNeeded as exc:
+        s.rollback()
+        return _builder(consultation, meeting, confirm=exc)
+    except agenda.AgendaRefused as exc:
+        return _refused(consultation, meeting, exc)
+    except invitations.InvitationRefused as exc:
+        return _refused(consultation, meeting, agenda.AgendaRefused(exc.message))
+    return _after_change(
+        consultation,
+        meeting,
+        message=_l(
+            "Version %(n)s of the agenda is published. The people it concerns have been told.",
+            n=version.version,
+        ),
+    )
+
+
+# --- The published agenda --------------------------------------------------------------------------
+
+
+def _viewer(slug: str, public_id: str) -> tuple[Consultation, Meeting]:
+    consultation, meeting = _load(slug, public_id)
+    s = db.get_session()
+    if not directory.has_role(s, current_user, consultation, *Role) and (
+        invitations.invitee_for_user(s, meeting, current_user) is None
+    ):
+        abort(404)
+    if meeting.published_version and not agenda.can_see_agenda(s, current_user, meeting):
+        abort(403)  # e.g. a case officer of the consultation who is not invited
+    return consultation, meeting
+
+
+@bp.get("/c/<slug>/meetings/<public_id>/agenda")
+@login_required
+def show(slug: str, public_id: str):
+    consultation, meeting = _viewer(slug, public_id)
+    s = db.get_session()
+    if is_htmx() and request.args.get("v") == str(meeting.published_version):
+        return _unchanged()  # polling: nothing new, keep the page (and the reader's focus) as it is
+    version = agenda.latest_version(s, meeting)
+    rows = []
+    if version is not None:
+        for row in json.loads(version.snapshot):
+            case = s.get(Case, row["case_id"]) if row["case_id"] else None
+            rows.append(
+                {
+                    **row,
+                    "starts_at": meeting.starts_at + timedelta(minutes=row["offset"]),
+                    "label": agenda.row_label(row),
+                    "case": case if case and cases.can_see_case(s, current_user, case) else None,
+                }
+            )
+    history = [(v, agenda.version_lines(meeting, v)) for v in reversed(agenda.versions(s, meeting))]
+    return render(
+        "agenda/show.html",
+        "agenda/_published.html",
+        consultation=consultation,
+        meeting=meeting,
+        meeting_end=meetings.meeting_end(meeting),
+        version=version,
+        rows=rows,
+        history=history,
+        coordinator=cases.is_coordinator(s, current_user, consultation.id),
+    )
+
+
+def _unchanged():
+    response = make_response("", 204)
+    response.vary.add("HX-Request")
+    return response
+
+
+# --- Confidentiality -------------------------------------------------------------------------------
+
+
+@bp.route("/c/<slug>/meetings/<public_id>/confidentiality", methods=["GET", "POST"])
+@login_required
+def confidentiality(slug: str, public_id: str):
+    consultation, meeting = _viewer(slug, public_id)
+    s = db.get_session()
+    case_id = request.values.get("case", type=int)
+    form = DecisionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        if request.form.get("confirm") == "yes":
+            agenda.confirm_confidentiality(s, meeting, current_user, now=utcnow())
+            db.commit()
+            if case_id:
+                return redirect(url_for("cases.detail", case_id=case_id), code=303)
+            return redirect(url_for("agenda.show", slug=slug, public_id=public_id), code=303)
+    return render(
+        "agenda/confidentiality.html",
+        "agenda/confidentiality.html",
+        consultation=consultation,
+        meeting=meeting,
+        case_id=case_id,
+        decision=form,
+        missing=request.method == "POST",
+    ), (400 if request.method == "POST" else 200)
+
+
+# --- The meeting day -------------------------------------------------------------------------------
+
+
+def _day_context(
+    consultation,
+    meeting,
+    *,
+    conflict=None,
+    message=None,
+    advice_errors=None,
+    advice_values=None,
+    guard=None,
+    focus=None,
+) -> dict:
+    s = db.get_session()
+    rows, counts = invitations.overview(s, meeting)
+    timed = agenda.item_times(meeting.starts_at, meeting.items)
+    item_cases = {i.id: s.get(Case, i.case_id) for i in meeting.items if i.case_id}
+    return {
+        "consultation": consultation,
+        "meeting": meeting,
+        "rows": rows,
+        "timed": timed,
+        "labels": {i.id: agenda.item_label(s, i) for i in meeting.items},
+        "item_cases": item_cases,
+        "agencies": {iid: agenda.agencies_present(s, meeting, c) for iid, c in item_cases.items()},
+        "attendance_choices": ATTENDANCE_CHOICES,
+        "open": meeting.status == MeetingStatus.PLANNED,
+        "conflict": conflict,
+        "message": message,
+        "advice_errors": advice_errors or {},
+        "advice_values": advice_values or {},
+        "guard": guard or {},
+        "feedback": {
+            iid: feedback_for(exc.guard, {"advice": f"advice-{iid}"})["advice"]
+            for iid, exc in (guard or {}).items()
+        },
+        "focus": focus or "",
+        "decision": DecisionForm(),
+        "discussed": CaseStatus.DISCUSSED,
+    }
+
+
+@bp.get("/c/<slug>/meetings/<public_id>/day")
+@login_required
+def day(slug: str, public_id: str):
+    consultation, meeting = _coordinated(slug, public_id)
+    return render(DAY_PAGE, DAY, **_day_context(consultation, meeting))
+
+
+def _day_refused(consultation, meeting, exc, status=409, **kw):
+    s = db.get_session()
+    s.rollback()
+    s.expire_all()
+    meeting = s.get(Meeting, meeting.id)
+    return render(DAY_PAGE, DAY, status=status, **_day_context(consultation, meeting, **kw))
+
+
+def _day_done(consultation, meeting, message, focus=None):
+    db.commit()
+    if not is_htmx():
+        return redirect(url_for("agenda.day", slug=consultation.slug, public_id=meeting.public_id), code=303)
+    return render(DAY_PAGE, DAY, **_day_context(consultation, meeting, message=message, focus=focus))
+
+
+@bp.post("/c/<slug>/meetings/<public_id>/day/attendance/<int:invitee_id>")
+@login_required
+def attendance(slug: str, public_id: str, invitee_id: int):
+    consultation, meeting = _coordinated(slug, public_id)
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    s = db.get_session()
+    invitee = s.get(Invitee, invitee_id)
+    if invitee is None or invitee.meeting_id != meeting.id:
+        abort(404)
+    try:
+        value = Attendance(request.form.get("attendance", ""))
+    except ValueError:
+        abort(400)
+    try:
+        agenda.record_attendance(s, meeting, invitee, value, now=utcnow())
+    except agenda.AgendaRefused as exc:
+        return _day_refused(consultation, meeting, exc, conflict=exc.message)
+    return _day_done(
+        consultation, meeting, _l("Attendance is saved."), focus=f"att-{invitee_id}-{value.value}"
+    )
+
+
+@bp.post("/c/<slug>/meetings/<public_id>/day/items/<int:item_id>")
+@login_required
+def advice(slug: str, public_id: str, item_id: int):
+    consultation, meeting = _coordinated(slug, public_id)
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    text = request.form.get("advice", "")
+    try:
+        agenda.record_advice(
+            db.get_session(),
+            meeting,
+            item_id,
+            advice=text,
+            follow_up=request.form.get("follow_up") == "yes",
+            discussed=request.form.get("discussed") == "yes",
+            confirmed_digest=request.form.get("confirm_digest", "") if request.form.get("confirm") else "",
+            now=utcnow(),
+        )
+    except agenda.AdviceRefused as exc:
+        return _day_refused(
+            consultation,
+            meeting,
+            exc,
+            status=400,
+            advice_errors={item_id: exc.message},
+            advice_values={item_id: text},
+            guard={item_id: exc},
+        )
+    except agenda.AgendaRefused as exc:
+        if exc.field:
+            return _day_refused(
+                consultation,
+                meeting,
+                exc,
+                status=400,
+                advice_errors={item_id: exc.message},
+                advice_values={item_id: text},
+            )
+        return _day_refused(consultation, meeting, exc, conflict=exc.message)
+    return _day_done(consultation, meeting, _l("The advice is saved."), focus=f"advice-{item_id}")
+
+
+@bp.post("/c/<slug>/meetings/<public_id>/close")
+@login_required
+def close(slug: str, public_id: str):
+    consultation, meeting = _coordinated(slug, public_id)
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    try:
+        agenda.close_meeting(db.get_session(), meeting, now=utcnow())
+    except agenda.AgendaRefused as exc:
+        return _day_refused(consultation, meeting, exc, conflict=exc.message)
+    return _day_done(consultation, meeting, _l("The meeting is closed."))

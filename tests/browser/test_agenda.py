@@ -1,0 +1,78 @@
+"""The agenda in a real browser: the builder by keyboard and by dragging (SortableJS), the published agenda
+and the meeting day, each checked with axe-core."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import COORDINATOR, SLUG, axe_check, log_in
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.filterwarnings(
+        "ignore:Passing SelectField choices as tuples is deprecated:DeprecationWarning"
+    ),
+]
+
+
+def _open_next_meeting(page: Page) -> None:
+    log_in(page, COORDINATOR)
+    page.goto(f"/c/{SLUG}/meetings")
+    page.locator("main table a").first.click()
+    expect(page.locator("h1")).to_contain_text("Möte ")
+
+
+def _order(page: Page) -> list[str]:
+    return page.locator("#agenda-builder .agenda-item").evaluate_all("els => els.map(e => e.dataset.id)")
+
+
+def test_builder_moves_an_item_by_keyboard_and_keeps_focus(page: Page):
+    _open_next_meeting(page)
+    page.get_by_role("link", name="Bygg dagordningen").click()
+    expect(page.locator("h1")).to_have_text("Bygg dagordningen")
+    axe_check(page)
+    before = _order(page)
+    assert len(before) >= 3
+    first = before[0]
+    button = page.locator(f"#down-{first}")
+    expect(button).to_contain_text("Flytta ner")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#agenda-builder")).to_contain_text("Ordningen är sparad.")
+    assert _order(page) == [before[1], first, *before[2:]]
+    expect(page.locator(f"#down-{first}")).to_be_focused()
+    expect(page.locator("#agenda-announcer")).to_contain_text("Dagordningen")
+    page.reload()
+    assert _order(page) == [before[1], first, *before[2:]]
+    axe_check(page)
+
+
+def test_builder_drag_and_drop_saves_the_order(page: Page):
+    _open_next_meeting(page)
+    page.get_by_role("link", name="Bygg dagordningen").click()
+    before = _order(page)
+    source = page.locator(f"#item-{before[0]} .drag-handle")
+    target = page.locator(f"#item-{before[2]}")
+    box = target.bounding_box()
+    source.drag_to(target, target_position={"x": 20, "y": box["height"] - 4})
+    expect(page.locator("#agenda-builder")).to_contain_text("Ordningen är sparad.")
+    after = _order(page)
+    assert after != before and sorted(after) == sorted(before)
+    assert after.index(before[0]) > 0
+    page.reload()
+    assert _order(page) == after
+
+
+def test_published_agenda_and_meeting_day_are_accessible(page: Page):
+    _open_next_meeting(page)
+    meeting_url = page.url
+    page.get_by_role("link", name="Dagordning", exact=True).click()
+    expect(page.locator("#published-agenda")).to_contain_text("Version 1")
+    expect(page.locator("#published-agenda")).to_contain_text("Ärende")
+    axe_check(page)
+    page.goto(meeting_url)
+    page.get_by_role("link", name="Mötesdagen: närvaro och råd").click()
+    expect(page.locator("h1")).to_have_text("Mötesdagen")
+    expect(page.locator("#meeting-day")).to_contain_text("Råd till ärendeägaren")
+    axe_check(page)

@@ -1,0 +1,286 @@
+"""Agenda pages through the test client: permissions, htmx partials, the revision check (409), field
+errors, publishing with confirmation, the published agenda, the confidentiality step, and the meeting day."""
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from samrad.enums import AgendaItemKind, Attendance, CaseCategory, CaseStatus, MeetingStatus
+from samrad.models import AgendaItem, Case, CaseCategoryEntry, Invitee, Meeting, OutboxMessage, utcnow
+from samrad.services import invitations
+from tests.factories import PASSWORD, make_user
+from tests.meeting_factories import make_case, make_meeting, make_team
+
+HX = {"HX-Request": "true"}
+
+
+def _setup(web_session, *, days=10, **kw):
+    team = make_team(web_session, slug="una", name="Una Norrbotten")
+    starts = (utcnow() + timedelta(days=days)).replace(hour=12, minute=0, second=0, microsecond=0)
+    meeting = make_meeting(web_session, team["consultation"], starts_at=starts, **kw)
+    case = make_case(
+        web_session,
+        team["consultation"],
+        team["kiruna"],
+        meeting_id=meeting.id,
+        presentation_minutes=20,
+        submitted_at=utcnow() - timedelta(days=2),
+        officer_id=team["officer"].id,
+        background="Hemlig bakgrund",
+    )
+    case.categories = [CaseCategoryEntry(category=CaseCategory.PARTNER_VIOLENCE)]
+    team["outsider"] = make_user(web_session, email="utomstaende@example.se")
+    web_session.commit()
+    return team, meeting, case
+
+
+def _path(meeting, suffix=""):
+    return f"/c/una/meetings/{meeting.public_id}{suffix}"
+
+
+def _reload(web_session, cls, id_):
+    web_session.expire_all()
+    return web_session.get(cls, id_)
+
+
+def _post(auth, meeting, suffix, data, htmx=True):
+    return auth.post(
+        _path(meeting, suffix), data, token_from=_path(meeting, "/agenda/edit"), headers=HX if htmx else None
+    )
+
+
+def test_only_coordinators_build_and_outsiders_see_nothing(client, auth, web_session):
+    team, meeting, case = _setup(web_session)
+    auth.login("utomstaende@example.se", PASSWORD)
+    for suffix in ("/agenda/edit", "/agenda", "/day"):
+        assert client.get(_path(meeting, suffix)).status_code == 404, suffix
+    auth.logout()
+    auth.login(team["polis"].email, PASSWORD)
+    assert client.get(_path(meeting, "/agenda/edit")).status_code == 403
+    assert client.get(_path(meeting, "/day")).status_code == 403
+    for suffix in ("/agenda/order", "/agenda/items", f"/agenda/cases/{case.id}", "/agenda/publish", "/close"):
+        response = auth.post(_path(meeting, suffix), {"revision": 0}, token_from=_path(meeting))
+        assert response.status_code == 403, suffix
+    page = client.get(_path(meeting, "/agenda")).get_data(as_text=True)
+    assert "inte publicerat" in page or "not published" in page
+
+
+def test_builder_partial_and_adding_a_case(client, auth, web_session):
+    team, meeting, case = _setup(web_session)
+    auth.login(team["coordinator"].email, PASSWORD)
+    page = client.get(_path(meeting, "/agenda/edit"))
+    assert page.status_code == 200 and "HX-Request" in page.headers["Vary"]
+    assert case.reference in page.get_data(as_text=True)
+    response = _post(auth, meeting, f"/agenda/cases/{case.id}", {"revision": 0})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
+    assert body.lstrip().startswith('<div id="agenda-builder"') and "<html" not in body
+    item = web_session.exec(select(AgendaItem).where(AgendaItem.case_id == case.id)).one()
+    assert item.duration_minutes == 20
+    assert "Hemlig" not in body
+    # The same case again, or with the old revision: refused, nothing lost.
+    response = _post(auth, meeting, f"/agenda/cases/{case.id}", {"revision": 0})
+    assert response.status_code == 409
+    assert "Någon annan har ändrat dagordningen" in response.get_data(as_text=True)
+    assert _reload(web_session, Meeting, meeting.id).agenda_revision == 1
+    assert len(web_session.exec(select(AgendaItem)).all()) == 1
+
+
+def test_cases_not_accepted_here_or_unknown_are_refused(client, auth, web_session):
+    team, meeting, case = _setup(web_session)
+    other = make_case(web_session, team["consultation"], team["kiruna"], status=CaseStatus.SUBMITTED)
+    web_session.commit()
+    auth.login(team["coordinator"].email, PASSWORD)
+    assert _post(auth, meeting, f"/agenda/cases/{other.id}", {"revision": 0}).status_code == 409
+    assert _post(auth, meeting, "/agenda/cases/999999", {"revision": 0}).status_code == 404
+    assert _post(auth, meeting, "/agenda/cases/1", {}).status_code in (400, 404)
+
+
+def test_a_meeting_in_the_past_gets_no_new_cases(client, auth, web_session):
+    team, meeting, case = _setup(web_session, days=-3)
+    auth.login(team["coordinator"].email, PASSWORD)
+    response = _post(auth, meeting, f"/agenda/cases/{case.id}", {"revision": 0})
+    assert response.status_code == 409 and "redan börjat" in response.get_data(as_text=True)
+    assert web_session.exec(select(AgendaItem)).all() == []
+
+
+def test_duration_outside_limits_is_a_field_error(client, auth, web_session):
+    team, meeting, case = _setup(web_session)
+    auth.login(team["coordinator"].email, PASSWORD)
+    _post(auth, meeting, "/agenda/items", {"revision": 0, "kind": "welcome", "title": "", "duration": ""})
+    item = web_session.exec(select(AgendaItem)).one()
+    for bad in ("4", "121", "tio"):
+        response = _post(auth, meeting, f"/agenda/items/{item.id}/duration", {"revision": 1, "duration": bad})
+        assert response.status_code == 400
+        body = response.get_data(as_text=True)
+        assert f'id="duration-{item.id}-error"' in body and 'aria-invalid="true"' in body
+    response = _post(auth, meeting, f"/agenda/items/{item.id}/duration", {"revision": 1, "duration": "15"})
+    assert response.status_code == 200
+    assert _reload(web_session, AgendaItem, item.id).duration_minutes == 15
+
+
+def test_reorder_and_keyboard_move_use_the_same_endpoint(client, auth, web_session):
+    team, meeting, case = _setup(web_session)
+    auth.login(team["coordinator"].email, PASSWORD)
+    _post(auth, meeting, "/agenda/items", {"revision": 0, "kind": "welcome", "title": "", "duration": "10"})
+    _post(auth, meeting, f"/agenda/cases/{case.id}", {"revision": 1})
+    welcome, case_item = web_session.exec(select(AgendaItem).order_by(AgendaItem.position)).all()
+    response = _post(auth, meeting, "/agenda/order", {"revision": 2, "item": [case_item.id, welcome.id]})
+    assert response.status_code == 200
+    response = _post(
+        auth,
+        meeting,
+        "/agenda/order",
+        {"revision": 3, "item": [case_item.id, welcome.id], "move": f"up:{welcome.id}"},
+    )
+    body = response.get_data(as_text=True)
+    assert f'data-focus="down-{welcome.id}"' in body
+    web_session.expire_all()
+    assert [i.id for i in web_session.exec(select(AgendaItem).order_by(AgendaItem.position))] == [
+        welcome.id,
+        case_item.id,
+    ]
+    # A plain form post (no htmx) redirects back to the builder.
+    response = _post(
+        auth, meeting, "/agenda/order", {"revision": 4, "move": f"down:{welcome.id}"}, htmx=False
+    )
+    assert response.status_code == 303
+
+
+def test_publishing_asks_for_confirmation_and_tells_invitees_without_case_data(
+    app, client, auth, web_session
+):
+    team, meeting, case = _setup(web_session, length_minutes=15)
+    with app.app_context():
+        invitations.send_invitations(web_session, meeting, now=utcnow())
+    web_session.commit()
+    auth.login(team["coordinator"].email, PASSWORD)
+    _post(auth, meeting, f"/agenda/cases/{case.id}", {"revision": 0})
+    response = _post(auth, meeting, "/agenda/publish", {"revision": 1})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'name="confirm" value="yes"' in body
+    assert _reload(web_session, Meeting, meeting.id).published_version == 0
+    before = len(web_session.exec(select(OutboxMessage)).all())
+    response = _post(auth, meeting, "/agenda/publish", {"revision": 1, "confirm": "yes"})
+    assert response.status_code == 200
+    assert _reload(web_session, Meeting, meeting.id).published_version == 1
+    assert _reload(web_session, Case, case.id).status == CaseStatus.ON_AGENDA
+    mails = web_session.exec(select(OutboxMessage)).all()[before:]
+    assert {m.recipient for m in mails} == {team["coordinator"].email, team["polis"].email, team["soc"].email}
+    for m in mails:
+        text = m.subject + m.body_text + m.body_html
+        assert "Hemlig" not in text and case.reference not in text and "/agenda" in m.body_text
+    auth.logout()
+
+    # An invitee sees the agenda; the first case details ask for confidentiality.
+    auth.login(team["polis"].email, PASSWORD)
+    page = client.get(_path(meeting, "/agenda"))
+    assert page.status_code == 200 and case.reference in page.get_data(as_text=True)
+    partial = client.get(_path(meeting, "/agenda"), headers=HX)
+    assert partial.get_data(as_text=True).lstrip().startswith('<section id="published-agenda"')
+    assert 'hx-trigger="every 30s"' in partial.get_data(as_text=True)
+    unchanged = client.get(_path(meeting, "/agenda?v=1"), headers=HX)
+    assert unchanged.status_code == 204 and "HX-Request" in unchanged.headers["Vary"]
+    response = client.get(f"/cases/{case.id}")
+    assert response.status_code == 303 and "/confidentiality" in response.headers["Location"]
+    response = auth.post(
+        _path(meeting, "/confidentiality"), {"case": case.id}, token_from=_path(meeting, "/agenda")
+    )
+    assert response.status_code == 400
+    response = auth.post(
+        _path(meeting, "/confidentiality"),
+        {"case": case.id, "confirm": "yes"},
+        token_from=_path(meeting, "/agenda"),
+    )
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/cases/{case.id}")
+    assert client.get(f"/cases/{case.id}").status_code == 200
+    invitee = web_session.exec(
+        select(Invitee).where(Invitee.meeting_id == meeting.id).where(Invitee.email == team["polis"].email)
+    ).one()
+    web_session.refresh(invitee)
+    assert invitee.confidentiality_confirmed_at is not None
+    auth.logout()
+    # A case officer of the consultation who is not invited may not see a published agenda.
+    auth.login(team["officer"].email, PASSWORD)  # own organisation: case details without confirmation
+    assert client.get(f"/cases/{case.id}").status_code == 200
+    assert client.get(_path(meeting, "/agenda")).status_code == 403
+
+
+def _held(app, web_session):
+    team, meeting, case = _setup(web_session)
+    with app.app_context():
+        invitations.send_invitations(web_session, meeting, now=utcnow())
+    web_session.add(AgendaItem(meeting_id=meeting.id, position=0, kind=AgendaItemKind.CASE, case_id=case.id))
+    meeting.published_version = 1
+    meeting.starts_at = utcnow() - timedelta(minutes=30)
+    case.status = CaseStatus.ON_AGENDA
+    web_session.add_all([meeting, case])
+    web_session.commit()
+    return team, meeting, case
+
+
+def test_meeting_day_attendance_advice_and_closing(app, client, auth, web_session):
+    team, meeting, case = _held(app, web_session)
+    item = web_session.exec(select(AgendaItem)).one()
+    polis = web_session.exec(select(Invitee).where(Invitee.email == team["polis"].email)).one()
+    auth.login(team["coordinator"].email, PASSWORD)
+    page = client.get(_path(meeting, "/day")).get_data(as_text=True)
+    assert "Råd till ärendeägaren" in page and "beslut" not in page.lower()
+    token_page = _path(meeting, "/day")
+    response = auth.post(
+        _path(meeting, f"/day/attendance/{polis.id}"),
+        {"attendance": "via_link"},
+        token_from=token_page,
+        headers=HX,
+    )
+    assert response.status_code == 200
+    assert f'data-focus="att-{polis.id}-via_link"' in response.get_data(as_text=True)
+    assert _reload(web_session, Invitee, polis.id).attendance == Attendance.VIA_LINK
+    bad = "Ring mamman på 070-123 45 67"
+    response = auth.post(
+        _path(meeting, f"/day/items/{item.id}"),
+        {"advice": bad, "discussed": "yes"},
+        token_from=token_page,
+        headers=HX,
+    )
+    assert response.status_code == 400 and bad in response.get_data(as_text=True)  # the text is kept
+    assert _reload(web_session, Case, case.id).status == CaseStatus.ON_AGENDA
+    advice = "Ärendeägaren rekommenderas att göra en ny riskbedömning tillsammans med polisen."
+    response = auth.post(
+        _path(meeting, f"/day/items/{item.id}"),
+        {"advice": advice, "discussed": "yes", "follow_up": "yes"},
+        token_from=token_page,
+        headers=HX,
+    )
+    assert response.status_code == 200
+    assert _reload(web_session, AgendaItem, item.id).advice == advice
+    assert _reload(web_session, Case, case.id).status == CaseStatus.FOLLOW_UP
+    response = auth.post(_path(meeting, "/close"), {}, token_from=token_page)
+    assert response.status_code == 303
+    assert _reload(web_session, Meeting, meeting.id).status == MeetingStatus.CLOSED
+    response = auth.post(_path(meeting, "/close"), {}, token_from=token_page, headers=HX)
+    assert response.status_code == 409
+
+
+def test_moving_a_case_later_tells_the_officer_with_a_link_only(client, auth, web_session):
+    team, meeting, case = _setup(web_session)
+    later = make_meeting(web_session, team["consultation"], starts_at=meeting.starts_at + timedelta(days=14))
+    web_session.commit()
+    auth.login(team["coordinator"].email, PASSWORD)
+    response = _post(auth, meeting, f"/agenda/move-case/{case.id}", {"revision": 0, "target": later.id})
+    assert response.status_code == 200
+    assert _reload(web_session, Case, case.id).meeting_id == later.id
+    [mail] = web_session.exec(
+        select(OutboxMessage).where(OutboxMessage.recipient == team["officer"].email)
+    ).all()
+    assert f"/cases/{case.id}" in mail.body_text and "Hemlig" not in mail.body_text + mail.body_html
+
+
+def test_the_meeting_overview_shows_whether_each_case_has_its_agencies(client, auth, web_session):
+    team, meeting, case = _setup(web_session)
+    web_session.add(AgendaItem(meeting_id=meeting.id, position=0, kind=AgendaItemKind.CASE, case_id=case.id))
+    web_session.commit()
+    auth.login(team["coordinator"].email, PASSWORD)
+    page = client.get(_path(meeting)).get_data(as_text=True)
+    assert f"Ärende {case.reference}" in page and "Ärendets organisation saknas." in page
+    assert "Socialtjänsten saknas (ärendet gäller ett barn)." in page  # a 13–17 case, nobody has answered
