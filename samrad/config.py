@@ -58,6 +58,9 @@ SPEC: dict[str, Key] = {
     "PRIVACY_CONTACT": Key("", str),
     "PRIVACY_NOTICE": Key("", str),
     "ACCESSIBILITY_CONTACT": Key("", str),
+    "EVALUATION_MIN_RESPONDENTS": Key(3, int, 3, 100),
+    "EVALUATION_OPEN_DAYS": Key(7, int, 1, 60),
+    "EVALUATION_REMINDER_DAYS": Key(2, int, 0, 59),
 }
 
 #: Keys Flask and its extensions read that samrad sets itself and does not let deployers change.

@@ -44,11 +44,13 @@ def queue_email(
     dedupe_key: str | None = None,
     ics: str = "",
     ics_method: str = "",
+    ephemeral: bool = False,
     **context,
 ) -> OutboxMessage:
     """Render ``templates/email/<template>.{subject,txt,html}`` in the recipient's language and queue it.
 
     The message is added to ``session`` and sent only after the surrounding transaction commits.
+    ``ephemeral`` messages lose their body once sent or given up (see :func:`scrub`).
     """
     with force_locale(locale or "sv"):
         subject = render_template(f"email/{template}.subject.txt", **context).strip()
@@ -64,6 +66,7 @@ def queue_email(
         ics_method=ics_method,
         message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain=domain),
         dedupe_key=dedupe_key,
+        ephemeral=ephemeral,
         next_attempt_at=now or utcnow(),
         created_at=now or utcnow(),
     )
@@ -121,6 +124,7 @@ def deliver(session: Session, message_id: int, *, now: datetime, max_attempts: i
         message.last_error = f"{type(exc).__name__}: {exc}"[:500]
         if message.attempts >= max_attempts:
             message.status = OutboxStatus.FAILED
+            scrub(message)
         else:
             message.status = OutboxStatus.PENDING
             message.next_attempt_at = now + BACKOFF[min(message.attempts, len(BACKOFF)) - 1]
@@ -134,9 +138,17 @@ def deliver(session: Session, message_id: int, *, now: datetime, max_attempts: i
     message.sent_at = now
     message.lease_until = None
     message.last_error = ""
+    scrub(message)
     session.commit()
     log.info("mail %s delivered", message.id)
     return True
+
+
+def scrub(message: OutboxMessage) -> None:
+    """Blank an ephemeral message's body: it carried a link only its recipient may ever hold."""
+    if message.ephemeral:
+        message.body_text = ""
+        message.body_html = ""
 
 
 def build_mime(message: OutboxMessage, sender: str) -> EmailMessage:

@@ -3,6 +3,14 @@
 from samrad.models.base import UTCDateTime, utcnow
 from samrad.models.case import Case, CaseCategoryEntry, CaseExposerEntry
 from samrad.models.consultation import Consultation, ConsultationRole, JoinRequest, StandingSeat
+from samrad.models.evaluation import (
+    Evaluation,
+    EvaluationComment,
+    EvaluationCount,
+    EvaluationQuestion,
+    EvaluationToken,
+    Questionnaire,
+)
 from samrad.models.meeting import AgendaItem, AgendaVersion, BreakPeriod, Invitee, Meeting
 from samrad.models.organisation import Municipality, Organisation
 from samrad.models.outbox import OutboxMessage
@@ -16,6 +24,11 @@ __all__ = [
     "Case",
     "CaseCategoryEntry",
     "CaseExposerEntry",
+    "Evaluation",
+    "EvaluationComment",
+    "EvaluationCount",
+    "EvaluationQuestion",
+    "EvaluationToken",
     "Invitee",
     "Meeting",
     "Consultation",
@@ -26,6 +39,7 @@ __all__ = [
     "Municipality",
     "Organisation",
     "OutboxMessage",
+    "Questionnaire",
     "StandingSeat",
     "User",
     "UserSession",
