@@ -185,4 +185,8 @@ def seed_demo(session: Session, *, seed: int = 42, password: str | None = None) 
         for role in spec.roles:
             directory.grant_role(session, user, consultation, role)
     session.flush()
+    # The five evaluated meetings of the final report, with their answers as published (issue E).
+    from samrad.services.demo_evaluations import seed_published_evaluations
+
+    seed_published_evaluations(session, consultation, now=now)
     return accounts_spec
