@@ -10,7 +10,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlmodel import select
 
 from samrad.config import ConfigError, config_file_path, write_instance_config
@@ -126,8 +126,16 @@ def create_user(email: str, name: str, admin: bool, password: str | None):
     click.echo(f"Created {email}." + ("" if password else " An invitation e-mail with a link was queued."))
 
 
+#: ``samrad report …``: reports for the county's follow-up, printed to standard output.
+report = AppGroup("report", help="Print reports for follow-up (CSV or JSON).")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_db, demo, create_user):
+    from samrad.cli_evaluations import evaluations, report_evaluations
+
+    if "evaluations" not in report.commands:
+        report.add_command(report_evaluations)
+    for command in (init_db, demo, create_user, report, evaluations):
         app.cli.add_command(command)
 
 
