@@ -46,7 +46,9 @@ PUBLISHED_COMMENTS: dict[date, tuple[str, ...]] = {
 OPEN_DAYS = 7
 
 
-def seed_published_evaluations(session: Session, consultation: Consultation, *, now: datetime) -> list[Evaluation]:
+def seed_published_evaluations(
+    session: Session, consultation: Consultation, *, now: datetime
+) -> list[Evaluation]:
     """Create the five meetings (held, 13:00 Stockholm time) and their closed evaluations as published."""
     questionnaire = evaluations.ensure_questionnaire(session, consultation, now=now)
     scale = [q for q in questionnaire.questions if q.kind == QuestionKind.SCALE]
@@ -104,4 +106,3 @@ def seed_published_evaluations(session: Session, consultation: Consultation, *, 
         created.append(evaluation)
     session.flush()
     return created
-

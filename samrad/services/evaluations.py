@@ -1031,7 +1031,8 @@ def export_csv(report: PeriodReport, *, per_meeting: bool = False) -> str:
 
 
 def export_json(report: PeriodReport) -> str:
-    """The combined aggregates as a JSON list of ``{question, question_text, option, option_label, n, percent}``."""
+    """The combined aggregates as a JSON list of objects: question (its number), question_text, option,
+    option_label, n and percent."""
     rows = [
         {
             "question": row["question"],
