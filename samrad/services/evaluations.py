@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import delete, func, insert, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -569,17 +569,17 @@ def submit_answers(
             if row is None:
                 raise UnknownToken()
             raise TokenForAnotherEvaluation() if row != evaluation.id else TokenUsed()
-        # Counters in key order, so concurrent submitters never wait on each other in a cycle.
-        for question_id, option in sorted(scale):
+        # One statement for all statements' counters: the evaluation row taken above already makes
+        # submitters queue, so the order in which this touches its rows cannot deadlock.
+        if scale:
             counted = session.execute(
                 update(EvaluationCount)
                 .where(EvaluationCount.evaluation_id == evaluation.id)
-                .where(EvaluationCount.question_id == question_id)
-                .where(EvaluationCount.option == option)
+                .where(tuple_(EvaluationCount.question_id, EvaluationCount.option).in_(scale))
                 .values(n=EvaluationCount.n + 1)
                 .execution_options(synchronize_session=False)
             ).rowcount
-            if counted != 1:
+            if counted != len(scale):
                 raise RuntimeError("evaluation counter missing")
         if texts:
             session.execute(
