@@ -1,8 +1,8 @@
 """Server-rendered SVG charts: pure functions (no Flask), styled by classes from ``static/css/app.css``.
 
-Every chart is an image with a ``<title>`` and a ``<desc>`` (``role="img"``, ``aria-labelledby``) and
-is meant to sit next to an HTML table holding the same numbers; the bars also carry their own
-``<title>`` so that a pointer shows the exact value.
+Every chart is an image named by its ``<title>`` and described by its ``<desc>`` (``role="img"``,
+``aria-labelledby``, ``aria-describedby``) and is meant to sit next to an HTML table holding the same
+numbers; the bars also carry their own ``<title>`` so that a pointer shows the exact value.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def stacked_percent_bars(
     bar = min(MAX_BAR, step * 0.6)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc">',
+        f'aria-labelledby="{escape(chart_id)}-title" aria-describedby="{escape(chart_id)}-desc">',
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>',
     ]

@@ -659,7 +659,7 @@ def test_the_trend_chart_is_an_accessible_svg_with_the_numbers_in_its_bars():
                 Series("Instämmer delvis", "chart-s2", [Decimal("20"), Decimal("0")], [1, 0])],
     ))
     assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 640 260" role="img" '
-                          'aria-labelledby="trend-1-title trend-1-desc">')
+                          'aria-labelledby="trend-1-title" aria-describedby="trend-1-desc">')
     assert '<title id="trend-1-title">1. Alla fick komma till tals</title>' in svg
     assert '<desc id="trend-1-desc">Staplar &lt;per möte&gt;</desc>' in svg
     assert svg.count("<rect ") == 3  # a zero share draws nothing

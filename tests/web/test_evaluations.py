@@ -422,3 +422,13 @@ def test_token_hashes_only(app, web_session):
     _, issued = _open(app, meeting.id)
     stored = set(web_session.exec(select(EvaluationToken.token_hash)))
     assert stored == {token_hash(t) for t in issued.values()}
+
+
+def test_the_start_page_links_to_the_evaluations_for_coordinators_and_statistics_viewers(client, auth, web_session):
+    _setup(web_session)
+    link = f'<a href="/c/{SLUG}/evaluations">Utvärderingar</a>'
+    for email, shown in (("samordnare@kommun.example", True), ("statistik@lansstyrelsen.example", True),
+                         ("deltagare0@kommun.example", False)):
+        auth.login(email, PASSWORD)
+        assert (link in client.get("/").get_data(as_text=True)) is shown, email
+        auth.logout()
