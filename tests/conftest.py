@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import glob
+import os
 import re
+import shutil
+import socket
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,7 +18,6 @@ from sqlmodel import Session, SQLModel, create_engine
 import samrad.models  # noqa: F401  (registers all tables)
 from samrad import create_app
 from samrad.db import get_engine
-from tests.pg_server import PostgresNotFound, free_port, running_postgres  # noqa: F401  (free_port: used by tests)
 
 TEST_SECRET = "test-secret-key-0123456789abcdef"
 
@@ -20,14 +25,53 @@ TEST_SECRET = "test-secret-key-0123456789abcdef"
 # --- PostgreSQL: a real server started for the session ---------------------------------------------
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _pg_bindir() -> Path | None:
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    try:
+        candidates.append(subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip())
+    except FileNotFoundError:
+        pass
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "pg_ctl").exists():
+            return Path(candidate)
+    return None
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     """Start a throw-away PostgreSQL server (as the postgres user when we are root) and yield its URL."""
+    bindir = _pg_bindir()
+    if bindir is None:
+        pytest.fail("PostgreSQL server binaries not found; run `make test` (it installs them).")
+    workdir = Path(tempfile.mkdtemp(prefix="samrad-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        # initdb refuses to run as root.
+        shutil.chown(workdir, "postgres", "postgres")
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data, log = workdir / "data", workdir / "server.log"
+    port = free_port()
+
+    def run(*args: str) -> None:
+        subprocess.run(prefix + list(args), check=True, capture_output=True, cwd=workdir)
+
+    run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+        "--locale=C.UTF-8")
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(log), "-o",
+        f"-F -p {port} -k {workdir} -c listen_addresses=127.0.0.1", "start")
     try:
-        with running_postgres() as url:
-            yield url
-    except PostgresNotFound as exc:
-        pytest.fail(str(exc))
+        run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "samrad_test")
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/samrad_test"
+    finally:
+        subprocess.run(prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                       capture_output=True, cwd=workdir)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def make_app(database_url: str, tmp_path: Path, **overrides):

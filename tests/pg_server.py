@@ -1,45 +1,30 @@
-"""A throw-away PostgreSQL server (initdb + pg_ctl), for the test suite and the benchmarks."""
+"""A throw-away PostgreSQL server (initdb + pg_ctl) outside pytest, for the benchmarks.
+
+It runs the same steps as the ``postgres_url`` fixture in ``tests/conftest.py`` and reuses its helpers;
+that fixture could become ``with running_postgres() as url: yield url``.
+"""
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.conftest import _pg_bindir, free_port
+
 
 class PostgresNotFound(RuntimeError):
     """The PostgreSQL server binaries are not installed (`make test` installs them)."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def pg_bindir() -> Path | None:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
-    try:
-        found = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
-        candidates.append(found.stdout.strip())
-    except FileNotFoundError:
-        pass
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "pg_ctl").exists():
-            return Path(candidate)
-    return None
-
-
 @contextmanager
 def running_postgres(database: str = "samrad_test") -> Iterator[str]:
     """Start a server (as the postgres user when we are root), yield its SQLAlchemy URL, stop it after."""
-    bindir = pg_bindir()
+    bindir = _pg_bindir()
     if bindir is None:
         raise PostgresNotFound("PostgreSQL server binaries not found; run `make test` (it installs them).")
     workdir = Path(tempfile.mkdtemp(prefix="samrad-pg-"))
