@@ -120,8 +120,7 @@ def _unknown_link():
         _l("The link does not work"),
         _l(
             "The link may be incomplete, or the evaluation has closed: an evaluation is open for %(days)s "
-            "days "
-            "after the meeting. If you have already answered: thank you!",
+            "days after the meeting. If you have already answered: thank you!",
             days=current_app.config["EVALUATION_OPEN_DAYS"],
         ),
         404,
@@ -197,8 +196,7 @@ def answer_form(questionnaire, formdata=None) -> AnswerForm:
                 label,
                 description=_l(
                     "Optional, at most %(max)s characters. Do not write names or anything else that points "
-                    "out "
-                    "a person – not even a colleague.",
+                    "out a person – not even a colleague.",
                     max=service.TEXT_MAX,
                 ),
                 render_kw={"rows": 5},
@@ -233,8 +231,7 @@ def _show_problems(form: AnswerForm, problems: dict[int, service.Problem]) -> No
         else:
             message = _l(
                 "The text may contain %(what)s. Make sure it points out nobody, not even a colleague. "
-                "Change the "
-                "text, or tick the box below the form to send it as it is.",
+                "Change the text, or tick the box below the form to send it as it is.",
                 what=_finding_list(text, problem.findings),
             )
         field.errors = [*field.errors, message]
@@ -254,8 +251,7 @@ def answer(public_id: str):
             _l("Open the link in your e-mail"),
             _l(
                 "To answer, open the link in the e-mail you got after the meeting. If you have already "
-                "answered: "
-                "thank you!"
+                "answered: thank you!"
             ),
             400,
         )
@@ -290,9 +286,8 @@ def answer(public_id: str):
                 return _message(
                     _l("The link belongs to another meeting"),
                     _l(
-                        "The link you opened is for the evaluation of another meeting. Open the link in "
-                        "the e-mail "
-                        "about this meeting. Nothing was saved."
+                        "The link you opened is for the evaluation of another meeting. Open the link in the "
+                        "e-mail about this meeting. Nothing was saved."
                     ),
                     409,
                 )
@@ -445,8 +440,7 @@ def _trend_charts(report: service.PeriodReport) -> dict[int, object]:
             description=str(
                 _l(
                     "Stacked bars, one per meeting shown on its own, from the oldest to the newest: the "
-                    "share who "
-                    "agreed fully, partly or not. The same numbers are in the table below."
+                    "share who agreed fully, partly or not. The same numbers are in the table below."
                 )
             ),
             categories=[_meeting_label(r.meeting) for r, _ in points],
