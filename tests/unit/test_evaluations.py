@@ -164,7 +164,9 @@ def test_an_answer_counts_once_and_uses_up_the_token(session):
     token = issued["deltagare0@kommun.example"]
     answers = {1: "agree_fully", 2: "agree_partly", 3: "disagree", 4: "agree_fully", 5: "agree_fully",
                6: "agree_partly", 7: "  Klar och tydlig agenda.  "}
+    mails = len(session.exec(select(OutboxMessage)).all())
     evaluations.submit_answers(session, evaluation, token, answers, now=NOW)
+    assert len(session.exec(select(OutboxMessage)).all()) == mails  # nobody is told about an answer
     assert _counts(session, evaluation) == {
         (1, "agree_fully"): 1, (2, "agree_partly"): 1, (3, "disagree"): 1, (4, "agree_fully"): 1,
         (5, "agree_fully"): 1, (6, "agree_partly"): 1,

@@ -1,3 +1,4 @@
+import logging
 import re
 from datetime import timedelta
 
@@ -99,12 +100,16 @@ def test_the_mail_link_leads_to_a_token_free_form_that_explains_what_is_stored(c
     assert "<script>" not in html and "style=" not in html
 
 
-def test_answering_counts_once_and_the_link_then_says_already_answered(client, app, web_session):
+def test_answering_counts_once_and_the_link_then_says_already_answered(client, app, web_session, caplog):
     _, meeting = _setup(web_session)
     public_id, issued = _open(app, meeting.id)
     token = issued["deltagare0@kommun.example"]
-    path, page = _answer_page(client, token)
-    response = _post(client, path, page, {**ANSWERS_ALL_FULLY, 5: "disagree", 7: "Tydlig agenda."})
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG):
+        path, page = _answer_page(client, token)
+        response = _post(client, path, page, {**ANSWERS_ALL_FULLY, 5: "disagree", 7: "Tydlig agenda."})
+    # The app logs nothing about an answer (the access log line is the server's, with the token redacted).
+    assert [r for r in caplog.records if r.name.startswith("samrad")] == []
     assert (response.status_code, response.headers["Location"]) == (303, "/evaluations/thanks")
     thanks = client.get("/evaluations/thanks")
     assert "Dina svar är sparade, och inget kopplar dem till dig." in thanks.get_data(as_text=True)
