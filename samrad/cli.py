@@ -195,7 +195,8 @@ def run_job_command(name: str):
     """Run the scheduled job NAME once now (for cron instead of `samrad scheduler`).
 
     NAME is one of: deliver-outbox, case-deadline-reminders, queue-ready-notices, rsvp-reminders,
-    purge-case-text, extend-series, purge-sent-mail.
+    purge-case-text, extend-series, close-evaluations, evaluation-reminders,
+    purge-sent-mail.
     """
     from samrad import db, jobs
     from samrad.enums import JobOutcome
@@ -241,7 +242,13 @@ def _local(value) -> str:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, demo, create_user, report, scheduler_command, run_job_command, status_command):
+    from samrad.cli_evaluations import evaluations, report_evaluations
+
+    if "evaluations" not in report.commands:
+        report.add_command(report_evaluations)
+    for command in (
+        init_db, demo, create_user, report, evaluations, scheduler_command, run_job_command, status_command
+    ):
         app.cli.add_command(command)
 
 

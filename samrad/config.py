@@ -64,6 +64,9 @@ SPEC: dict[str, Key] = {
     "PRIVACY_NOTICE": Key("", str),
     "ACCESSIBILITY_CONTACT": Key("", str),
     "STATISTICS_MIN_COUNT": Key(3, int, 3, 100),
+    "EVALUATION_MIN_RESPONDENTS": Key(3, int, 3, 100),
+    "EVALUATION_OPEN_DAYS": Key(7, int, 1, 60),
+    "EVALUATION_REMINDER_DAYS": Key(2, int, 0, 59),
 }
 
 #: Keys Flask and its extensions read that samrad sets itself and does not let deployers change.

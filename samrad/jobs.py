@@ -32,7 +32,7 @@ from sqlmodel import Session, select
 from samrad import db, outbox
 from samrad.enums import JobOutcome
 from samrad.models import JobRun, utcnow
-from samrad.services import directory, meetings, reminders, retention
+from samrad.services import directory, evaluations, meetings, reminders, retention
 from samrad.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,23 @@ def extend_meeting_series(now: datetime) -> str:
     return f"planned {created} new meetings"
 
 
+def close_evaluations(now: datetime) -> str:
+    """Close evaluations whose answering time is up (their results can then be shown)."""
+    with db.session_scope() as session:
+        closed = evaluations.close_due_evaluations(session, now=now)
+    return f"closed {closed} evaluations"
+
+
+def send_evaluation_reminders(now: datetime) -> str:
+    """Send each open evaluation's one reminder to every attendee (no link; see services.evaluations)."""
+    days = current_app.config["EVALUATION_REMINDER_DAYS"]
+    if days == 0:
+        return "reminders are turned off"
+    with db.session_scope(deliver_mail=False) as session:
+        queued = evaluations.remind_evaluations(session, now=now, after=timedelta(days=days))
+    return f"queued {queued} reminders"
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -159,6 +176,18 @@ JOBS: dict[str, Job] = {
             extend_meeting_series,
             _cron(hour=5, minute=40),
             _l("Plan the meeting series ahead"),
+        ),
+        Job(
+            "close-evaluations",
+            close_evaluations,
+            _cron(hour="0-1,3-23", minute="3-59/10"),
+            _l("Close evaluations whose time is up"),
+        ),
+        Job(
+            "evaluation-reminders",
+            send_evaluation_reminders,
+            _cron(hour="8-20", minute=20),
+            _l("Remind attendees to answer the evaluation"),
         ),
         Job(
             "purge-sent-mail",

@@ -60,11 +60,13 @@ def queue_email(
     dedupe_key: str | None = None,
     ics: str = "",
     ics_method: str = "",
+    ephemeral: bool = False,
     **context,
 ) -> OutboxMessage:
     """Render ``templates/email/<template>.{subject,txt,html}`` in the recipient's language and queue it.
 
     The message is added to ``session`` and sent only after the surrounding transaction commits.
+    ``ephemeral`` messages lose their body the moment they are sent or given up (see :func:`scrubbed`).
     """
     with force_locale(locale or "sv"):
         subject = render_template(f"email/{template}.subject.txt", **context).strip()
@@ -80,6 +82,7 @@ def queue_email(
         ics_method=ics_method,
         message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain=domain),
         dedupe_key=dedupe_key,
+        ephemeral=ephemeral,
         next_attempt_at=now or utcnow(),
         created_at=now or utcnow(),
     )
@@ -219,13 +222,14 @@ def _attempt(
         return Outcome.SKIPPED, None
     message = session.get(OutboxMessage, message_id, populate_existing=True)
     attempts = message.attempts + 1
+    scrub = scrubbed(message)
     try:
         mime = build_mime(message, current_app.config["MAIL_FROM"])
     except Exception as exc:  # a row that cannot become an e-mail must not block the queue behind it
         session.rollback()
         reason = f"cannot build the message: {type(exc).__name__}"
         values = {"status": OutboxStatus.FAILED, "attempts": attempts, "lease_until": None, "claimed_by": ""}
-        _finish(session, message_id, {**values, "last_error": reason})
+        _finish(session, message_id, {**values, **scrub, "last_error": reason})
         log.error("mail %s cannot be built: %s", message_id, type(exc).__name__)
         return Outcome.FAILED, exc
     session.commit()
@@ -237,6 +241,7 @@ def _attempt(
         if attempts >= max_attempts or is_permanent(exc):
             outcome = Outcome.FAILED
             values["status"] = OutboxStatus.FAILED
+            values.update(scrub)
         else:
             outcome = Outcome.RETRY
             values["status"] = OutboxStatus.PENDING
@@ -248,7 +253,7 @@ def _attempt(
     # The body stays until the purge-sent-mail job erases it (within minutes): it may hold a single-use link.
     _finish(session, message_id, {
         "status": OutboxStatus.SENT, "attempts": attempts, "sent_at": now, "lease_until": None,
-        "claimed_by": "", "last_error": "",
+        "claimed_by": "", "last_error": "", **scrub,
     })
     log.debug("mail %s delivered", message_id)
     return Outcome.SENT, None
@@ -257,6 +262,14 @@ def _attempt(
 #: Waits before recording a delivery again when the database was locked: the server has the message,
 #: and giving up here would make the next run send it a second time.
 FINISH_RETRY_DELAYS = (0.5, 1, 2, 4)
+
+
+def scrubbed(message: OutboxMessage) -> dict:
+    """Column values that blank an ephemeral message's body once it is sent or given up.
+
+    An evaluation link may only ever be held by its recipient: no row may keep it next to the address.
+    """
+    return {"body_text": "", "body_html": ""} if message.ephemeral else {}
 
 
 def _finish(session: Session, message_id: int, values: dict) -> None:

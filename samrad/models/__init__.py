@@ -3,6 +3,14 @@
 from samrad.models.base import UTCDateTime, utcnow
 from samrad.models.case import Case, CaseCategoryEntry, CaseExposerEntry
 from samrad.models.consultation import Consultation, ConsultationRole, JoinRequest, StandingSeat
+from samrad.models.evaluation import (
+    Evaluation,
+    EvaluationComment,
+    EvaluationCount,
+    EvaluationQuestion,
+    EvaluationToken,
+    Questionnaire,
+)
 from samrad.models.jobs import JobRun
 from samrad.models.meeting import AgendaItem, AgendaVersion, BreakPeriod, CalendarFeed, Invitee, Meeting
 from samrad.models.organisation import Municipality, Organisation
@@ -18,6 +26,11 @@ __all__ = [
     "Case",
     "CaseCategoryEntry",
     "CaseExposerEntry",
+    "Evaluation",
+    "EvaluationComment",
+    "EvaluationCount",
+    "EvaluationQuestion",
+    "EvaluationToken",
     "Invitee",
     "Meeting",
     "Consultation",
@@ -29,6 +42,7 @@ __all__ = [
     "Municipality",
     "Organisation",
     "OutboxMessage",
+    "Questionnaire",
     "StandingSeat",
     "User",
     "UserSession",

@@ -22,6 +22,9 @@ class OutboxMessage(SQLModel, table=True):
     message_id: str = Field(max_length=200, unique=True)
     #: A natural key for messages that must exist at most once (e.g. one reminder per meeting and person).
     dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+    #: Carries a secret meant for the recipient alone (an anonymous evaluation link): the body is
+    #: blanked as soon as the message is sent or given up, so the database does not keep the link.
+    ephemeral: bool = False
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=enum_type(OutboxStatus), index=True)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

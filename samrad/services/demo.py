@@ -214,6 +214,10 @@ def seed_demo(
         seed=seed,
         now=now,
     )
+    # The five evaluated meetings of the final report, with their answers as published (issue E).
+    from samrad.services.demo_evaluations import seed_published_evaluations
+
+    seed_published_evaluations(session, consultation, now=now)
     return accounts_spec
 
 

@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from samrad.web import account, admin, agenda, auth, cases, health, join, meetings, pages, stats
+    from samrad.web import account, admin, agenda, auth, cases, evaluations, health, join, meetings, pages, stats
 
-    for module in (pages, auth, account, join, admin, meetings, cases, agenda, stats, health):
+    for module in (pages, auth, account, join, admin, meetings, cases, agenda, evaluations, stats, health):
         app.register_blueprint(module.bp)

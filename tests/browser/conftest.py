@@ -46,8 +46,8 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
-    """The app on 127.0.0.1 with a random port, migrated and seeded with the demo county; yields the base URL."""
+def live_app(tmp_path_factory):
+    """The app the live server runs, migrated and seeded with the demo county (for arranging data)."""
     tmp = tmp_path_factory.mktemp("browser")
     instance = tmp / "instance"
     instance.mkdir()
@@ -68,7 +68,15 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         migrate.upgrade(db.get_engine())
         with db.session_scope() as session:
             demo.seed_demo(session, seed=42, password=PW)
+    yield app
+    with app.app_context():
+        db.get_engine().dispose()
 
+
+@pytest.fixture(scope="session")
+def live_server(live_app) -> Iterator[str]:
+    """The app on 127.0.0.1 with a random port; yields the base URL."""
+    app = live_app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_URL"] = base_url
@@ -80,8 +88,6 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
-        with app.app_context():
-            db.get_engine().dispose()
 
 
 # --- Playwright ------------------------------------------------------------------------------------------

@@ -444,7 +444,8 @@ def test_demo_agendas_pass_the_guard_and_cover_held_and_next_meetings(session):
         assert scan(text) == [], text
     demo.seed_demo(session, seed=42, password="pulka-isvak-kaffe-91")
     all_meetings = session.exec(select(Meeting).order_by(Meeting.starts_at)).all()
-    held = [m for m in all_meetings if m.status == MeetingStatus.CLOSED]
+    # The five meetings of the 2019–2020 evaluation report come without agendas (from_series=False).
+    held = [m for m in all_meetings if m.status == MeetingStatus.CLOSED and m.from_series]
     assert held and all(m.published_version == 1 for m in held)
     discussed = session.exec(select(AgendaItem).where(AgendaItem.discussed_at.is_not(None))).all()
     assert len(discussed) >= len(held) and all(i.advice and scan(i.advice) == [] for i in discussed)

@@ -20,7 +20,8 @@ def _summary(session):
 
 def test_demo_has_held_and_planned_meetings_on_mondays_outside_holidays_and_breaks(session):
     demo.seed_demo(session, seed=42, now=NOW)
-    meetings = session.exec(select(Meeting).order_by(Meeting.starts_at)).all()
+    # The series only: the five evaluated meetings of 2019–2020 (issue E) are not part of it.
+    meetings = session.exec(select(Meeting).where(Meeting.from_series).order_by(Meeting.starts_at)).all()
     held = [m for m in meetings if m.status == MeetingStatus.CLOSED]
     planned = [m for m in meetings if m.status == MeetingStatus.PLANNED]
     assert held and planned and len(held) + len(planned) == len(meetings)

@@ -578,6 +578,8 @@ def test_job_statuses_list_every_job_and_tell_whether_a_scheduler_runs(session):
         "rsvp-reminders",
         "purge-case-text",
         "extend-series",
+        "close-evaluations",
+        "evaluation-reminders",
         "purge-sent-mail",
     ]
     assert {s.last_outcome for s in statuses} == {None}
@@ -753,3 +755,13 @@ def test_extend_series_job_plans_every_consultation_ahead_once(session, any_db_a
         assert all(m.starts_at < now + timedelta(weeks=8, days=1) for m in planned)
     run = session.get(JobRun, "extend-series")
     assert run.last_detail == "planned 0 new meetings"
+
+
+def test_evaluation_jobs_are_registered_and_reminders_can_be_turned_off(session, any_db_app):
+    now = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    assert jobs.run_job("close-evaluations", now) == JobOutcome.OK
+    assert session.get(JobRun, "close-evaluations").last_detail == "closed 0 evaluations"
+    any_db_app.config["EVALUATION_REMINDER_DAYS"] = 0
+    assert jobs.run_job("evaluation-reminders", now) == JobOutcome.OK
+    session.expire_all()
+    assert session.get(JobRun, "evaluation-reminders").last_detail == "reminders are turned off"

@@ -1,0 +1,156 @@
+"""Anonymous post-meeting evaluations: questionnaires, single-use tokens and the answers.
+
+Unlinkable by construction (domain brief §4.1, ECOSYSTEM §5.11):
+
+- ``EvaluationToken`` knows only the SHA-256 of a token, its evaluation and whether it is used. It has
+  no person, no invitee, no time and no sequential id; the rows are written in an order unrelated to
+  the recipients, and the e-mail carrying the token is scrubbed from the outbox once delivered.
+- ``EvaluationCount`` holds one counter per evaluation, question and option; an answer only adds 1.
+- ``EvaluationComment`` holds free text under a random key, with no time, token or person. Comments
+  are listed by that key, and the rows are rewritten under new keys when the evaluation closes.
+
+Neither answer table refers to a token, a user or an invitee, and none has a time column
+(``tests/unit/test_evaluations.py`` inspects the schema to keep it that way).
+"""
+
+import secrets
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Field, Relationship, SQLModel
+
+from samrad.models.base import UTCDateTime, enum_type, utcnow
+
+
+class QuestionKind(StrEnum):
+    SCALE = "scale"  # a statement answered on the three-point agreement scale
+    TEXT = "text"  # an optional free-text answer
+
+    @property
+    def label(self):
+        return QUESTION_KIND_LABELS[self]
+
+
+QUESTION_KIND_LABELS = {
+    QuestionKind.SCALE: _l("Statement (agree fully / partly / not)"),
+    QuestionKind.TEXT: _l("Free text (optional)"),
+}
+
+
+class ScaleOption(StrEnum):
+    """The Norrbotten form's three-point scale, in the order it is printed."""
+
+    AGREE_FULLY = "agree_fully"
+    AGREE_PARTLY = "agree_partly"
+    DISAGREE = "disagree"
+
+    @property
+    def label(self):
+        return SCALE_OPTION_LABELS[self]
+
+
+SCALE_OPTION_LABELS = {
+    ScaleOption.AGREE_FULLY: _l("Agree fully"),
+    ScaleOption.AGREE_PARTLY: _l("Agree partly"),
+    ScaleOption.DISAGREE: _l("Do not agree"),
+}
+
+
+class EvaluationStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+    @property
+    def label(self):
+        return EVALUATION_STATUS_LABELS[self]
+
+
+EVALUATION_STATUS_LABELS = {
+    EvaluationStatus.OPEN: _l("Open for answers"),
+    EvaluationStatus.CLOSED: _l("Closed"),
+}
+
+
+def new_comment_key() -> str:
+    return secrets.token_hex(16)
+
+
+class Questionnaire(SQLModel, table=True):
+    """One version of a consultation's evaluation form. A version never changes once created:
+    editing the form creates the next version, and each evaluation keeps the version it was opened with."""
+
+    __table_args__ = (sa.UniqueConstraint("consultation_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", ondelete="CASCADE", index=True)
+    version: int
+    title: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+
+    questions: list["EvaluationQuestion"] = Relationship(
+        sa_relationship_kwargs={"lazy": "selectin", "order_by": "EvaluationQuestion.number"}
+    )
+
+
+class EvaluationQuestion(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("questionnaire_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    questionnaire_id: int = Field(foreign_key="questionnaire.id", ondelete="CASCADE", index=True)
+    #: The question's number on the form (1, 2, …), as in the published report.
+    number: int
+    kind: QuestionKind = Field(sa_type=enum_type(QuestionKind))
+    text: str = Field(max_length=500)
+
+
+class Evaluation(SQLModel, table=True):
+    """The evaluation of one held meeting. Times here are the meeting's, never an answer's."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: Random: names the evaluation in the answer form's address, which says nothing about a person.
+    public_id: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=32, unique=True)
+    meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE", unique=True)
+    questionnaire_id: int = Field(foreign_key="questionnaire.id", ondelete="RESTRICT", index=True)
+    status: EvaluationStatus = Field(
+        default=EvaluationStatus.OPEN, sa_type=enum_type(EvaluationStatus), index=True
+    )
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: When the one reminder went out (to every attendee; see ``services.evaluations.remind_evaluations``).
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: How many people answered; incremented in the same transaction that uses a token.
+    respondents: int = 0
+
+    questionnaire: Questionnaire = Relationship(sa_relationship_kwargs={"lazy": "selectin"})
+
+
+class EvaluationToken(SQLModel, table=True):
+    """A single-use answer token: only its hash, its evaluation and whether it is used. Nothing else."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    evaluation_id: int = Field(foreign_key="evaluation.id", ondelete="CASCADE", index=True)
+    used: bool = False
+
+
+class EvaluationCount(SQLModel, table=True):
+    """How many chose ``option`` for ``question`` in one evaluation (created at 0 when it opens)."""
+
+    evaluation_id: int = Field(foreign_key="evaluation.id", ondelete="CASCADE", primary_key=True)
+    question_id: int = Field(foreign_key="evaluationquestion.id", ondelete="CASCADE", primary_key=True)
+    option: ScaleOption = Field(sa_type=enum_type(ScaleOption), primary_key=True)
+    n: int = 0
+
+
+class EvaluationComment(SQLModel, table=True):
+    """A free-text answer under a random key. The coordinator releases it, or deletes it for good."""
+
+    id: str = Field(default_factory=new_comment_key, primary_key=True, max_length=32)
+    evaluation_id: int = Field(foreign_key="evaluation.id", ondelete="CASCADE", index=True)
+    question_id: int = Field(foreign_key="evaluationquestion.id", ondelete="CASCADE")
+    text: str = Field(sa_type=sa.Text)
+    released: bool = False
