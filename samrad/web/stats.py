@@ -185,10 +185,12 @@ def _query(*, annual: bool = False):
     return form, stats
 
 
-def _evaluation_link(slug: str) -> str | None:
+def _evaluation_link(slug: str, period=None) -> str | None:
+    """The evaluation report for the same consultation and period (its own suppression rules apply)."""
+    span = {"first": period.first.isoformat(), "last": period.last.isoformat()} if period else {}
     for endpoint in EVALUATION_ENDPOINTS:
         if endpoint in current_app.view_functions:
-            for values in ({"slug": slug}, {}):
+            for values in ({"slug": slug, **span}, {"slug": slug}, {}):
                 try:
                     return url_for(endpoint, **values)
                 except BuildError:
@@ -221,7 +223,7 @@ def _context(form, stats):
     }
     if stats is not None:
         context["period_label"] = service.period_label(stats.period)
-        context["evaluation_url"] = _evaluation_link(stats.consultation_slug)
+        context["evaluation_url"] = _evaluation_link(stats.consultation_slug, stats.period)
         context["query"] = request.args.to_dict() or {
             "consultation": stats.consultation_slug,
             "period": stats.period.kind.value,

@@ -381,6 +381,12 @@ def test_evaluation_section_is_labelled_and_has_no_data(client, auth, web_sessio
     login(auth, "samordnare@una.example")
     html = client.get(YEAR).get_data(as_text=True)
     assert "Vad deltagarna tyckte om mötena redovisas på utvärderingssidorna" in html
+    # The link opens the evaluation report of the same consultation and period.
+    link = re.search(r'href="(/c/[^"]*/evaluations/report[^"]*)"', html).group(1).replace("&amp;", "&")
+    assert link.startswith("/c/") and "first=" in link and "last=" in link
+    first = re.search(r"first=([\d-]+)", link).group(1)
+    assert first.endswith("-01-01")
+    assert client.get(link).status_code == 200
 
 
 # --- Scale -----------------------------------------------------------------------------------------
