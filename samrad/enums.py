@@ -7,24 +7,43 @@ from enum import StrEnum
 from flask_babel import lazy_gettext as _l
 
 
-class Sector(StrEnum):
+class LabelledEnum(StrEnum):
+    """A vocabulary whose members have translated labels (``member.label``), given by :func:`set_labels`."""
+
+    @property
+    def label(self):
+        return _LABELS[type(self)][self]
+
+
+_LABELS: dict[type, dict] = {}
+
+
+def set_labels(enum_cls: type[LabelledEnum], labels: dict) -> dict:
+    """Register the labels of every member of ``enum_cls`` (all members must have one)."""
+    missing = set(enum_cls) - set(labels)
+    if missing:
+        raise ValueError(f"{enum_cls.__name__} has no label for {sorted(missing)}")
+    _LABELS[enum_cls] = labels
+    return labels
+
+
+class Sector(LabelledEnum):
     """Whether an organisation exercises public authority; secrecy rules differ between the two."""
 
     PUBLIC_AUTHORITY = "public_authority"
     CIVIL_SOCIETY = "civil_society"
 
-    @property
-    def label(self):
-        return SECTOR_LABELS[self]
+
+SECTOR_LABELS = set_labels(
+    Sector,
+    {
+        Sector.PUBLIC_AUTHORITY: _l("Public authority"),
+        Sector.CIVIL_SOCIETY: _l("Civil society"),
+    },
+)
 
 
-SECTOR_LABELS = {
-    Sector.PUBLIC_AUTHORITY: _l("Public authority"),
-    Sector.CIVIL_SOCIETY: _l("Civil society"),
-}
-
-
-class OrganisationType(StrEnum):
+class OrganisationType(LabelledEnum):
     """Organisation types named in the domain brief (§5.1 item 3)."""
 
     SOCIAL_SERVICES = "social_services"
@@ -46,37 +65,36 @@ class OrganisationType(StrEnum):
     OTHER = "other"
 
     @property
-    def label(self):
-        return ORGANISATION_TYPE_LABELS[self]
-
-    @property
     def default_sector(self) -> Sector:
         civil = {self.WOMENS_SHELTER, self.GIRLS_SHELTER, self.OTHER_NGO}
         return Sector.CIVIL_SOCIETY if self in civil else Sector.PUBLIC_AUTHORITY
 
 
-ORGANISATION_TYPE_LABELS = {
-    OrganisationType.SOCIAL_SERVICES: _l("Social services"),
-    OrganisationType.POLICE: _l("Police"),
-    OrganisationType.WOMENS_SHELTER: _l("Women's shelter"),
-    OrganisationType.GIRLS_SHELTER: _l("Girls' shelter"),
-    OrganisationType.REFUGEE_RECEPTION: _l("Refugee reception"),
-    OrganisationType.CENTRE_AGAINST_VIOLENCE: _l("Centre against violence"),
-    OrganisationType.HEALTH_CARE: _l("Health care"),
-    OrganisationType.SCHOOL: _l("School and pupil health"),
-    OrganisationType.BARNAHUS: _l("Barnahus"),
-    OrganisationType.COUNTY_BOARD: _l("County administrative board"),
-    OrganisationType.PROSECUTOR: _l("Prosecutor"),
-    OrganisationType.MIGRATION_AGENCY: _l("Swedish Migration Agency"),
-    OrganisationType.SOCIAL_INSURANCE: _l("Swedish Social Insurance Agency"),
-    OrganisationType.SHELTERED_HOUSING: _l("Sheltered housing"),
-    OrganisationType.OTHER_NGO: _l("Other voluntary organisation"),
-    OrganisationType.NATIONAL_COMPETENCE_TEAM: _l("National competence team"),
-    OrganisationType.OTHER: _l("Other"),
-}
+ORGANISATION_TYPE_LABELS = set_labels(
+    OrganisationType,
+    {
+        OrganisationType.SOCIAL_SERVICES: _l("Social services"),
+        OrganisationType.POLICE: _l("Police"),
+        OrganisationType.WOMENS_SHELTER: _l("Women's shelter"),
+        OrganisationType.GIRLS_SHELTER: _l("Girls' shelter"),
+        OrganisationType.REFUGEE_RECEPTION: _l("Refugee reception"),
+        OrganisationType.CENTRE_AGAINST_VIOLENCE: _l("Centre against violence"),
+        OrganisationType.HEALTH_CARE: _l("Health care"),
+        OrganisationType.SCHOOL: _l("School and pupil health"),
+        OrganisationType.BARNAHUS: _l("Barnahus"),
+        OrganisationType.COUNTY_BOARD: _l("County administrative board"),
+        OrganisationType.PROSECUTOR: _l("Prosecutor"),
+        OrganisationType.MIGRATION_AGENCY: _l("Swedish Migration Agency"),
+        OrganisationType.SOCIAL_INSURANCE: _l("Swedish Social Insurance Agency"),
+        OrganisationType.SHELTERED_HOUSING: _l("Sheltered housing"),
+        OrganisationType.OTHER_NGO: _l("Other voluntary organisation"),
+        OrganisationType.NATIONAL_COMPETENCE_TEAM: _l("National competence team"),
+        OrganisationType.OTHER: _l("Other"),
+    },
+)
 
 
-class Role(StrEnum):
+class Role(LabelledEnum):
     """A user's role in one consultation. Administrators are global (``User.is_admin``)."""
 
     COORDINATOR = "coordinator"
@@ -84,119 +102,113 @@ class Role(StrEnum):
     CASE_OFFICER = "case_officer"
     STATISTICS_VIEWER = "statistics_viewer"
 
-    @property
-    def label(self):
-        return ROLE_LABELS[self]
 
-
-ROLE_LABELS = {
-    Role.COORDINATOR: _l("Coordinator"),
-    Role.MEMBER: _l("Standing member"),
-    Role.CASE_OFFICER: _l("Case officer"),
-    Role.STATISTICS_VIEWER: _l("Statistics viewer"),
-}
+ROLE_LABELS = set_labels(
+    Role,
+    {
+        Role.COORDINATOR: _l("Coordinator"),
+        Role.MEMBER: _l("Standing member"),
+        Role.CASE_OFFICER: _l("Case officer"),
+        Role.STATISTICS_VIEWER: _l("Statistics viewer"),
+    },
+)
 
 #: Roles a professional may ask for through the public join form.
 REQUESTABLE_ROLES = (Role.MEMBER, Role.CASE_OFFICER)
 
 
-class JoinRequestStatus(StrEnum):
+class JoinRequestStatus(LabelledEnum):
     PENDING = "pending"
     APPROVED = "approved"
     DECLINED = "declined"
 
-    @property
-    def label(self):
-        return JOIN_REQUEST_STATUS_LABELS[self]
+
+JOIN_REQUEST_STATUS_LABELS = set_labels(
+    JoinRequestStatus,
+    {
+        JoinRequestStatus.PENDING: _l("Waiting for the coordinator"),
+        JoinRequestStatus.APPROVED: _l("Approved"),
+        JoinRequestStatus.DECLINED: _l("Declined"),
+    },
+)
 
 
-JOIN_REQUEST_STATUS_LABELS = {
-    JoinRequestStatus.PENDING: _l("Waiting for the coordinator"),
-    JoinRequestStatus.APPROVED: _l("Approved"),
-    JoinRequestStatus.DECLINED: _l("Declined"),
-}
-
-
-class VideoProvider(StrEnum):
+class VideoProvider(LabelledEnum):
     NONE = "none"
     JITSI = "jitsi"
     STATIC = "static"
 
-    @property
-    def label(self):
-        return VIDEO_PROVIDER_LABELS[self]
+
+VIDEO_PROVIDER_LABELS = set_labels(
+    VideoProvider,
+    {
+        VideoProvider.NONE: _l("No video link"),
+        VideoProvider.JITSI: _l("Jitsi (a new room for every meeting)"),
+        VideoProvider.STATIC: _l("One fixed link (e.g. Teams or Zoom)"),
+    },
+)
 
 
-VIDEO_PROVIDER_LABELS = {
-    VideoProvider.NONE: _l("No video link"),
-    VideoProvider.JITSI: _l("Jitsi (a new room for every meeting)"),
-    VideoProvider.STATIC: _l("One fixed link (e.g. Teams or Zoom)"),
-}
-
-
-class Weekday(StrEnum):
+class Weekday(LabelledEnum):
     MONDAY = "MO"
     TUESDAY = "TU"
     WEDNESDAY = "WE"
     THURSDAY = "TH"
     FRIDAY = "FR"
 
-    @property
-    def label(self):
-        return WEEKDAY_LABELS[self]
+
+WEEKDAY_LABELS = set_labels(
+    Weekday,
+    {
+        Weekday.MONDAY: _l("Monday"),
+        Weekday.TUESDAY: _l("Tuesday"),
+        Weekday.WEDNESDAY: _l("Wednesday"),
+        Weekday.THURSDAY: _l("Thursday"),
+        Weekday.FRIDAY: _l("Friday"),
+    },
+)
 
 
-WEEKDAY_LABELS = {
-    Weekday.MONDAY: _l("Monday"),
-    Weekday.TUESDAY: _l("Tuesday"),
-    Weekday.WEDNESDAY: _l("Wednesday"),
-    Weekday.THURSDAY: _l("Thursday"),
-    Weekday.FRIDAY: _l("Friday"),
-}
-
-
-class OutboxStatus(StrEnum):
+class OutboxStatus(LabelledEnum):
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
 
-    @property
-    def label(self):
-        return OUTBOX_STATUS_LABELS[self]
+
+OUTBOX_STATUS_LABELS = set_labels(
+    OutboxStatus,
+    {
+        OutboxStatus.PENDING: _l("Waiting to be sent"),
+        OutboxStatus.SENDING: _l("Being sent"),
+        OutboxStatus.SENT: _l("Delivered"),
+        OutboxStatus.FAILED: _l("Not delivered"),
+    },
+)
 
 
-OUTBOX_STATUS_LABELS = {
-    OutboxStatus.PENDING: _l("Waiting to be sent"),
-    OutboxStatus.SENDING: _l("Being sent"),
-    OutboxStatus.SENT: _l("Delivered"),
-    OutboxStatus.FAILED: _l("Not delivered"),
-}
-
-
-class JobOutcome(StrEnum):
+class JobOutcome(LabelledEnum):
     """How the last run of a scheduled job ended (``samrad.jobs.run_job`` records it)."""
 
     RUNNING = "running"
     OK = "ok"
     FAILED = "failed"
 
-    @property
-    def label(self):
-        return JOB_OUTCOME_LABELS[self]
 
-
-JOB_OUTCOME_LABELS = {
-    JobOutcome.RUNNING: _l("Running"),
-    JobOutcome.OK: _l("Succeeded"),
-    JobOutcome.FAILED: _l("Failed"),
-}
+JOB_OUTCOME_LABELS = set_labels(
+    JobOutcome,
+    {
+        JobOutcome.RUNNING: _l("Running"),
+        JobOutcome.OK: _l("Succeeded"),
+        JobOutcome.FAILED: _l("Failed"),
+    },
+)
 
 
 # --- Cases -----------------------------------------------------------------------------------------
 
 
-class CaseStatus(StrEnum):
+class CaseStatus(LabelledEnum):
     """Where a case stands. Transitions live in ``samrad.services.cases`` (one function each)."""
 
     DRAFT = "draft"
@@ -209,25 +221,24 @@ class CaseStatus(StrEnum):
     FOLLOW_UP = "follow_up"  # discussed, and a follow-up at a later meeting is wanted
     CLOSED = "closed"
 
-    @property
-    def label(self):
-        return CASE_STATUS_LABELS[self]
+
+CASE_STATUS_LABELS = set_labels(
+    CaseStatus,
+    {
+        CaseStatus.DRAFT: _l("Draft"),
+        CaseStatus.SUBMITTED: _l("Submitted, waiting for the coordinator"),
+        CaseStatus.RETURNED: _l("Returned to you"),
+        CaseStatus.WITHDRAWN: _l("Withdrawn"),
+        CaseStatus.ACCEPTED: _l("Accepted for a meeting"),
+        CaseStatus.ON_AGENDA: _l("On a published agenda"),
+        CaseStatus.DISCUSSED: _l("Discussed"),
+        CaseStatus.FOLLOW_UP: _l("Follow-up wanted"),
+        CaseStatus.CLOSED: _l("Closed"),
+    },
+)
 
 
-CASE_STATUS_LABELS = {
-    CaseStatus.DRAFT: _l("Draft"),
-    CaseStatus.SUBMITTED: _l("Submitted, waiting for the coordinator"),
-    CaseStatus.RETURNED: _l("Returned to you"),
-    CaseStatus.WITHDRAWN: _l("Withdrawn"),
-    CaseStatus.ACCEPTED: _l("Accepted for a meeting"),
-    CaseStatus.ON_AGENDA: _l("On a published agenda"),
-    CaseStatus.DISCUSSED: _l("Discussed"),
-    CaseStatus.FOLLOW_UP: _l("Follow-up wanted"),
-    CaseStatus.CLOSED: _l("Closed"),
-}
-
-
-class CaseCategory(StrEnum):
+class CaseCategory(LabelledEnum):
     HONOUR_VIOLENCE = "honour_violence"
     CHILD_MARRIAGE = "child_marriage"
     FORCED_MARRIAGE = "forced_marriage"
@@ -238,25 +249,24 @@ class CaseCategory(StrEnum):
     OTHER = "other"
 
     @property
-    def label(self):
-        return CASE_CATEGORY_LABELS[self]
-
-    @property
     def is_honour_related(self) -> bool:
         """Honour-related cases go first when agenda time runs short (the Norrbotten rule)."""
         return self in HONOUR_RELATED
 
 
-CASE_CATEGORY_LABELS = {
-    CaseCategory.HONOUR_VIOLENCE: _l("Honour-related violence and oppression"),
-    CaseCategory.CHILD_MARRIAGE: _l("Child marriage"),
-    CaseCategory.FORCED_MARRIAGE: _l("Forced marriage"),
-    CaseCategory.GENITAL_MUTILATION: _l("Female genital mutilation"),
-    CaseCategory.TAKEN_ABROAD: _l("Risk of being taken abroad"),
-    CaseCategory.PARTNER_VIOLENCE: _l("Violence in close relationships"),
-    CaseCategory.PROSTITUTION_TRAFFICKING: _l("Prostitution and human trafficking"),
-    CaseCategory.OTHER: _l("Other"),
-}
+CASE_CATEGORY_LABELS = set_labels(
+    CaseCategory,
+    {
+        CaseCategory.HONOUR_VIOLENCE: _l("Honour-related violence and oppression"),
+        CaseCategory.CHILD_MARRIAGE: _l("Child marriage"),
+        CaseCategory.FORCED_MARRIAGE: _l("Forced marriage"),
+        CaseCategory.GENITAL_MUTILATION: _l("Female genital mutilation"),
+        CaseCategory.TAKEN_ABROAD: _l("Risk of being taken abroad"),
+        CaseCategory.PARTNER_VIOLENCE: _l("Violence in close relationships"),
+        CaseCategory.PROSTITUTION_TRAFFICKING: _l("Prostitution and human trafficking"),
+        CaseCategory.OTHER: _l("Other"),
+    },
+)
 
 HONOUR_RELATED = frozenset(
     {
@@ -269,24 +279,23 @@ HONOUR_RELATED = frozenset(
 )
 
 
-class Sex(StrEnum):
+class Sex(LabelledEnum):
     FEMALE = "female"
     MALE = "male"
     OTHER_UNKNOWN = "other_unknown"
 
-    @property
-    def label(self):
-        return SEX_LABELS[self]
+
+SEX_LABELS = set_labels(
+    Sex,
+    {
+        Sex.FEMALE: _l("Girl or woman"),
+        Sex.MALE: _l("Boy or man"),
+        Sex.OTHER_UNKNOWN: _l("Other or unknown"),
+    },
+)
 
 
-SEX_LABELS = {
-    Sex.FEMALE: _l("Girl or woman"),
-    Sex.MALE: _l("Boy or man"),
-    Sex.OTHER_UNKNOWN: _l("Other or unknown"),
-}
-
-
-class AgeBand(StrEnum):
+class AgeBand(LabelledEnum):
     """Age is only ever stored as a band (domain brief, product decisions)."""
 
     CHILD = "0-12"
@@ -295,21 +304,20 @@ class AgeBand(StrEnum):
     ADULT = "27-64"
     SENIOR = "65+"
 
-    @property
-    def label(self):
-        return AGE_BAND_LABELS[self]
+
+AGE_BAND_LABELS = set_labels(
+    AgeBand,
+    {
+        AgeBand.CHILD: _l("0–12 years"),
+        AgeBand.TEEN: _l("13–17 years"),
+        AgeBand.YOUNG_ADULT: _l("18–26 years"),
+        AgeBand.ADULT: _l("27–64 years"),
+        AgeBand.SENIOR: _l("65 years or older"),
+    },
+)
 
 
-AGE_BAND_LABELS = {
-    AgeBand.CHILD: _l("0–12 years"),
-    AgeBand.TEEN: _l("13–17 years"),
-    AgeBand.YOUNG_ADULT: _l("18–26 years"),
-    AgeBand.ADULT: _l("27–64 years"),
-    AgeBand.SENIOR: _l("65 years or older"),
-}
-
-
-class Exposer(StrEnum):
+class Exposer(LabelledEnum):
     """Who exposes the person to violence (multi-select)."""
 
     PARENT = "parent"
@@ -318,35 +326,33 @@ class Exposer(StrEnum):
     RELATIVE = "relative"
     OTHER = "other"
 
-    @property
-    def label(self):
-        return EXPOSER_LABELS[self]
+
+EXPOSER_LABELS = set_labels(
+    Exposer,
+    {
+        Exposer.PARENT: _l("Parent"),
+        Exposer.SIBLING: _l("Sibling"),
+        Exposer.PARTNER: _l("Partner or former partner"),
+        Exposer.RELATIVE: _l("Other relative"),
+        Exposer.OTHER: _l("Someone else"),
+    },
+)
 
 
-EXPOSER_LABELS = {
-    Exposer.PARENT: _l("Parent"),
-    Exposer.SIBLING: _l("Sibling"),
-    Exposer.PARTNER: _l("Partner or former partner"),
-    Exposer.RELATIVE: _l("Other relative"),
-    Exposer.OTHER: _l("Someone else"),
-}
-
-
-class RiskAssessment(StrEnum):
+class RiskAssessment(LabelledEnum):
     PATRIARK = "patriark"
     OTHER = "other"
     NONE = "none"
 
-    @property
-    def label(self):
-        return RISK_ASSESSMENT_LABELS[self]
 
-
-RISK_ASSESSMENT_LABELS = {
-    RiskAssessment.PATRIARK: _l("Yes, with PATRIARK"),
-    RiskAssessment.OTHER: _l("Yes, with another method"),
-    RiskAssessment.NONE: _l("No"),
-}
+RISK_ASSESSMENT_LABELS = set_labels(
+    RiskAssessment,
+    {
+        RiskAssessment.PATRIARK: _l("Yes, with PATRIARK"),
+        RiskAssessment.OTHER: _l("Yes, with another method"),
+        RiskAssessment.NONE: _l("No"),
+    },
+)
 
 PRESENTATION_MINUTES = (10, 15, 20, 30)
 
@@ -354,24 +360,23 @@ PRESENTATION_MINUTES = (10, 15, 20, 30)
 # --- Meetings --------------------------------------------------------------------------------------
 
 
-class MeetingStatus(StrEnum):
+class MeetingStatus(LabelledEnum):
     PLANNED = "planned"
     CANCELLED = "cancelled"
     CLOSED = "closed"  # held; closing opens the evaluation
 
-    @property
-    def label(self):
-        return MEETING_STATUS_LABELS[self]
+
+MEETING_STATUS_LABELS = set_labels(
+    MeetingStatus,
+    {
+        MeetingStatus.PLANNED: _l("Planned"),
+        MeetingStatus.CANCELLED: _l("Cancelled"),
+        MeetingStatus.CLOSED: _l("Held"),
+    },
+)
 
 
-MEETING_STATUS_LABELS = {
-    MeetingStatus.PLANNED: _l("Planned"),
-    MeetingStatus.CANCELLED: _l("Cancelled"),
-    MeetingStatus.CLOSED: _l("Held"),
-}
-
-
-class AgendaItemKind(StrEnum):
+class AgendaItemKind(LabelledEnum):
     CASE = "case"
     WELCOME = "welcome"  # welcome and the consultation's rules
     COMPETENCE = "competence"  # competence development
@@ -379,19 +384,18 @@ class AgendaItemKind(StrEnum):
     EXPERIENCE_EXCHANGE = "experience_exchange"
     OTHER = "other"
 
-    @property
-    def label(self):
-        return AGENDA_ITEM_KIND_LABELS[self]
 
-
-AGENDA_ITEM_KIND_LABELS = {
-    AgendaItemKind.CASE: _l("Case"),
-    AgendaItemKind.WELCOME: _l("Welcome and rules"),
-    AgendaItemKind.COMPETENCE: _l("Competence development"),
-    AgendaItemKind.TRAINING_CASE: _l("Fictitious training case"),
-    AgendaItemKind.EXPERIENCE_EXCHANGE: _l("Experience exchange"),
-    AgendaItemKind.OTHER: _l("Other"),
-}
+AGENDA_ITEM_KIND_LABELS = set_labels(
+    AgendaItemKind,
+    {
+        AgendaItemKind.CASE: _l("Case"),
+        AgendaItemKind.WELCOME: _l("Welcome and rules"),
+        AgendaItemKind.COMPETENCE: _l("Competence development"),
+        AgendaItemKind.TRAINING_CASE: _l("Fictitious training case"),
+        AgendaItemKind.EXPERIENCE_EXCHANGE: _l("Experience exchange"),
+        AgendaItemKind.OTHER: _l("Other"),
+    },
+)
 
 
 class InviteeKind(StrEnum):
@@ -400,37 +404,35 @@ class InviteeKind(StrEnum):
     SUBSTITUTE = "substitute"  # stands in for an invitee from the same organisation who cannot attend
 
 
-class Rsvp(StrEnum):
+class Rsvp(LabelledEnum):
     NO_ANSWER = "no_answer"
     ON_SITE = "on_site"
     VIA_LINK = "via_link"
     CANNOT_ATTEND = "cannot_attend"
 
-    @property
-    def label(self):
-        return RSVP_LABELS[self]
+
+RSVP_LABELS = set_labels(
+    Rsvp,
+    {
+        Rsvp.NO_ANSWER: _l("No answer yet"),
+        Rsvp.ON_SITE: _l("On site"),
+        Rsvp.VIA_LINK: _l("Via the video link"),
+        Rsvp.CANNOT_ATTEND: _l("Cannot attend"),
+    },
+)
 
 
-RSVP_LABELS = {
-    Rsvp.NO_ANSWER: _l("No answer yet"),
-    Rsvp.ON_SITE: _l("On site"),
-    Rsvp.VIA_LINK: _l("Via the video link"),
-    Rsvp.CANNOT_ATTEND: _l("Cannot attend"),
-}
-
-
-class Attendance(StrEnum):
+class Attendance(LabelledEnum):
     ABSENT = "absent"
     ON_SITE = "on_site"
     VIA_LINK = "via_link"
 
-    @property
-    def label(self):
-        return ATTENDANCE_LABELS[self]
 
-
-ATTENDANCE_LABELS = {
-    Attendance.ABSENT: _l("Did not attend"),
-    Attendance.ON_SITE: _l("Attended on site"),
-    Attendance.VIA_LINK: _l("Attended via link"),
-}
+ATTENDANCE_LABELS = set_labels(
+    Attendance,
+    {
+        Attendance.ABSENT: _l("Did not attend"),
+        Attendance.ON_SITE: _l("Attended on site"),
+        Attendance.VIA_LINK: _l("Attended via link"),
+    },
+)

@@ -16,62 +16,59 @@ Neither answer table refers to a token, a user or an invitee, and none has a tim
 import secrets
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Field, Relationship, SQLModel
 
+from samrad.enums import LabelledEnum, set_labels
 from samrad.models.base import UTCDateTime, enum_type, utcnow
 
 
-class QuestionKind(StrEnum):
+class QuestionKind(LabelledEnum):
     SCALE = "scale"  # a statement answered on the three-point agreement scale
     TEXT = "text"  # an optional free-text answer
 
-    @property
-    def label(self):
-        return QUESTION_KIND_LABELS[self]
+
+QUESTION_KIND_LABELS = set_labels(
+    QuestionKind,
+    {
+        QuestionKind.SCALE: _l("Statement (agree fully / partly / not)"),
+        QuestionKind.TEXT: _l("Free text (optional)"),
+    },
+)
 
 
-QUESTION_KIND_LABELS = {
-    QuestionKind.SCALE: _l("Statement (agree fully / partly / not)"),
-    QuestionKind.TEXT: _l("Free text (optional)"),
-}
-
-
-class ScaleOption(StrEnum):
+class ScaleOption(LabelledEnum):
     """The Norrbotten form's three-point scale, in the order it is printed."""
 
     AGREE_FULLY = "agree_fully"
     AGREE_PARTLY = "agree_partly"
     DISAGREE = "disagree"
 
-    @property
-    def label(self):
-        return SCALE_OPTION_LABELS[self]
+
+SCALE_OPTION_LABELS = set_labels(
+    ScaleOption,
+    {
+        ScaleOption.AGREE_FULLY: _l("Agree fully"),
+        ScaleOption.AGREE_PARTLY: _l("Agree partly"),
+        ScaleOption.DISAGREE: _l("Do not agree"),
+    },
+)
 
 
-SCALE_OPTION_LABELS = {
-    ScaleOption.AGREE_FULLY: _l("Agree fully"),
-    ScaleOption.AGREE_PARTLY: _l("Agree partly"),
-    ScaleOption.DISAGREE: _l("Do not agree"),
-}
-
-
-class EvaluationStatus(StrEnum):
+class EvaluationStatus(LabelledEnum):
     OPEN = "open"
     CLOSED = "closed"
 
-    @property
-    def label(self):
-        return EVALUATION_STATUS_LABELS[self]
 
-
-EVALUATION_STATUS_LABELS = {
-    EvaluationStatus.OPEN: _l("Open for answers"),
-    EvaluationStatus.CLOSED: _l("Closed"),
-}
+EVALUATION_STATUS_LABELS = set_labels(
+    EvaluationStatus,
+    {
+        EvaluationStatus.OPEN: _l("Open for answers"),
+        EvaluationStatus.CLOSED: _l("Closed"),
+    },
+)
 
 
 def new_comment_key() -> str:
