@@ -45,11 +45,14 @@ def make_agenda_item(session, meeting, **kw) -> AgendaItem:
 
 
 def make_case(session, consultation, organisation, **kw) -> Case:
+    status = kw.pop("status", CaseStatus.ACCEPTED)
     case = Case(
         reference=kw.pop("reference", f"UNA-2026-{next(_seq):03d}"),
         consultation_id=consultation.id,
         organisation_id=organisation.id,
-        status=kw.pop("status", CaseStatus.ACCEPTED),
+        status=status,
+        # As in real data: every case past the draft has been submitted once.
+        submitted_at=kw.pop("submitted_at", None if status == CaseStatus.DRAFT else NOW),
         sex=kw.pop("sex", Sex.FEMALE),
         age_band=kw.pop("age_band", AgeBand.TEEN),
         risk_assessment=kw.pop("risk_assessment", RiskAssessment.NONE),

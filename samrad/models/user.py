@@ -23,6 +23,10 @@ class User(SQLModel, table=True):
     locale: str | None = Field(default=None, max_length=5)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: When the address was last confirmed. An address given by the register counts as confirmed; a
+    #: changed one is not until its owner uses a link sent to it. Meeting invitations are matched by
+    #: address only while it is confirmed (see samrad.services.access).
+    email_confirmed_at: datetime | None = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     memberships: list["Membership"] = Relationship(
         back_populates="user",

@@ -283,6 +283,8 @@ def accept_invitation(
     user = session.get(User, invitation.user_id)
     set_password(session, user, password, now=now, min_length=min_length)
     invitation.used_at = now
+    # The link reached this address: it is confirmed (it may have been changed since it was last used).
+    user.email_confirmed_at = now
     session.flush()
     return user
 

@@ -37,7 +37,8 @@ from samrad.enums import (
 )
 from samrad.models import AgendaItem, AgendaVersion, Case, Consultation, Invitee, Meeting, Organisation, User
 from samrad.series import STOCKHOLM, stockholm_date
-from samrad.services import cases, invitations
+from samrad.services import access, cases, invitations
+from samrad.services.access import Actor
 
 log = logging.getLogger(__name__)
 
@@ -684,36 +685,30 @@ def _sync_presenters(session: Session, meeting: Meeting, *, now: datetime) -> No
 # --- Who may see the published agenda, and the confidentiality confirmation ------------------------
 
 
-def can_see_agenda(session: Session, user: User, meeting: Meeting) -> bool:
-    """Coordinators always; the meeting's invitees once something is published."""
-    if cases.is_coordinator(session, user, meeting.consultation_id):
-        return True
-    return meeting.published_version > 0 and invitations.invitee_for_user(session, meeting, user) is not None
+def _confirmation_exempt(actor: Actor, case: Case) -> bool:
+    """Coordinators and the case's own agency have the case anyway: they confirm nothing to see it."""
+    return actor.coordinates(case.consultation_id) or access.may_own(actor, case)
 
 
-def needs_confidentiality(session: Session, user: User, meeting: Meeting, case: Case) -> bool:
-    """Whether ``user`` must confirm the rules before seeing ``case`` through ``meeting``: invitees do,
+def needs_confidentiality(session: Session, actor: Actor, meeting: Meeting, case: Case) -> bool:
+    """Whether the person must confirm the rules before seeing ``case`` through ``meeting``: invitees do,
     once per meeting; coordinators and the case's own organisation do not."""
-    if cases.is_coordinator(session, user, meeting.consultation_id):
+    if _confirmation_exempt(actor, case):
         return False
-    if case.organisation_id in cases.organisation_ids(session, user):
-        return False
-    invitee = invitations.invitee_for_user(session, meeting, user)
+    invitee = access.invitation(session, actor, meeting)
     return invitee is not None and invitee.confidentiality_confirmed_at is None
 
 
-def confidentiality_gate(session: Session, user: User, case: Case) -> Meeting | None:
-    """The meeting whose rules ``user`` must confirm before seeing ``case`` (None: nothing to confirm)."""
-    if cases.is_coordinator(session, user, case.consultation_id):
-        return None
-    if case.organisation_id in cases.organisation_ids(session, user):
+def confidentiality_gate(session: Session, actor: Actor, case: Case) -> Meeting | None:
+    """The meeting whose rules the person must confirm before seeing ``case`` (None: nothing to confirm)."""
+    if _confirmation_exempt(actor, case):
         return None
     meeting_ids = session.exec(select(AgendaItem.meeting_id).where(AgendaItem.case_id == case.id)).all()
     confirmed_any = False
     pending = None
     for meeting_id in meeting_ids:
         meeting = session.get(Meeting, meeting_id)
-        invitee = invitations.invitee_for_user(session, meeting, user)
+        invitee = access.invitation(session, actor, meeting)
         if invitee is None or meeting.published_version == 0:
             continue
         if invitee.confidentiality_confirmed_at is not None:

@@ -1,5 +1,7 @@
 """Cases: registration behind the de-identification guard, the lifecycle, and who may see what.
 
+Who may do each of these is decided in :mod:`samrad.services.access`, not here.
+
 Lifecycle (one function per transition; each raises :class:`TransitionNotAllowed` from a wrong status)::
 
     draft ──submit_case──▶ submitted ──accept_case──▶ accepted ──mark_on_agenda──▶ on_agenda
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -40,7 +42,6 @@ from samrad.enums import (
     CaseCategory,
     CaseStatus,
     Exposer,
-    InviteeKind,
     MeetingStatus,
     RiskAssessment,
     Role,
@@ -53,11 +54,11 @@ from samrad.models import (
     CaseExposerEntry,
     Consultation,
     ConsultationRole,
-    Invitee,
     Meeting,
-    Membership,
     User,
 )
+from samrad.services import access
+from samrad.services.access import Action, Actor
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,6 @@ QUESTIONS_MAX = 2000
 BACKGROUND_MAX = 4000
 RETURN_COMMENT_MAX = 2000
 
-#: Roles that may bring a case to a consultation.
-SUBMITTING_ROLES = (Role.CASE_OFFICER, Role.MEMBER, Role.COORDINATOR)
 
 EDITABLE = frozenset({CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.RETURNED, CaseStatus.FOLLOW_UP})
 WITHDRAWABLE = frozenset(
@@ -86,10 +85,6 @@ WITHDRAWABLE = frozenset(
 QUEUED = frozenset({CaseStatus.SUBMITTED, CaseStatus.FOLLOW_UP})
 RETURNABLE = QUEUED
 CLOSABLE = frozenset({CaseStatus.DISCUSSED, CaseStatus.FOLLOW_UP})
-#: Statuses in which a case is shared with the participants of a meeting whose published agenda has it.
-SHARED = frozenset(
-    {CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA, CaseStatus.DISCUSSED, CaseStatus.FOLLOW_UP, CaseStatus.CLOSED}
-)
 
 
 # --- Errors ----------------------------------------------------------------------------------------
@@ -240,125 +235,29 @@ def _enforce_guard(
 # --- Who may do what ---------------------------------------------------------------------------------
 
 
-def organisation_ids(session: Session, user: User) -> set[int]:
-    return set(session.exec(select(Membership.organisation_id).where(Membership.user_id == user.id)))
-
-
-def is_coordinator(session: Session, user: User, consultation_id: int) -> bool:
-    """An explicit coordinator role. Administrators get no access to cases through their flag."""
-    return (
-        session.exec(
-            select(ConsultationRole.id)
-            .where(ConsultationRole.user_id == user.id)
-            .where(ConsultationRole.consultation_id == consultation_id)
-            .where(ConsultationRole.role == Role.COORDINATOR)
-        ).first()
-        is not None
-    )
-
-
-def can_submit(session: Session, user: User, consultation: Consultation) -> bool:
-    """Whether the user may bring cases to the consultation: a participant role and an organisation."""
-    has_role = session.exec(
-        select(ConsultationRole.id)
-        .where(ConsultationRole.user_id == user.id)
-        .where(ConsultationRole.consultation_id == consultation.id)
-        .where(ConsultationRole.role.in_(SUBMITTING_ROLES))
-    ).first()
-    return has_role is not None and bool(organisation_ids(session, user))
-
-
-def submitting_consultations(session: Session, user: User) -> list[Consultation]:
-    if not organisation_ids(session, user):
-        return []
-    consultations = session.exec(
-        select(Consultation)
-        .join(ConsultationRole, ConsultationRole.consultation_id == Consultation.id)
-        .where(ConsultationRole.user_id == user.id)
-        .where(ConsultationRole.role.in_(SUBMITTING_ROLES))
-        .distinct()
-        .order_by(Consultation.name)
-    )
-    return list(consultations)
-
-
-def can_manage_case(session: Session, user: User, case: Case) -> bool:
-    """The owning organisation's people edit, withdraw, close and ask for follow-up (the case is theirs)."""
-    return case.organisation_id in organisation_ids(session, user)
-
-
-def visible_case_clause(user: User):
-    """A SQL condition on ``Case``: true for the cases ``user`` may see. The single source of the rules:
-
-    - people of the owning organisation see all its cases (drafts too);
-    - the consultation's coordinators see all its cases except drafts;
-    - a person invited as a standing participant (``Invitee.kind == standing``, not removed) sees a case
-      that is on a *published* agenda of that meeting (``published_version > 0`` and an agenda item);
-      a case accepted for that meeting but not yet marked on its agenda is not published yet;
-    - a person invited to present sees the one case of the agenda item their invitation names;
-    - withdrawn, returned and unsubmitted cases are never shared beyond the first two rules;
-    - nobody else sees anything (administrators included).
-    """
-    own_organisation = Case.organisation_id.in_(
-        select(Membership.organisation_id).where(Membership.user_id == user.id)
-    )
-    coordinator = and_(
-        Case.status != CaseStatus.DRAFT,
-        Case.consultation_id.in_(
-            select(ConsultationRole.consultation_id)
-            .where(ConsultationRole.user_id == user.id)
-            .where(ConsultationRole.role == Role.COORDINATOR)
-        ),
-    )
-    invited = or_(Invitee.user_id == user.id, Invitee.email == user.email)
-    standing = exists(
-        select(AgendaItem.id)
-        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
-        .join(Invitee, Invitee.meeting_id == Meeting.id)
-        .where(AgendaItem.case_id == Case.id)
-        .where(Meeting.published_version > 0)
-        .where(Invitee.kind == InviteeKind.STANDING)
-        .where(Invitee.removed_at.is_(None))
-        .where(invited)
-        .where(~and_(Case.status == CaseStatus.ACCEPTED, Case.meeting_id == Meeting.id))
-    )
-    presenter = exists(
-        select(Invitee.id)
-        .join(AgendaItem, AgendaItem.id == Invitee.agenda_item_id)
-        .where(AgendaItem.case_id == Case.id)
-        .where(Invitee.meeting_id == AgendaItem.meeting_id)
-        .where(Invitee.kind == InviteeKind.PRESENTER)
-        .where(Invitee.removed_at.is_(None))
-        .where(invited)
-    )
-    shared = and_(Case.status.in_(SHARED), or_(standing, presenter))
-    return or_(own_organisation, coordinator, shared)
+def submitting_consultations(session: Session, actor: Actor) -> list[Consultation]:
+    """The consultations the person may bring a case to (see :mod:`samrad.services.access`)."""
+    return access.consultations_where(session, actor, Action.SUBMIT_CASE)
 
 
 def cases_visible_to(
     session: Session,
-    user: User,
+    actor: Actor,
     *,
     consultation_id: int | None = None,
     statuses: Iterable[CaseStatus] | None = None,
     own_organisation_only: bool = False,
 ) -> list[Case]:
-    """The cases ``user`` may see (see :func:`visible_case_clause`), newest first."""
-    stmt = select(Case).where(visible_case_clause(user))
+    """The cases the person may see (:func:`samrad.services.access.case_clause`), newest first;
+    ``own_organisation_only`` keeps those they see as one of the owning agency."""
+    stmt = select(Case).where(access.case_clause(actor))
     if own_organisation_only:
-        stmt = stmt.where(
-            Case.organisation_id.in_(select(Membership.organisation_id).where(Membership.user_id == user.id))
-        )
+        stmt = stmt.where(access.owned_clause(actor))
     if consultation_id is not None:
         stmt = stmt.where(Case.consultation_id == consultation_id)
     if statuses is not None:
         stmt = stmt.where(Case.status.in_(list(statuses)))
     return list(session.exec(stmt.order_by(Case.updated_at.desc(), Case.id.desc())))
-
-
-def can_see_case(session: Session, user: User, case: Case) -> bool:
-    stmt = select(Case.id).where(Case.id == case.id).where(visible_case_clause(user))
-    return session.exec(stmt).first() is not None
 
 
 # --- Meetings a case can ask for ----------------------------------------------------------------------

@@ -68,31 +68,6 @@ def roles_of(session: Session, user: User) -> list[ConsultationRole]:
     return list(session.exec(select(ConsultationRole).where(ConsultationRole.user_id == user.id)))
 
 
-def has_role(session: Session, user: User, consultation: Consultation, *roles: Role) -> bool:
-    """Whether the user holds any of ``roles`` in the consultation. Administrators hold every role."""
-    if user.is_admin:
-        return True
-    stmt = (
-        select(ConsultationRole.id)
-        .where(ConsultationRole.user_id == user.id)
-        .where(ConsultationRole.consultation_id == consultation.id)
-        .where(ConsultationRole.role.in_(roles))
-    )
-    return session.exec(stmt).first() is not None
-
-
-def coordinates_any(session: Session, user: User) -> bool:
-    """Whether the user is a coordinator of at least one consultation (administrators count as one)."""
-    if user.is_admin:
-        return True
-    stmt = (
-        select(ConsultationRole.id)
-        .where(ConsultationRole.user_id == user.id)
-        .where(ConsultationRole.role == Role.COORDINATOR)
-    )
-    return session.exec(stmt).first() is not None
-
-
 def grant_role(session: Session, user: User, consultation: Consultation, role: Role) -> ConsultationRole:
     """Give the user ``role`` in the consultation (idempotent)."""
     existing = session.exec(

@@ -47,7 +47,7 @@ from samrad.models import (
     OutboxMessage,
     User,
 )
-from samrad.services import directory
+from samrad.services import access, directory
 from samrad.tokens import keyed_digest
 from samrad.urls import external_url
 
@@ -110,14 +110,8 @@ def invitee_by_email(session: Session, meeting: Meeting, email: str) -> Invitee 
 
 
 def invitee_for_user(session: Session, meeting: Meeting, user: User) -> Invitee | None:
-    """The user's active invitation to the meeting, if any."""
-    return session.exec(
-        select(Invitee)
-        .where(Invitee.meeting_id == meeting.id)
-        .where((Invitee.user_id == user.id) | (Invitee.email == user.email))
-        .where(Invitee.removed_at.is_(None))
-        .order_by(Invitee.id)
-    ).first()
+    """The user's active invitation to the meeting, if any (matched as :mod:`samrad.services.access` says)."""
+    return access.invitation(session, access.identity(user), meeting)
 
 
 def ensure_standing_invitee(session: Session, meeting: Meeting, user: User) -> Invitee | None:
@@ -127,7 +121,6 @@ def ensure_standing_invitee(session: Session, meeting: Meeting, user: User) -> I
     if invitee is not None:
         return invitee
     consultation = session.get(Consultation, meeting.consultation_id)
-    # Not directory.has_role: administrators hold every role there, but are not invitees.
     if user.id not in {u.id for u in standing_users(session, consultation)}:
         return None
     return _upsert(session, meeting, user=user, email=user.email, kind=InviteeKind.STANDING)
@@ -245,18 +238,28 @@ def meeting_url(consultation: Consultation, meeting: Meeting) -> str:
     return external_url("meetings.show", slug=consultation.slug, public_id=meeting.public_id)
 
 
-def _texts(consultation: Consultation, meeting: Meeting, page: str, slot) -> Texts:
+def video_link(consultation: Consultation, meeting: Meeting, invitee: Invitee | None) -> str:
+    """The video link an invitee is sent: the room itself, or for a presenter invited for one slot a
+    link to samrad that opens the room only around their slot (access.PRESENTER_LINK_LEAD)."""
+    if not meeting.video_url:
+        return ""
+    if invitee is not None and invitee.kind == InviteeKind.PRESENTER:
+        return external_url("meetings.video", slug=consultation.slug, public_id=meeting.public_id)
+    return meeting.video_url
+
+
+def _texts(consultation: Consultation, meeting: Meeting, page: str, slot, video: str) -> Texts:
     """Summary, location and description in the current locale. Nothing about any case."""
     summary = gettext("Regional consultation – %(name)s", name=consultation.name)
-    if meeting.video_url:
-        location = gettext("%(place)s or via video link %(url)s", place=meeting.place, url=meeting.video_url)
+    if video:
+        location = gettext("%(place)s or via video link %(url)s", place=meeting.place, url=video)
     else:
         location = meeting.place
     lines = []
     if slot is not None:
         lines.append(gettext("You are invited for your part of the agenda only."))
-    if meeting.video_url:
-        lines.append(gettext("Video link: %(url)s", url=meeting.video_url))
+    if video:
+        lines.append(gettext("Video link: %(url)s", url=video))
     lines.append(gettext("Place: %(place)s", place=meeting.place))
     lines.append(gettext("Agenda and answers on the meeting page (log in): %(url)s", url=page))
     return Texts(summary, location, "\n".join(lines))
@@ -281,7 +284,8 @@ def calendar_event(
             slot = (invitee.slot_starts_at, invitee.slot_ends_at)
     start, end = slot or (meeting.starts_at, _end(meeting))
     page = meeting_url(consultation, meeting)
-    texts = _texts(consultation, meeting, page, slot)
+    video = video_link(consultation, meeting, invitee)
+    texts = _texts(consultation, meeting, page, slot, video)
     attendee = None
     if with_people and invitee is not None:
         attendee = Person(invitee.email, user.name if user else "")
@@ -295,8 +299,8 @@ def calendar_event(
         location=texts.location,
         description=texts.description,
         url=page,
-        conference_url=meeting.video_url,
-        conference_label=gettext("Video link") if meeting.video_url else "",
+        conference_url=video,
+        conference_label=gettext("Video link") if video else "",
         organizer=organizer(session, consultation) if with_people else None,
         attendee=attendee,
         partstat=PARTSTAT[invitee.rsvp] if invitee is not None else PARTSTAT_NEEDS_ACTION,
@@ -376,6 +380,7 @@ def _send_request(
         is_substitute=invitee.kind == InviteeKind.SUBSTITUTE,
         rsvp_links=links,
         meeting_link=event.url,
+        video_link=video_link(consultation, meeting, invitee),
     )
     invitee.sent_sequence = sequence
     if slot is not None:

@@ -28,7 +28,7 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from samrad.enums import (
     AgeBand,
@@ -40,7 +40,6 @@ from samrad.enums import (
     MeetingStatus,
     OrganisationType,
     RiskAssessment,
-    Role,
     Sex,
 )
 from samrad.models import (
@@ -49,14 +48,12 @@ from samrad.models import (
     CaseCategoryEntry,
     CaseExposerEntry,
     Consultation,
-    ConsultationRole,
     Invitee,
     Meeting,
     Membership,
     Municipality,
     Organisation,
     StandingSeat,
-    User,
 )
 from samrad.statistics import (
     HIDDEN_TEXT,
@@ -74,8 +71,6 @@ from samrad.statistics import (
     summarise_days,
 )
 
-#: Roles that may see a consultation's statistics (administrators may see every consultation's).
-STATISTICS_ROLES = (Role.COORDINATOR, Role.STATISTICS_VIEWER)
 NOT_COUNTED = (CaseStatus.DRAFT, CaseStatus.WITHDRAWN)
 UNKNOWN_MUNICIPALITY = "unknown"
 
@@ -282,20 +277,6 @@ def _enum_rows(counts: dict, enum_cls) -> list[tuple[str, str, int]]:
 
 
 # --- Queries ---------------------------------------------------------------------------------------
-
-
-def consultations_for_statistics(session: Session, user: User) -> list[Consultation]:
-    """The consultations whose statistics ``user`` may see (one query)."""
-    stmt = select(Consultation).order_by(Consultation.name)
-    if not user.is_admin:
-        stmt = stmt.where(
-            Consultation.id.in_(
-                select(ConsultationRole.consultation_id)
-                .where(ConsultationRole.user_id == user.id)
-                .where(ConsultationRole.role.in_(STATISTICS_ROLES))
-            )
-        )
-    return list(session.exec(stmt))
 
 
 def consultation_statistics(

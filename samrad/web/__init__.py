@@ -4,7 +4,23 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from samrad.web import account, admin, agenda, auth, cases, evaluations, health, join, meetings, pages, stats
+    from samrad.web import (
+        account,
+        admin,
+        agenda,
+        auth,
+        cases,
+        evaluations,
+        health,
+        join,
+        meetings,
+        pages,
+        stats,
+    )
 
     for module in (pages, auth, account, join, admin, meetings, cases, agenda, evaluations, stats, health):
         app.register_blueprint(module.bp)
+    from samrad.web.access import Action, may
+
+    # Templates ask the same permission layer as the views (e.g. whether to show the video link).
+    app.jinja_env.globals.update(may=may, Action=Action)

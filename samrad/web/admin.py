@@ -174,7 +174,13 @@ def user(user_id: int | None):
         is_new = obj is None
         obj = obj or User(email="", name="")
         obj.name = form.name.data.strip()
-        obj.email = accounts.normalise_email(form.email.data)
+        new_email = accounts.normalise_email(form.email.data)
+        email_changed = not is_new and new_email != obj.email
+        obj.email = new_email
+        if email_changed:
+            # A changed address grants nothing (meeting invitations are matched by address) until its
+            # owner confirms it through the invitation link sent to it below.
+            obj.email_confirmed_at = None
         obj.locale = form.locale.data or None
         obj.is_admin, obj.is_active = form.is_admin.data, form.is_active.data
         if _save(obj, form, "email", _l("Another account already uses this e-mail address.")):
@@ -184,7 +190,7 @@ def user(user_id: int | None):
             directory.set_roles(s, obj, grants)
             if not obj.is_active:
                 accounts.end_other_sessions(s, obj, keep_token=None, now=utcnow())
-            if form.send_invitation.data:
+            if form.send_invitation.data or email_changed:
                 _send_invitation(s, obj)
             db.commit()
             if is_new and form.send_invitation.data:

@@ -15,10 +15,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from samrad import db
-from samrad.enums import AgendaItemKind, Attendance, CaseStatus, MeetingStatus, Role
+from samrad.enums import AgendaItemKind, Attendance, CaseStatus, MeetingStatus
 from samrad.models import Case, Consultation, Invitee, Meeting, utcnow
-from samrad.services import agenda, cases, directory, invitations, meetings
+from samrad.services import agenda, cases, invitations, meetings
 from samrad.urls import external_url
+from samrad.web.access import Action, load_case_or_404, load_meeting_or_404, may, require
 from samrad.web.cases import feedback_for
 from samrad.web.forms import DecisionForm
 from samrad.web.htmx import is_htmx, render
@@ -33,26 +34,9 @@ ATTENDANCE_CHOICES = (Attendance.ON_SITE, Attendance.VIA_LINK, Attendance.ABSENT
 # --- Loading ---------------------------------------------------------------------------------------
 
 
-def _load(slug: str, public_id: str) -> tuple[Consultation, Meeting]:
-    s = db.get_session()
-    consultation = directory.consultation_by_slug(s, slug)
-    meeting = meetings.meeting_by_public_id(s, consultation, public_id) if consultation else None
-    if meeting is None:
-        abort(404)
-    return consultation, meeting
-
-
 def _coordinated(slug: str, public_id: str) -> tuple[Consultation, Meeting]:
-    """404 for people without a role in the consultation, 403 for members who are not coordinators."""
-    consultation, meeting = _load(slug, public_id)
-    s = db.get_session()
-    if not directory.has_role(s, current_user, consultation, *Role) and (
-        invitations.invitee_for_user(s, meeting, current_user) is None
-    ):
-        abort(404)
-    if not cases.is_coordinator(s, current_user, consultation.id):
-        abort(403)
-    return consultation, meeting
+    """404 for people who may not see the meeting, 403 for those who may but do not coordinate it."""
+    return load_meeting_or_404(slug, public_id, Action.MANAGE_MEETING)
 
 
 def _checked_post() -> int:
@@ -201,13 +185,8 @@ def add_item(slug: str, public_id: str):
 
 
 def _case_for(meeting: Meeting, case_id: int) -> Case:
-    s = db.get_session()
-    case = s.get(Case, case_id)
-    if (
-        case is None
-        or case.consultation_id != meeting.consultation_id
-        or not cases.can_see_case(s, current_user, case)
-    ):
+    case = load_case_or_404(case_id, Action.PLAN_CASE)
+    if case.consultation_id != meeting.consultation_id:
         abort(404)
     return case
 
@@ -354,14 +333,11 @@ def publish(slug: str, public_id: str):
 
 
 def _viewer(slug: str, public_id: str) -> tuple[Consultation, Meeting]:
-    consultation, meeting = _load(slug, public_id)
-    s = db.get_session()
-    if not directory.has_role(s, current_user, consultation, *Role) and (
-        invitations.invitee_for_user(s, meeting, current_user) is None
-    ):
-        abort(404)
-    if meeting.published_version and not agenda.can_see_agenda(s, current_user, meeting):
-        abort(403)  # e.g. a case officer of the consultation who is not invited
+    """The meeting for its agenda: before anything is published everyone who sees the meeting learns just
+    that; afterwards only the coordinators and the invited (403 e.g. for a case officer not invited)."""
+    consultation, meeting = load_meeting_or_404(slug, public_id)
+    if meeting.published_version:
+        require(Action.VIEW_AGENDA, meeting)
     return consultation, meeting
 
 
@@ -382,7 +358,7 @@ def show(slug: str, public_id: str):
                     **row,
                     "starts_at": meeting.starts_at + timedelta(minutes=row["offset"]),
                     "label": agenda.row_label(row),
-                    "case": case if case and cases.can_see_case(s, current_user, case) else None,
+                    "case": case if case and may(Action.VIEW_CASE, case) else None,
                 }
             )
     history = [(v, agenda.version_lines(meeting, v)) for v in reversed(agenda.versions(s, meeting))]
@@ -395,7 +371,7 @@ def show(slug: str, public_id: str):
         version=version,
         rows=rows,
         history=history,
-        coordinator=cases.is_coordinator(s, current_user, consultation.id),
+        coordinator=may(Action.MANAGE_MEETING, meeting),
     )
 
 

@@ -20,9 +20,10 @@ from samrad.deidentify import Finding
 from samrad.enums import AgeBand, CaseCategory, CaseStatus, Exposer, RiskAssessment, Sex
 from samrad.i18n import datetime_filter
 from samrad.models import Case, Consultation, Meeting, Municipality, Organisation, User, utcnow
-from samrad.services import cases, directory
+from samrad.services import access, cases
 from samrad.services.cases import Attestation, CaseInput, GuardResult
 from samrad.urls import external_url
+from samrad.web.access import Action, actor, load_case_or_404, load_consultation, may
 from samrad.web.case_forms import CHOOSE, NEXT_POSSIBLE, AcuteForm, CaseForm, ReturnForm
 from samrad.web.forms import DecisionForm, options
 from samrad.web.htmx import hx_redirect, is_htmx, render
@@ -132,41 +133,8 @@ def _sync_confirmation(form, guard: GuardResult) -> None:
 # --- Loading and permissions -----------------------------------------------------------------------------
 
 
-def _consultation(slug: str) -> Consultation:
-    consultation = directory.consultation_by_slug(db.get_session(), slug)
-    if consultation is None:
-        abort(404)
-    return consultation
-
-
 def _submitting_consultation(slug: str) -> Consultation:
-    consultation = _consultation(slug)
-    if not cases.can_submit(db.get_session(), current_user, consultation):
-        abort(403)
-    return consultation
-
-
-def _coordinated_consultation(slug: str) -> Consultation:
-    consultation = _consultation(slug)
-    if not cases.is_coordinator(db.get_session(), current_user, consultation.id):
-        abort(403)
-    return consultation
-
-
-def get_case(case_id: int) -> Case:
-    """The case, if the current user may see it; 404 otherwise (existence must not leak)."""
-    s = db.get_session()
-    case = s.get(Case, case_id)
-    if case is None or not cases.can_see_case(s, current_user, case):
-        abort(404)
-    return case
-
-
-def _managed_case(case_id: int) -> Case:
-    case = get_case(case_id)
-    if not cases.can_manage_case(db.get_session(), current_user, case):
-        abort(403)
-    return case
+    return load_consultation(slug, Action.SUBMIT_CASE)
 
 
 # --- The case form ---------------------------------------------------------------------------------------
@@ -204,9 +172,10 @@ def _prepare(form: CaseForm, consultation: Consultation, *, case: Case | None = 
         if old is not None and old.consultation_id == consultation.id:
             choices.append((old.id, _meeting_label(old, now)))
     form.requested_meeting.choices = options(choices)
-    organisations = sorted(current_user.organisations, key=lambda o: o.name)
     if case is not None:
-        organisations = [o for o in organisations if o.id == case.organisation_id]
+        organisations = [s.get(Organisation, case.organisation_id)]
+    else:
+        organisations = access.submitting_organisations(s, actor(), consultation)
     form.organisation.choices = (
         options((o.id, o.name) for o in organisations) if len(organisations) > 1 else []
     )
@@ -295,7 +264,7 @@ def _validate_case_form(form: CaseForm, *, submitting: bool) -> bool:
 @bp.get("/cases/new")
 @login_required
 def choose_consultation():
-    consultations = cases.submitting_consultations(db.get_session(), current_user)
+    consultations = cases.submitting_consultations(db.get_session(), actor())
     if len(consultations) == 1:
         return redirect(url_for("cases.new", slug=consultations[0].slug))
     return render_template("cases/choose.html", consultations=consultations)
@@ -416,10 +385,10 @@ def check():
 @login_required
 def detail(case_id: int):
     s = db.get_session()
-    case = get_case(case_id)
+    case = load_case_or_404(case_id)
     from samrad.services import agenda  # the confidentiality confirmation belongs to the agenda
 
-    meeting = agenda.confidentiality_gate(s, current_user, case)
+    meeting = agenda.confidentiality_gate(s, actor(), case)
     if meeting is not None:
         consultation = s.get(Consultation, meeting.consultation_id)
         return redirect(
@@ -432,8 +401,7 @@ def detail(case_id: int):
 
 
 def _detail_context(s, case: Case) -> dict:
-    is_coordinator = cases.is_coordinator(s, current_user, case.consultation_id)
-    manages = cases.can_manage_case(s, current_user, case)
+    manages = may(Action.EDIT_CASE, case)
     return dict(
         case=case,
         consultation=s.get(Consultation, case.consultation_id),
@@ -445,9 +413,9 @@ def _detail_context(s, case: Case) -> dict:
         discussions=cases.discussions(s, case),
         can_edit=manages and case.status in cases.EDITABLE,
         can_withdraw=manages and case.status in cases.WITHDRAWABLE,
-        can_close=(manages or is_coordinator) and case.status in cases.CLOSABLE,
+        can_close=may(Action.CLOSE_CASE, case) and case.status in cases.CLOSABLE,
         can_follow_up=manages and case.status == CaseStatus.DISCUSSED,
-        can_return=is_coordinator and case.status in cases.RETURNABLE,
+        can_return=may(Action.RETURN_CASE, case) and case.status in cases.RETURNABLE,
         decision=DecisionForm(),
         return_form=ReturnForm(prefix=f"r{case.id}-", formdata=None),
     )
@@ -457,7 +425,7 @@ def _detail_context(s, case: Case) -> dict:
 @login_required
 def edit(case_id: int):
     s = db.get_session()
-    case = _managed_case(case_id)
+    case = load_case_or_404(case_id, Action.EDIT_CASE)
     consultation = s.get(Consultation, case.consultation_id)
     if case.status not in cases.EDITABLE:
         flash(_l("This case can no longer be changed. Contact the coordinator."), "error")
@@ -508,14 +476,9 @@ def edit(case_id: int):
     ), status
 
 
-def _transition(case_id: int, action, *, manage=True, coordinator=False):
+def _transition(case_id: int, action, permission: Action):
     s = db.get_session()
-    case = get_case(case_id)
-    allowed = (manage and cases.can_manage_case(s, current_user, case)) or (
-        coordinator and cases.is_coordinator(s, current_user, case.consultation_id)
-    )
-    if not allowed:
-        abort(403)
+    case = load_case_or_404(case_id, permission)
     if not DecisionForm().validate_on_submit():
         abort(400)
     try:
@@ -551,7 +514,7 @@ def withdraw(case_id: int):
         link = external_url("cases.detail", case_id=case.id)
         cases.withdraw_case(s, case, actor=current_user, now=utcnow(), link=link)
 
-    ok, case = _transition(case_id, action)
+    ok, case = _transition(case_id, action, Action.WITHDRAW_CASE)
     return _after_transition(ok, case, _l("The case has been withdrawn."))
 
 
@@ -559,7 +522,7 @@ def withdraw(case_id: int):
 @login_required
 def follow_up(case_id: int):
     ok, case = _transition(
-        case_id, lambda s, c: cases.request_follow_up(s, c, actor=current_user, now=utcnow())
+        case_id, lambda s, c: cases.request_follow_up(s, c, actor=current_user, now=utcnow()), Action.FOLLOW_UP_CASE
     )
     return _after_transition(ok, case, _l("The case is queued for a later meeting."))
 
@@ -568,7 +531,7 @@ def follow_up(case_id: int):
 @login_required
 def close(case_id: int):
     ok, case = _transition(
-        case_id, lambda s, c: cases.close_case(s, c, actor=current_user, now=utcnow()), coordinator=True
+        case_id, lambda s, c: cases.close_case(s, c, actor=current_user, now=utcnow()), Action.CLOSE_CASE
     )
     return _after_transition(ok, case, _l("The case is closed."))
 
@@ -579,7 +542,7 @@ def mine():
     s = db.get_session()
     wanted = request.args.get("status", "")
     statuses = [CaseStatus(wanted)] if wanted in {st.value for st in CaseStatus} else None
-    rows = cases.cases_visible_to(s, current_user, statuses=statuses, own_organisation_only=True)
+    rows = cases.cases_visible_to(s, actor(), statuses=statuses, own_organisation_only=True)
     slots = {c.id: cases.slot_of(s, c) for c in rows}
     return render(
         "cases/mine.html",
@@ -590,7 +553,7 @@ def mine():
         statuses=list(CaseStatus),
         decision=DecisionForm(),
         withdrawable=cases.WITHDRAWABLE,
-        consultations=cases.submitting_consultations(s, current_user),
+        consultations=cases.submitting_consultations(s, actor()),
     )
 
 
@@ -600,7 +563,7 @@ def mine():
 @bp.get("/c/<slug>/cases/queue")
 @login_required
 def queue(slug: str):
-    consultation = _coordinated_consultation(slug)
+    consultation = load_consultation(slug, Action.MANAGE_CONSULTATION)
     s = db.get_session()
     waiting = cases.triage_queue(s, consultation)
     forms = {c.id: ReturnForm(prefix=f"r{c.id}-", formdata=None) for c in waiting}
@@ -619,9 +582,7 @@ def queue(slug: str):
 @login_required
 def return_to_officer(case_id: int):
     s = db.get_session()
-    case = get_case(case_id)
-    if not cases.is_coordinator(s, current_user, case.consultation_id):
-        abort(403)
+    case = load_case_or_404(case_id, Action.RETURN_CASE)
     consultation = s.get(Consultation, case.consultation_id)
     form = ReturnForm(prefix=f"r{case.id}-")
     guard = cases.check_texts({"comment": form.comment.data or ""})

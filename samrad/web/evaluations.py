@@ -51,14 +51,12 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from samrad import db
 from samrad.charts import Series, stacked_percent_bars
-from samrad.enums import Role
 from samrad.extensions import login_manager
 from samrad.i18n import date_filter
 from samrad.models import Consultation, Meeting, utcnow
 from samrad.models.evaluation import QuestionKind, ScaleOption
-from samrad.services import directory
 from samrad.services import evaluations as service
-from samrad.web.access import get_consultation
+from samrad.web.access import Action, load_consultation, may
 from samrad.web.forms import DecisionForm, options
 from samrad.web.htmx import is_htmx, render
 
@@ -67,7 +65,6 @@ bp = Blueprint("evaluations", __name__)
 #: Session key holding {evaluation public id: token} between the e-mail link and the answer.
 TOKENS_KEY = "evaluation_tokens"
 MAX_HELD_TOKENS = 5
-REPORT_ROLES = (Role.COORDINATOR, Role.STATISTICS_VIEWER)
 
 KIND_LABELS = {
     "personnummer": _l("a personal identity number"),
@@ -324,16 +321,16 @@ def thanks():
 @bp.get("/c/<slug>/evaluations")
 @login_required
 def index(slug: str):
-    consultation = get_consultation(slug, *REPORT_ROLES)
+    consultation = load_consultation(slug, Action.VIEW_STATISTICS)
     s = db.get_session()
-    is_coordinator = directory.has_role(s, current_user, consultation, Role.COORDINATOR)
+    is_coordinator = may(Action.MANAGE_CONSULTATION, consultation)
     return render_template(
         "evaluations/index.html",
         consultation=consultation,
         rows=service.evaluations_overview(s, consultation),
         is_coordinator=is_coordinator,
         pending=len(service.pending_comments(s, consultation, min_respondents=min_respondents()))
-        if is_coordinator
+        if may(Action.REVIEW_COMMENTS, consultation)
         else 0,
         period=PeriodForm(request.args, meta={"csrf": False}),
         decision=DecisionForm(),
@@ -357,7 +354,7 @@ def _meeting_in(consultation, public_id: str) -> Meeting:
 @bp.post("/c/<slug>/meetings/<meeting_id>/evaluation")
 @login_required
 def open_(slug: str, meeting_id: str):
-    consultation = get_consultation(slug, Role.COORDINATOR)
+    consultation = load_consultation(slug, Action.MANAGE_CONSULTATION)
     meeting = _meeting_in(consultation, meeting_id)
     if not DecisionForm().validate_on_submit():
         abort(400)
@@ -387,7 +384,7 @@ def _evaluation_in(consultation, public_id: str):
 @bp.post("/c/<slug>/evaluations/<public_id>/close")
 @login_required
 def close(slug: str, public_id: str):
-    consultation = get_consultation(slug, Role.COORDINATOR)
+    consultation = load_consultation(slug, Action.MANAGE_CONSULTATION)
     evaluation, _meeting = _evaluation_in(consultation, public_id)
     if not DecisionForm().validate_on_submit():
         abort(400)
@@ -460,7 +457,7 @@ def _trend_charts(report: service.PeriodReport) -> dict[int, object]:
 @bp.get("/c/<slug>/evaluations/report")
 @login_required
 def report(slug: str):
-    consultation = get_consultation(slug, *REPORT_ROLES)
+    consultation = load_consultation(slug, Action.VIEW_STATISTICS)
     form, first, last, valid = _period_from_request()
     if not valid:
         return render_template(
@@ -482,7 +479,7 @@ def report(slug: str):
 @bp.get("/c/<slug>/evaluations/report.csv")
 @login_required
 def report_export(slug: str):
-    consultation = get_consultation(slug, *REPORT_ROLES)
+    consultation = load_consultation(slug, Action.VIEW_STATISTICS)
     _form, first, last, valid = _period_from_request()
     if not valid:
         abort(400)
@@ -508,7 +505,7 @@ def report_export(slug: str):
 @bp.get("/c/<slug>/evaluations/<public_id>")
 @login_required
 def meeting(slug: str, public_id: str):
-    consultation = get_consultation(slug, *REPORT_ROLES)
+    consultation = load_consultation(slug, Action.VIEW_STATISTICS)
     evaluation, meeting_ = _evaluation_in(consultation, public_id)
     result = service.meeting_report(db.get_session(), evaluation, min_respondents=min_respondents())
     return render_template(
@@ -575,7 +572,7 @@ def percent_filter(value: Decimal) -> str:
 @bp.get("/c/<slug>/evaluations/comments")
 @login_required
 def comments(slug: str):
-    consultation = get_consultation(slug, Role.COORDINATOR)
+    consultation = load_consultation(slug, Action.REVIEW_COMMENTS)
     return render_template(
         "evaluations/comments.html",
         consultation=consultation,
@@ -589,7 +586,7 @@ def comments(slug: str):
 
 
 def _moderate(slug: str, comment_id: str, action, done_message):
-    consultation = get_consultation(slug, Role.COORDINATOR)
+    consultation = load_consultation(slug, Action.REVIEW_COMMENTS)
     s = db.get_session()
     comment = service.comment_in(s, consultation, comment_id)
     if comment is None:
@@ -658,7 +655,7 @@ EMPTY_ROWS = 3
 @bp.route("/c/<slug>/evaluations/questionnaire", methods=["GET", "POST"])
 @login_required
 def questionnaire(slug: str):
-    consultation = get_consultation(slug, Role.COORDINATOR)
+    consultation = load_consultation(slug, Action.MANAGE_CONSULTATION)
     s = db.get_session()
     current = service.current_questionnaire(s, consultation)
     form = QuestionnaireForm() if request.method == "POST" else _questionnaire_form_for(current)

@@ -17,9 +17,18 @@ from wtforms import (
     StringField,
     TimeField,
 )
-from wtforms.validators import URL, DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
-from wtforms.validators import ValidationError
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from samrad.enums import REQUESTABLE_ROLES, OrganisationType, Role, Sector, VideoProvider, Weekday

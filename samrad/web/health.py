@@ -1,7 +1,9 @@
 """The operations page: scheduled jobs, the e-mail outbox, and undelivered e-mail to try again.
 
-Administrators and coordinators see it. Messages cannot yet be told apart per consultation, so every
-coordinator sees every undelivered message: recipient, subject and the reason, never the body.
+Administrators and coordinators see whether the scheduler and its jobs run and how much e-mail waits.
+The undelivered messages themselves (recipient, subject, reason; never the body) and retrying them are
+for administrators only: a message is not tied to one consultation, so a coordinator would see the
+work of other consultations.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from sqlmodel import select
 from samrad import db, jobs, outbox
 from samrad.enums import OutboxStatus
 from samrad.models import OutboxMessage, utcnow
-from samrad.services import directory
-from samrad.web.access import coordinator_required
+from samrad.web.access import Action, admin_required, may, operations_required
 from samrad.web.forms import DecisionForm
 
 bp = Blueprint("health", __name__, url_prefix="/admin/health")
@@ -28,7 +29,7 @@ def _nav():
             g.show_operations_link = bool(
                 current_user
                 and current_user.is_authenticated
-                and directory.coordinates_any(db.get_session(), current_user)
+                and may(Action.VIEW_OPERATIONS)
             )
         return g.show_operations_link
 
@@ -36,7 +37,7 @@ def _nav():
 
 
 @bp.get("/")
-@coordinator_required
+@operations_required
 def index():
     s = db.get_session()
     now = utcnow()
@@ -46,14 +47,15 @@ def index():
         statuses=statuses,
         scheduler_running=jobs.scheduler_running(statuses, now),
         counts=outbox.counts_by_status(s),
-        messages=outbox.undelivered(s),
+        messages=outbox.undelivered(s) if may(Action.VIEW_ALL_MAIL) else [],
+        sees_messages=may(Action.VIEW_ALL_MAIL),
         failed=outbox.counts_by_status(s)[OutboxStatus.FAILED],
         form=DecisionForm(),
     )
 
 
 @bp.post("/messages/<int:message_id>/retry")
-@coordinator_required
+@admin_required
 def retry(message_id: int):
     if not DecisionForm().validate_on_submit():
         abort(400)
@@ -76,7 +78,7 @@ def retry(message_id: int):
 
 
 @bp.post("/messages/retry-failed")
-@coordinator_required
+@admin_required
 def retry_failed():
     if not DecisionForm().validate_on_submit():
         abort(400)

@@ -11,9 +11,9 @@ from flask_login import current_user, login_required
 from samrad import db
 from samrad.enums import Role
 from samrad.models import JoinRequest, Organisation, utcnow
-from samrad.services import directory, join_requests
+from samrad.services import access, directory, join_requests
 from samrad.urls import external_url
-from samrad.web.access import get_consultation
+from samrad.web.access import Action, actor, load_consultation, load_join_request_or_404
 from samrad.web.forms import ApproveJoinRequestForm, DecisionForm, JoinRequestForm, options
 from samrad.web.htmx import is_htmx, render
 
@@ -77,11 +77,17 @@ def thanks():
     return render_template("join/thanks.html", consultation=consultation)
 
 
-def _approve_form(s, join_request: JoinRequest, formdata=None) -> ApproveJoinRequestForm:
+def _approve_form(s, consultation, join_request: JoinRequest, formdata=None) -> ApproveJoinRequestForm:
+    """Only organisations that take part in the consultation can be chosen (a coordinator cannot let
+    anyone into an organisation of another consultation)."""
     form = ApproveJoinRequestForm(formdata=formdata, prefix=f"r{join_request.id}")
-    form.organisation.choices = options([(CHOOSE, _l("Choose organisation")), *_organisation_choices(s)])
+    participating = access.participating_organisations(s, consultation)
+    form.organisation.choices = options(
+        [(CHOOSE, _l("Choose organisation")), *((o.id, o.name) for o in participating)]
+    )
     if formdata is None:
-        form.organisation.data = join_request.organisation_id or CHOOSE
+        listed = join_request.organisation_id in {o.id for o in participating}
+        form.organisation.data = join_request.organisation_id if listed else CHOOSE
         form.role.data = join_request.role.value
     return form
 
@@ -89,20 +95,13 @@ def _approve_form(s, join_request: JoinRequest, formdata=None) -> ApproveJoinReq
 @bp.get("/c/<slug>/join-requests")
 @login_required
 def review(slug: str):
-    consultation = get_consultation(slug, Role.COORDINATOR)
+    consultation = load_consultation(slug, Action.MANAGE_CONSULTATION)
     s = db.get_session()
     pending = join_requests.pending_requests(s, consultation)
-    forms = {r.id: _approve_form(s, r) for r in pending}
+    forms = {r.id: _approve_form(s, consultation, r) for r in pending}
     return render_template(
         "join/review.html", consultation=consultation, pending=pending, forms=forms, decision=DecisionForm()
     )
-
-
-def _pending_request(consultation, request_id: int) -> JoinRequest:
-    join_request = db.get_session().get(JoinRequest, request_id)
-    if join_request is None or join_request.consultation_id != consultation.id:
-        abort(404)
-    return join_request
 
 
 def _row(consultation, join_request, form, status=200, message=None):
@@ -121,20 +120,24 @@ def _row(consultation, join_request, form, status=200, message=None):
 @bp.post("/c/<slug>/join-requests/<int:request_id>/approve")
 @login_required
 def approve(slug: str, request_id: int):
-    consultation = get_consultation(slug, Role.COORDINATOR)
+    consultation = load_consultation(slug, Action.MANAGE_CONSULTATION)
     s = db.get_session()
-    join_request = _pending_request(consultation, request_id)
-    form = _approve_form(s, join_request, formdata=request.form)
+    join_request = load_join_request_or_404(consultation, request_id)
+    form = _approve_form(s, consultation, join_request, formdata=request.form)
     if not form.validate_on_submit() or form.organisation.data == CHOOSE:
         if form.organisation.data == CHOOSE:
             form.organisation.errors.append(_l("Choose the organisation the person works for."))
+        return _row(consultation, join_request, form, 400)
+    organisation = s.get(Organisation, form.organisation.data)
+    if not access.may_decide_join(s, actor(), join_request, organisation):
+        form.organisation.errors.append(_l("The organisation does not take part in this consultation."))
         return _row(consultation, join_request, form, 400)
     try:
         user = join_requests.approve_join_request(
             s,
             join_request,
             actor=current_user,
-            organisation=s.get(Organisation, form.organisation.data),
+            organisation=organisation,
             role=Role(form.role.data),
             now=utcnow(),
             invitation_valid_for=timedelta(hours=current_app.config["INVITATION_VALID_HOURS"]),
@@ -154,10 +157,10 @@ def approve(slug: str, request_id: int):
 @bp.post("/c/<slug>/join-requests/<int:request_id>/decline")
 @login_required
 def decline(slug: str, request_id: int):
-    consultation = get_consultation(slug, Role.COORDINATOR)
+    consultation = load_consultation(slug, Action.MANAGE_CONSULTATION)
     s = db.get_session()
-    join_request = _pending_request(consultation, request_id)
-    form = _approve_form(s, join_request)
+    join_request = load_join_request_or_404(consultation, request_id)
+    form = _approve_form(s, consultation, join_request)
     if not DecisionForm().validate_on_submit():
         abort(400)
     try:

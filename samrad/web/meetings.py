@@ -11,11 +11,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from samrad import db
-from samrad.enums import MeetingStatus, Role, Rsvp
+from samrad.enums import MeetingStatus, Rsvp
 from samrad.models import BreakPeriod, Consultation, Meeting, User, utcnow
 from samrad.series import STOCKHOLM, stockholm_date
-from samrad.services import agenda, directory, feeds, invitations, meetings
+from samrad.services import access, agenda, feeds, invitations, meetings
 from samrad.urls import external_url
+from samrad.web.access import Action, actor, load_consultation, load_meeting_or_404, may
 from samrad.web.forms import DecisionForm
 from samrad.web.htmx import hx_redirect, is_htmx, render
 from samrad.web.meeting_forms import (
@@ -46,42 +47,20 @@ def clock_filter(value) -> str:
 
 
 def _consultation(slug: str) -> Consultation:
-    """The consultation, for someone with any role in it (or an administrator); 404 for anyone else,
-    so outsiders cannot even tell which meetings exist."""
-    s = db.get_session()
-    consultation = directory.consultation_by_slug(s, slug)
-    if consultation is None or not directory.has_role(s, current_user, consultation, *Role):
-        abort(404)
-    return consultation
+    return load_consultation(slug, Action.VIEW_CONSULTATION)
 
 
 def _is_coordinator(consultation: Consultation) -> bool:
-    return directory.has_role(db.get_session(), current_user, consultation, Role.COORDINATOR)
+    return may(Action.MANAGE_CONSULTATION, consultation)
 
 
 def _coordinator_consultation(slug: str) -> Consultation:
-    consultation = _consultation(slug)
-    if not _is_coordinator(consultation):
-        abort(403)
-    return consultation
+    return load_consultation(slug, Action.MANAGE_CONSULTATION)
 
 
 def _meeting(slug: str, public_id: str, *, coordinator: bool = False) -> tuple[Consultation, Meeting]:
     """A meeting for people with a role in its consultation and for its invitees (e.g. a substitute)."""
-    s = db.get_session()
-    consultation = directory.consultation_by_slug(s, slug)
-    if consultation is None:
-        abort(404)
-    meeting = meetings.meeting_by_public_id(s, consultation, public_id)
-    if meeting is None:
-        abort(404)
-    if not directory.has_role(s, current_user, consultation, *Role) and (
-        invitations.invitee_for_user(s, meeting, current_user) is None
-    ):
-        abort(404)
-    if coordinator and not _is_coordinator(consultation):
-        abort(403)
-    return consultation, meeting
+    return load_meeting_or_404(slug, public_id, Action.MANAGE_MEETING if coordinator else Action.VIEW_MEETING)
 
 
 def _no_store(response):
@@ -297,6 +276,26 @@ def show(slug: str, public_id: str):
     return render_template("meetings/show.html", **_show_context(consultation, meeting))
 
 
+@bp.get("/c/<slug>/meetings/<public_id>/video")
+@login_required
+def video(slug: str, public_id: str):
+    """The meeting's video room, for the people who may have it now (a presenter around their slot)."""
+    consultation, meeting = _meeting(slug, public_id)
+    if not meeting.video_url:
+        abort(404)
+    if may(Action.VIEW_VIDEO_LINK, meeting):
+        return _no_store(redirect(meeting.video_url, code=303))
+    s = db.get_session()
+    invitee = access.invitation(s, actor(), meeting)
+    window = access.presenter_window(s, meeting, invitee) if invitee is not None else None
+    return _no_store(
+        make_response(
+            render_template("meetings/video.html", consultation=consultation, meeting=meeting, window=window),
+            403,
+        )
+    )
+
+
 @bp.post("/c/<slug>/meetings/<public_id>/rsvp")
 @login_required
 def answer(slug: str, public_id: str):
@@ -488,6 +487,7 @@ def rsvp(token: str):
         saved=saved,
         person=user,
         token=token,
+        video_link=invitations.video_link(consultation, meeting, invitee),
     )
 
 

@@ -12,7 +12,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import format_date, format_decimal
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 from wtforms import DateField, IntegerField, RadioField, SelectField
@@ -20,7 +20,9 @@ from wtforms.validators import AnyOf, NumberRange, Optional, ValidationError
 
 from samrad import db
 from samrad.models import utcnow
+from samrad.services import access
 from samrad.services import statistics as service
+from samrad.services.access import Action
 from samrad.statistics import (
     STOCKHOLM,
     PeriodError,
@@ -32,6 +34,7 @@ from samrad.statistics import (
     year_period,
 )
 from samrad.svg_charts import Datum, bar_chart, line_chart
+from samrad.web.access import actor
 from samrad.web.forms import options
 from samrad.web.htmx import is_htmx, render
 
@@ -147,7 +150,7 @@ class StatisticsFilterForm(FlaskForm):
 
 
 def _allowed():
-    consultations = service.consultations_for_statistics(db.get_session(), current_user)
+    consultations = access.consultations_where(db.get_session(), actor(), Action.VIEW_STATISTICS)
     if not consultations:
         abort(403)
     return consultations

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from samrad.services import access
+from samrad.services.access import Action, actor_for
 from samrad.enums import (
     AgeBand,
     AgendaItemKind,
@@ -304,14 +306,17 @@ def test_invitees_confirm_confidentiality_once_per_meeting(session):
     invitations.send_invitations(session, meeting, now=NOW)
     case = _case(session, team, meeting)
     _add(session, meeting, case)
-    assert not agenda.can_see_agenda(session, team["polis"], meeting)
+    def who(name):
+        return actor_for(session, team[name])
+
+    assert not access.may(session, who("polis"), Action.VIEW_AGENDA, meeting)
     _publish(session, meeting, team)
-    assert agenda.can_see_agenda(session, team["polis"], meeting)
-    assert agenda.confidentiality_gate(session, team["polis"], case) == meeting
-    assert agenda.confidentiality_gate(session, team["coordinator"], case) is None
-    assert agenda.confidentiality_gate(session, team["soc"], case) is None  # the case's own organisation
+    assert access.may(session, who("polis"), Action.VIEW_AGENDA, meeting)
+    assert agenda.confidentiality_gate(session, who("polis"), case) == meeting
+    assert agenda.confidentiality_gate(session, who("coordinator"), case) is None
+    assert agenda.confidentiality_gate(session, who("soc"), case) is None  # the case's own organisation
     agenda.confirm_confidentiality(session, meeting, team["polis"], now=NOW)
-    assert agenda.confidentiality_gate(session, team["polis"], case) is None
+    assert agenda.confidentiality_gate(session, who("polis"), case) is None
     invitee = invitations.invitee_for_user(session, meeting, team["polis"])
     assert invitee.confidentiality_confirmed_at == NOW
 

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from samrad.services.access import actor_for
 from samrad.enums import JoinRequestStatus, Role
 from samrad.models import ConsultationRole, JoinRequest, OutboxMessage, User, utcnow
 from samrad.services import directory, join_requests
@@ -55,7 +56,7 @@ def test_approval_creates_the_account_role_and_invitation(session):
     user = _approve(session, request, coordinator, org)
     assert (user.email, user.password_hash, [o.name for o in user.organisations]) == (
         "ny@kommun.example", None, ["Socialtjänsten, Kiruna kommun"])
-    assert directory.has_role(session, user, consultation, Role.CASE_OFFICER)
+    assert Role.CASE_OFFICER in actor_for(session, user).roles_in(consultation.id)
     assert request.status == JoinRequestStatus.APPROVED and request.decided_by_id == coordinator.id
     invitation = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == "ny@kommun.example")
                               .order_by(OutboxMessage.id.desc())).first()

@@ -39,7 +39,17 @@ def world(web_session):
             roles=["case_officer"],
             consultation=consultation,
         ),
-        "colleague": make_user(s, email="kollega@kiruna.example", organisation=org),
+        "colleague": make_user(
+            s, email="kollega@kiruna.example", organisation=org, roles=["case_officer"], consultation=consultation
+        ),
+        # The owning organisation, but a role only in another consultation: sees none of these cases.
+        "colleague_elsewhere": make_user(
+            s,
+            email="kollega2@kiruna.example",
+            organisation=org,
+            roles=["case_officer"],
+            consultation=make_consultation(s, slug="annat-samrad", name="Annat samråd"),
+        ),
         "other": make_user(
             s,
             email="annan@boden.example",
@@ -318,7 +328,7 @@ def test_a_confirmation_does_not_cover_warnings_added_afterwards(client, auth, w
 
 
 def test_a_case_officer_without_the_role_cannot_bring_cases(client, auth, world):
-    login(auth, world, "colleague")  # same organisation, no role in the consultation
+    login(auth, world, "colleague_elsewhere")  # same organisation, a role only in another consultation
     assert client.get(NEW).status_code == 403
     assert post_case(auth, world).status_code == 403
     assert client.get("/c/finns-inte/cases/new").status_code == 404
@@ -428,6 +438,7 @@ def shared_case(world, web_session):
     [
         ("officer", True, False),
         ("colleague", True, False),
+        ("colleague_elsewhere", False, False),
         ("other", False, True),
         ("coordinator", True, True),
         ("member", True, False),
@@ -495,7 +506,9 @@ def test_my_cases_shows_status_meeting_slot_and_the_coordinators_comment(
 
 def test_my_cases_filter_returns_the_table_only_for_htmx(client, auth, world, web_session, shared_case):
     case, _ = shared_case
-    draft = make_case(web_session, world.consultation, world.org, status=CaseStatus.DRAFT)
+    draft = make_case(
+        web_session, world.consultation, world.org, officer=world.people["officer"], status=CaseStatus.DRAFT
+    )
     web_session.commit()
     login(auth, world, "officer")
     response = client.get("/cases?status=draft", headers=HX)

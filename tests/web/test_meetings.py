@@ -36,7 +36,7 @@ def test_only_people_with_a_role_see_meetings_and_only_coordinators_change_them(
     team, meeting = _setup(web_session)
     assert client.get("/c/una/meetings").status_code == 302  # to login
     auth.login("utomstaende@example.se", PASSWORD)
-    assert client.get("/c/una/meetings").status_code == 404
+    assert client.get("/c/una/meetings").status_code == 403  # the consultation is public, its work is not
     assert client.get(_path(meeting)).status_code == 404
     auth.logout()
     auth.login(team["officer"].email, PASSWORD)  # a case officer has a role: may look
@@ -72,6 +72,11 @@ def test_meeting_page_shows_stockholm_time_place_and_video_link(client, auth, we
     local = meeting.starts_at.astimezone(STOCKHOLM)
     assert f"kl. {local:%H}.00" in html and "Freda-mottagningen, Luleå" in html
     assert 'href="https://meet.jit.si/abcdefghijklmnopqrstuvwx"' in html
+    auth.logout()
+    # A case officer of the consultation who is not invited sees the meeting, not its video room (issue G).
+    auth.login(team["officer"].email, PASSWORD)
+    html = client.get(_path(meeting)).get_data(as_text=True)
+    assert "abcdefghijklmnopqrstuvwx" not in html and "Skickas till dem som är inbjudna till mötet" in html
     listing = client.get("/c/una/meetings").get_data(as_text=True)
     assert _path(meeting) in listing and "och via videolänk" in listing
 
