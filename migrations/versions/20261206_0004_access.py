@@ -20,7 +20,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("user") as batch:
-        batch.add_column(sa.Column("email_confirmed_at", samrad.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("email_confirmed_at", samrad.models.base.UTCDateTime(timezone=True), nullable=True)
+        )
     # Every existing address was given by the register or confirmed through an invitation.
     op.execute(sa.text('UPDATE "user" SET email_confirmed_at = created_at'))
 

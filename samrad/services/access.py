@@ -187,15 +187,23 @@ def takes_part_clause(consultation: Consultation):
 
 
 def takes_part(session: Session, organisation: Organisation, consultation: Consultation) -> bool:
-    stmt = select(Organisation.id).where(Organisation.id == organisation.id).where(takes_part_clause(consultation))
+    stmt = (
+        select(Organisation.id)
+        .where(Organisation.id == organisation.id)
+        .where(takes_part_clause(consultation))
+    )
     return session.exec(stmt).first() is not None
 
 
 def participating_organisations(session: Session, consultation: Consultation) -> list[Organisation]:
-    return list(session.exec(select(Organisation).where(takes_part_clause(consultation)).order_by(Organisation.name)))
+    return list(
+        session.exec(select(Organisation).where(takes_part_clause(consultation)).order_by(Organisation.name))
+    )
 
 
-def submitting_organisations(session: Session, actor: Actor, consultation: Consultation) -> list[Organisation]:
+def submitting_organisations(
+    session: Session, actor: Actor, consultation: Consultation
+) -> list[Organisation]:
     """The person's organisations in whose name they may bring a case to the consultation."""
     if not actor.has_role(consultation.id, *SUBMITTING_ROLES) or not actor.organisation_ids:
         return []
@@ -308,7 +316,9 @@ def _case_rule(session: Session, actor: Actor, action: Action, case: Case) -> bo
 # --- Meetings ---------------------------------------------------------------------------------------------
 
 
-def presenter_window(session: Session, meeting: Meeting, invitee: Invitee) -> tuple[datetime, datetime] | None:
+def presenter_window(
+    session: Session, meeting: Meeting, invitee: Invitee
+) -> tuple[datetime, datetime] | None:
     """When a presenter may have the video link: their slot, from a little before it starts."""
     item = session.get(AgendaItem, invitee.agenda_item_id) if invitee.agenda_item_id else None
     if item is not None and item.meeting_id == meeting.id:
@@ -322,7 +332,9 @@ def presenter_window(session: Session, meeting: Meeting, invitee: Invitee) -> tu
     return start - PRESENTER_LINK_LEAD, end
 
 
-def _meeting_rule(session: Session, actor: Actor, action: Action, meeting: Meeting, now: datetime | None) -> bool:
+def _meeting_rule(
+    session: Session, actor: Actor, action: Action, meeting: Meeting, now: datetime | None
+) -> bool:
     if actor.is_anonymous:
         return False
     cid = meeting.consultation_id
@@ -406,4 +418,3 @@ def consultations_where(session: Session, actor: Actor, action: Action) -> list[
         select(Consultation).where(Consultation.id.in_(sorted(actor.roles))).order_by(Consultation.name)
     )
     return [c for c in candidates if _consultation_rule(session, actor, action, c)]
-

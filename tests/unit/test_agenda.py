@@ -11,8 +11,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from samrad.services import access
-from samrad.services.access import Action, actor_for
 from samrad.enums import (
     AgeBand,
     AgendaItemKind,
@@ -24,7 +22,8 @@ from samrad.enums import (
     Rsvp,
 )
 from samrad.models import AgendaVersion, CaseCategoryEntry, Invitee, OutboxMessage
-from samrad.services import agenda, invitations, meetings
+from samrad.services import access, agenda, invitations, meetings
+from samrad.services.access import Action, actor_for
 from tests.meeting_factories import NOW, make_case, make_meeting, make_team
 
 LINK = "https://samrad.example/agenda"
@@ -306,6 +305,7 @@ def test_invitees_confirm_confidentiality_once_per_meeting(session):
     invitations.send_invitations(session, meeting, now=NOW)
     case = _case(session, team, meeting)
     _add(session, meeting, case)
+
     def who(name):
         return actor_for(session, team[name])
 

@@ -5,11 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from samrad.services import access
-from samrad.services.access import Action, actor_for
 from samrad.enums import CaseStatus, InviteeKind, MeetingStatus, Role
 from samrad.models import AgendaItem, Case, OutboxMessage
-from samrad.services import cases
+from samrad.services import access, cases
+from samrad.services.access import Action, actor_for
 from samrad.services.cases import Attestation
 from tests.case_factories import (
     BACKGROUND,
@@ -781,7 +780,11 @@ def test_who_sees_which_case(session, visibility, who):
     user = people[who]
     visible = {name for name, case in named.items() if _sees(session, user, case)}
     assert visible == EXPECTED[who]
-    listed = {name for name, case in named.items() if case in cases.cases_visible_to(session, actor_for(session, user))}
+    listed = {
+        name
+        for name, case in named.items()
+        if case in cases.cases_visible_to(session, actor_for(session, user))
+    }
     assert listed == EXPECTED[who]
 
 

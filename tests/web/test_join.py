@@ -95,3 +95,26 @@ def test_decline_without_javascript_redirects_back(client, auth, web_session):
     again = auth.post(f"/c/una-norrbotten/join-requests/{request.id}/decline",
                       token_from="/c/una-norrbotten/join-requests")
     assert again.status_code == 409
+
+
+def test_a_coordinator_cannot_approve_anyone_into_an_organisation_of_another_consultation(
+    client, auth, web_session
+):
+    """Issue G: any coordinator could approve a join into any organisation, whose cases the new account
+    then read. Only organisations that take part in the coordinator's consultation can be chosen."""
+    consultation, _org = _setup(web_session)
+    elsewhere = make_organisation(web_session, name="Socialtjänsten, Malmö stad", county="Skåne län")
+    web_session.commit()
+    auth.post("/join", {"consultation": consultation.id, "name": "Nina Ny", "email": "nina@malmo.example",
+                        "organisation": elsewhere.id, "organisation_name": "", "role": "case_officer"})
+    request = web_session.exec(select(JoinRequest)).one()
+    auth.login("samordnare@kommun.example", PASSWORD)
+    page = client.get("/c/una-norrbotten/join-requests").get_data(as_text=True)
+    assert f'<option value="{elsewhere.id}"' not in page
+    response = auth.post(f"/c/una-norrbotten/join-requests/{request.id}/approve",
+                         {f"r{request.id}-organisation": elsewhere.id, f"r{request.id}-role": "case_officer"},
+                         token_from="/c/una-norrbotten/join-requests", headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    web_session.expire_all()
+    assert web_session.get(JoinRequest, request.id).status == JoinRequestStatus.PENDING
+    assert web_session.exec(select(User).where(User.email == "nina@malmo.example")).first() is None
