@@ -76,3 +76,20 @@ def test_published_agenda_and_meeting_day_are_accessible(page: Page):
     expect(page.locator("h1")).to_have_text("Mötesdagen")
     expect(page.locator("#meeting-day")).to_contain_text("Råd till ärendeägaren")
     axe_check(page)
+
+
+def test_the_stylesheet_reaches_the_agenda_cards(page: Page):
+    """A broken stylesheet once turned the builder into a bare numbered list while every test passed:
+    the computed style of an agenda card is what a person sees."""
+    _open_next_meeting(page)
+    page.get_by_role("link", name="Bygg dagordningen").click()
+    card = page.locator("#agenda-builder .agenda-item").first
+    style = card.evaluate(
+        "e => { const s = getComputedStyle(e); return [s.display, s.borderTopStyle, s.listStyleType,"
+        " s.backgroundColor]; }"
+    )
+    assert style == ["flex", "solid", "none", "rgb(255, 255, 255)"]
+    list_style = page.locator("#agenda-builder .agenda-list").first.evaluate(
+        "e => getComputedStyle(e).listStyleType"
+    )
+    assert list_style == "none"
