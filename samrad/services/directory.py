@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from samrad.enums import Role
@@ -36,10 +37,49 @@ def consultation_by_slug(session: Session, slug: str) -> Consultation | None:
     return session.exec(select(Consultation).where(Consultation.slug == slug)).first()
 
 
-def save(session: Session, obj):
-    """Add or update a register entry and flush, so that constraint violations surface here."""
-    session.add(obj)
-    session.flush()
+class Clash(Exception):
+    """Another register entry already has this unique value; ``field`` names the form field."""
+
+    def __init__(self, field: str):
+        super().__init__(field)
+        self.field = field
+
+
+#: The unique keys of the register entries (the first field of each key carries the message).
+UNIQUE_KEYS: dict[type, tuple[tuple[str, ...], ...]] = {
+    Municipality: (("name", "county"),),
+    Organisation: (("name",),),
+    User: (("email",),),
+    Consultation: (("slug",),),
+}
+
+
+def save(session: Session, obj, values: dict | None = None):
+    """Set ``values`` on a register entry and flush, after checking its unique keys.
+
+    The check runs before anything is changed, so a clash leaves the entry and the session as they were
+    and raises :class:`Clash` naming the field. A concurrent write between the check and the flush is
+    caught by the database constraint and reported the same way.
+    """
+    values = values or {}
+    model = type(obj)
+    keys = UNIQUE_KEYS.get(model, ())
+    for key in keys:
+        stmt = select(model.id).where(*(getattr(model, f) == values.get(f, getattr(obj, f)) for f in key))
+        if obj.id is not None:
+            stmt = stmt.where(model.id != obj.id)
+        if session.exec(stmt).first() is not None:
+            raise Clash(key[0])
+    try:
+        with session.begin_nested():
+            for name, value in values.items():
+                setattr(obj, name, value)
+            session.add(obj)
+            session.flush()
+    except IntegrityError as exc:
+        if obj in session:
+            session.expunge(obj) if obj.id is None else session.expire(obj)
+        raise Clash(keys[0][0] if keys else "") from exc
     return obj
 
 

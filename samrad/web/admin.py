@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from samrad import db
 from samrad.enums import OrganisationType, Role, Sector, VideoProvider, Weekday
@@ -35,14 +34,12 @@ def _get(model, object_id: int):
     return obj
 
 
-def _save(obj, form, field: str, message) -> bool:
-    """Save a register entry; a uniqueness clash becomes an error on ``field`` instead of a 500."""
-    s = db.get_session()
+def _save(obj, form, values: dict, messages: dict) -> bool:
+    """Save a register entry through the one write path; a clash is a message next to its field."""
     try:
-        with s.begin_nested():
-            directory.save(s, obj)
-    except IntegrityError:
-        getattr(form, field).errors.append(message)
+        directory.save(db.get_session(), obj, values)
+    except directory.Clash as clash:
+        getattr(form, clash.field).errors.append(messages[clash.field])
         return False
     return True
 
@@ -71,7 +68,9 @@ def index():
 @bp.get("/municipalities")
 @admin_required
 def municipalities():
-    return render_template("admin/municipalities.html", municipalities=directory.municipalities(db.get_session()))
+    return render_template(
+        "admin/municipalities.html", municipalities=directory.municipalities(db.get_session())
+    )
 
 
 @bp.route("/municipalities/new", methods=["GET", "POST"], defaults={"municipality_id": None})
@@ -81,8 +80,8 @@ def municipality(municipality_id: int | None):
     obj = _get(Municipality, municipality_id) if municipality_id else Municipality(name="", county="")
     form = MunicipalityForm(obj=obj if municipality_id else None)
     if form.validate_on_submit():
-        obj.name, obj.county = form.name.data.strip(), form.county.data.strip()
-        if _save(obj, form, "name", _l("This municipality already exists in the county.")):
+        values = {"name": form.name.data.strip(), "county": form.county.data.strip()}
+        if _save(obj, form, values, {"name": _l("This municipality already exists in the county.")}):
             db.commit()
             flash(_l("Saved."), "success")
             return redirect(url_for("admin.municipalities"), code=303)
@@ -95,7 +94,9 @@ def municipality(municipality_id: int | None):
 @bp.get("/organisations")
 @admin_required
 def organisations():
-    return render_template("admin/organisations.html", organisations=directory.organisations(db.get_session()))
+    return render_template(
+        "admin/organisations.html", organisations=directory.organisations(db.get_session())
+    )
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"], defaults={"organisation_id": None})
@@ -115,13 +116,17 @@ def organisation(organisation_id: int | None):
     elif request.method == "GET":
         form.sector.data = Sector.PUBLIC_AUTHORITY.value
     if form.validate_on_submit():
-        obj = obj or Organisation(name="", type=OrganisationType.OTHER, sector=Sector.PUBLIC_AUTHORITY, county="")
-        obj.name = form.name.data.strip()
-        obj.type = OrganisationType(form.type.data)
-        obj.sector = Sector(form.sector.data)
-        obj.county = form.county.data.strip()
-        obj.municipality_id = form.municipality.data or None
-        if _save(obj, form, "name", _l("An organisation with this name already exists.")):
+        obj = obj or Organisation(
+            name="", type=OrganisationType.OTHER, sector=Sector.PUBLIC_AUTHORITY, county=""
+        )
+        values = {
+            "name": form.name.data.strip(),
+            "type": OrganisationType(form.type.data),
+            "sector": Sector(form.sector.data),
+            "county": form.county.data.strip(),
+            "municipality_id": form.municipality.data or None,
+        }
+        if _save(obj, form, values, {"name": _l("An organisation with this name already exists.")}):
             db.commit()
             flash(_l("Saved."), "success")
             return redirect(url_for("admin.organisations"), code=303)
@@ -141,7 +146,9 @@ def users():
 
 def _role_choices(s):
     return options(
-        (f"{c.id}:{role.value}", f"{c.name} – {role.label}") for c in directory.consultations(s) for role in Role
+        (f"{c.id}:{role.value}", f"{c.name} – {role.label}")
+        for c in directory.consultations(s)
+        for role in Role
     )
 
 
@@ -173,17 +180,20 @@ def user(user_id: int | None):
     if form.validate_on_submit():
         is_new = obj is None
         obj = obj or User(email="", name="")
-        obj.name = form.name.data.strip()
         new_email = accounts.normalise_email(form.email.data)
         email_changed = not is_new and new_email != obj.email
-        obj.email = new_email
+        values = {
+            "name": form.name.data.strip(),
+            "email": new_email,
+            "locale": form.locale.data or None,
+            "is_admin": form.is_admin.data,
+            "is_active": form.is_active.data,
+        }
         if email_changed:
             # A changed address grants nothing (meeting invitations are matched by address) until its
             # owner confirms it through the invitation link sent to it below.
-            obj.email_confirmed_at = None
-        obj.locale = form.locale.data or None
-        obj.is_admin, obj.is_active = form.is_admin.data, form.is_active.data
-        if _save(obj, form, "email", _l("Another account already uses this e-mail address.")):
+            values["email_confirmed_at"] = None
+        if _save(obj, form, values, {"email": _l("Another account already uses this e-mail address.")}):
             organisations = [s.get(Organisation, oid) for oid in form.organisations.data]
             accounts.set_memberships(s, obj, organisations)
             grants = {(int(c), Role(r)) for c, r in (value.split(":") for value in form.roles.data)}
@@ -194,7 +204,10 @@ def user(user_id: int | None):
                 _send_invitation(s, obj)
             db.commit()
             if is_new and form.send_invitation.data:
-                flash(_l("The account is created and an invitation was sent to %(email)s.", email=obj.email), "success")
+                flash(
+                    _l("The account is created and an invitation was sent to %(email)s.", email=obj.email),
+                    "success",
+                )
             else:
                 flash(_l("Saved."), "success")
             return redirect(url_for("admin.users"), code=303)
@@ -219,7 +232,9 @@ def invite(user_id: int):
 @bp.get("/consultations")
 @admin_required
 def consultations():
-    return render_template("admin/consultations.html", consultations=directory.consultations(db.get_session()))
+    return render_template(
+        "admin/consultations.html", consultations=directory.consultations(db.get_session())
+    )
 
 
 @bp.route("/consultations/new", methods=["GET", "POST"], defaults={"consultation_id": None})
@@ -232,8 +247,17 @@ def consultation(consultation_id: int | None):
     orgs = directory.organisations(s)
     form.host_organisation.choices = options((o.id, o.name) for o in orgs)
     form.standing_seats.choices = options((o.id, o.name) for o in orgs)
-    fields = ("name", "slug", "county", "place", "meeting_length_minutes", "rhythm_weeks", "start_time",
-              "case_deadline_days", "video_url")
+    fields = (
+        "name",
+        "slug",
+        "county",
+        "place",
+        "meeting_length_minutes",
+        "rhythm_weeks",
+        "start_time",
+        "case_deadline_days",
+        "video_url",
+    )
     if request.method == "GET" and obj is not None:
         for field in fields:
             getattr(form, field).data = getattr(obj, field)
@@ -245,12 +269,16 @@ def consultation(consultation_id: int | None):
         form.weekday.data = Weekday.MONDAY.value
     if form.validate_on_submit():
         obj = obj or Consultation(slug="", name="", county="", host_organisation_id=0, place="")
-        for field in fields:
-            value = getattr(form, field).data
-            setattr(obj, field, value.strip() if isinstance(value, str) else value)
-        obj.host_organisation_id = form.host_organisation.data
-        obj.weekday, obj.video_provider = Weekday(form.weekday.data), VideoProvider(form.video_provider.data)
-        if _save(obj, form, "slug", _l("Another consultation already uses this short name.")):
+        values = {
+            field: value.strip() if isinstance(value := getattr(form, field).data, str) else value
+            for field in fields
+        }
+        values.update(
+            host_organisation_id=form.host_organisation.data,
+            weekday=Weekday(form.weekday.data),
+            video_provider=VideoProvider(form.video_provider.data),
+        )
+        if _save(obj, form, values, {"slug": _l("Another consultation already uses this short name.")}):
             directory.set_standing_seats(s, obj, set(form.standing_seats.data))
             db.commit()
             flash(_l("Saved."), "success")

@@ -124,3 +124,45 @@ def test_create_a_consultation_with_standing_seats(client, auth, web_session):
     assert bad.status_code == 400
     assert 'id="slug-error"' in html and 'id="video_url-error"' in html and 'id="meeting_length_minutes-error"' in html
     assert len(web_session.exec(select(Consultation)).all()) == 1
+
+
+def test_editing_an_entry_into_a_clash_shows_the_message_next_to_the_field(client, auth, web_session):
+    """Issue I: editing so that a unique value clashes with another entry raised PendingRollbackError
+    (a 500). Each unique key of the register, on edit: a 400 with the message, nothing changed."""
+    kiruna = Municipality(name="Kiruna", county="Norrbottens län")
+    lulea = Municipality(name="Luleå", county="Norrbottens län")
+    web_session.add_all([kiruna, lulea])
+    iris = make_organisation(web_session, name="Kvinnojouren Iris")
+    freda = make_organisation(web_session, name="Freda")
+    una = make_consultation(web_session, slug="una", name="Una", host=freda)
+    other = make_consultation(web_session, slug="annat", name="Annat", host=freda)
+    anna = make_user(web_session, email="anna@kommun.example", name="Anna")
+    make_user(web_session, email="bo@kommun.example", name="Bo")
+    web_session.commit()
+    _admin(web_session, auth)
+    cases = [
+        (f"/admin/municipalities/{lulea.id}", {"name": "Kiruna", "county": "Norrbottens län"},
+         "Kommunen finns redan i länet.", 'id="name-error"'),
+        (f"/admin/organisations/{iris.id}", {"name": "Freda", "type": "womens_shelter", "sector": "civil_society",
+                                             "county": "Norrbottens län", "municipality": 0},
+         "Det finns redan en organisation med det här namnet.", 'id="name-error"'),
+        (f"/admin/users/{anna.id}", {"name": "Anna", "email": "BO@kommun.example", "locale": ""},
+         "Ett annat konto använder redan den här e-postadressen.", 'id="email-error"'),
+        (f"/admin/consultations/{other.id}", {"name": "Annat", "slug": "una", "county": "Norrbottens län",
+                                              "host_organisation": freda.id, "place": "Luleå",
+                                              "meeting_length_minutes": 120, "rhythm_weeks": 2, "weekday": "MO",
+                                              "start_time": "13:00", "case_deadline_days": 7,
+                                              "video_provider": "none", "video_url": ""},
+         "Ett annat samråd använder redan det här korta namnet.", 'id="slug-error"'),
+    ]
+    for path, data, message, error_id in cases:
+        response = auth.post(path, data)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400, path
+        assert message in html and error_id in html, path
+    web_session.expire_all()
+    assert web_session.get(Municipality, lulea.id).name == "Luleå"
+    assert web_session.get(Organisation, iris.id).name == "Kvinnojouren Iris"
+    assert web_session.get(User, anna.id).email == "anna@kommun.example"
+    assert web_session.get(Consultation, other.id).slug == "annat"
+    assert web_session.get(Consultation, una.id).slug == "una"
