@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from samrad import db, i18n
     from samrad.extensions import csrf, login_manager
+    from samrad.services import audit  # noqa: F401  (its session listeners record every audited change)
     from samrad.web import register_blueprints, security
 
     db.init_app(app)

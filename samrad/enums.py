@@ -436,3 +436,64 @@ ATTENDANCE_LABELS = set_labels(
         Attendance.VIA_LINK: _l("Attended via link"),
     },
 )
+
+
+class AuditVerb(LabelledEnum):
+    """What a person (or a scheduled job) did to an object recorded in the audit log."""
+
+    VIEWED = "viewed"
+    CREATED = "created"
+    CHANGED = "changed"
+    DELETED = "deleted"
+    EXPORTED = "exported"
+    LOGGED_IN = "logged_in"
+
+
+AUDIT_VERB_LABELS = set_labels(
+    AuditVerb,
+    {
+        AuditVerb.VIEWED: _l("Viewed"),
+        AuditVerb.CREATED: _l("Created"),
+        AuditVerb.CHANGED: _l("Changed"),
+        AuditVerb.DELETED: _l("Deleted"),
+        AuditVerb.EXPORTED: _l("Exported"),
+        AuditVerb.LOGGED_IN: _l("Logged in"),
+    },
+)
+
+
+class AuditKind(LabelledEnum):
+    """The kinds of object the audit log follows. Evaluations are deliberately not among them: an answer
+    must not be traceable to its respondent, not even through the time someone opened the form."""
+
+    CASE = "case"
+    CASE_QUEUE = "case_queue"
+    AGENDA = "agenda"
+    MEETING = "meeting"
+    USER = "user"
+    ROLE = "role"
+    TWO_FACTOR = "two_factor"
+    CONSULTATION = "consultation"
+    ORGANISATION = "organisation"
+    MUNICIPALITY = "municipality"
+    STATISTICS = "statistics"
+    AUDIT_LOG = "audit_log"
+
+
+AUDIT_KIND_LABELS = set_labels(
+    AuditKind,
+    {
+        AuditKind.CASE: _l("Case"),
+        AuditKind.CASE_QUEUE: _l("Case queue"),
+        AuditKind.AGENDA: _l("Agenda"),
+        AuditKind.MEETING: _l("Meeting"),
+        AuditKind.USER: _l("Account"),
+        AuditKind.ROLE: _l("Role"),
+        AuditKind.TWO_FACTOR: _l("Two-factor authentication"),
+        AuditKind.CONSULTATION: _l("Consultation settings"),
+        AuditKind.ORGANISATION: _l("Organisation"),
+        AuditKind.MUNICIPALITY: _l("Municipality"),
+        AuditKind.STATISTICS: _l("Statistics"),
+        AuditKind.AUDIT_LOG: _l("Audit log"),
+    },
+)

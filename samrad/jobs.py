@@ -32,7 +32,7 @@ from sqlmodel import Session, select
 from samrad import db, outbox
 from samrad.enums import JobOutcome
 from samrad.models import JobRun, utcnow
-from samrad.services import directory, evaluations, meetings, reminders, retention
+from samrad.services import audit, directory, evaluations, meetings, reminders, retention
 from samrad.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,13 @@ def purge_case_text(now: datetime) -> str:
             session, now=now, retention_days=current_app.config["CASE_TEXT_RETENTION_DAYS"]
         )
     return f"purged the text of {cases} cases"
+
+
+def purge_audit_log(now: datetime) -> str:
+    """Delete audit log entries past their own retention time."""
+    with db.session_scope() as session:
+        events = audit.purge(session, now=now, retention_days=current_app.config["AUDIT_RETENTION_DAYS"])
+    return f"deleted {events} audit log entries"
 
 
 def purge_sent_mail(now: datetime) -> str:
@@ -172,6 +179,12 @@ JOBS: dict[str, Job] = {
             _l("Erase case text after its retention time"),
         ),
         Job(
+            "purge-audit-log",
+            purge_audit_log,
+            _cron(hour=4, minute=25),
+            _l("Delete audit log entries after their retention time"),
+        ),
+        Job(
             "extend-series",
             extend_meeting_series,
             _cron(hour=5, minute=40),
@@ -241,7 +254,8 @@ def run_job(
     retries = 0
     while True:
         try:
-            detail = job.func(now)
+            with audit.acting_as(audit.Acting(f"job {name}")):
+                detail = job.func(now)
             outcome = JobOutcome.OK
             break
         except OperationalError as exc:

@@ -1,5 +1,6 @@
 """All table models; importing this package registers every table on ``SQLModel.metadata``."""
 
+from samrad.models.audit import AuditEvent
 from samrad.models.base import UTCDateTime, utcnow
 from samrad.models.case import Case, CaseCategoryEntry, CaseExposerEntry
 from samrad.models.consultation import Consultation, ConsultationRole, JoinRequest, StandingSeat
@@ -15,11 +16,20 @@ from samrad.models.jobs import JobRun
 from samrad.models.meeting import AgendaItem, AgendaVersion, BreakPeriod, CalendarFeed, Invitee, Meeting
 from samrad.models.organisation import Municipality, Organisation
 from samrad.models.outbox import OutboxMessage
-from samrad.models.user import AccountInvitation, LoginAttempt, Membership, User, UserSession
+from samrad.models.user import (
+    AccountInvitation,
+    LoginAttempt,
+    Membership,
+    RecoveryCode,
+    TwoFactor,
+    User,
+    UserSession,
+)
 
 __all__ = [
     "AccountInvitation",
     "AgendaItem",
+    "AuditEvent",
     "AgendaVersion",
     "BreakPeriod",
     "CalendarFeed",
@@ -43,7 +53,9 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "Questionnaire",
+    "RecoveryCode",
     "StandingSeat",
+    "TwoFactor",
     "User",
     "UserSession",
     "UTCDateTime",

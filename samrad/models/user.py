@@ -1,6 +1,5 @@
 """People with accounts, their organisations, and what keeps their login sessions."""
 
-
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -95,4 +94,31 @@ class AccountInvitation(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TwoFactor(SQLModel, table=True):
+    """A person's TOTP authenticator; it exists from the start of enrolment, counts once enabled."""
+
+    __tablename__ = "two_factor"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", unique=True)
+    #: The base32 TOTP secret shared with the person's authenticator app.
+    secret: str = Field(max_length=64)
+    #: The time step of the last accepted code; a code of this step or an earlier one is refused, so an
+    #: observed code cannot be used again.
+    last_counter: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    enabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A single-use code for when the authenticator is lost; only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -126,8 +125,11 @@ def grant_role(session: Session, user: User, consultation: Consultation, role: R
 
 def set_roles(session: Session, user: User, grants: set[tuple[int, Role]]) -> None:
     """Make ``grants`` (consultation id, role) exactly the user's roles."""
-    session.execute(delete(ConsultationRole).where(ConsultationRole.user_id == user.id))
-    for consultation_id, role in sorted(grants):
+    held = {(grant.consultation_id, grant.role): grant for grant in roles_of(session, user)}
+    for key, grant in held.items():
+        if key not in grants:
+            session.delete(grant)
+    for consultation_id, role in sorted(grants - held.keys()):
         session.add(ConsultationRole(user_id=user.id, consultation_id=consultation_id, role=role))
     session.flush()
 

@@ -12,11 +12,14 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from samrad import outbox
-from samrad.enums import CaseStatus
+from samrad.enums import AuditKind, AuditVerb, CaseStatus
 from samrad.models import AgendaItem, Case
+from samrad.services import audit
 
 #: A case that is queued for another discussion keeps its text until that discussion.
 AWAITING_DISCUSSION = (CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA)
+#: What the purge erases, as the audit log names it.
+PURGED_FIELDS = ("advice", "background", "questions", "return_comment")
 
 
 def purge_case_text(session: Session, *, now: datetime, retention_days: int) -> int:
@@ -26,23 +29,41 @@ def purge_case_text(session: Session, *, now: datetime, retention_days: int) -> 
     Runs as two UPDATE statements in the caller's transaction; running it again changes nothing.
     Objects already loaded in ``session`` are not refreshed. Returns the number of cases purged.
     """
-    due = (
-        select(Case.id)
-        .where(Case.text_purged_at.is_(None))
-        .where(Case.last_discussed_at.is_not(None))
-        .where(Case.last_discussed_at <= now - timedelta(days=retention_days))
-        .where(Case.status.not_in(AWAITING_DISCUSSION))
+    due = list(
+        session.execute(
+            select(Case.id, Case.consultation_id, Case.organisation_id)
+            .where(Case.text_purged_at.is_(None))
+            .where(Case.last_discussed_at.is_not(None))
+            .where(Case.last_discussed_at <= now - timedelta(days=retention_days))
+            .where(Case.status.not_in(AWAITING_DISCUSSION))
+            .order_by(Case.id)
+        )
     )
+    ids = [row.id for row in due]
+    if not ids:
+        return 0
     session.execute(
-        update(AgendaItem).where(AgendaItem.case_id.in_(due)).values(advice=""),
+        update(AgendaItem).where(AgendaItem.case_id.in_(ids)).values(advice=""),
         execution_options={"synchronize_session": False},
     )
     result = session.execute(
         update(Case)
-        .where(Case.id.in_(due))
+        .where(Case.id.in_(ids))
         .values(background="", questions="", return_comment="", text_purged_at=now),
         execution_options={"synchronize_session": False},
     )
+    # Bulk statements pass the audit listener by, so the erasure is recorded here, case by case.
+    for row in due:
+        audit.record(
+            session,
+            AuditVerb.DELETED,
+            AuditKind.CASE,
+            row.id,
+            consultation_id=row.consultation_id,
+            organisation_id=row.organisation_id,
+            fields=PURGED_FIELDS,
+            now=now,
+        )
     return result.rowcount
 
 

@@ -8,6 +8,7 @@ def register_blueprints(app: Flask) -> None:
         account,
         admin,
         agenda,
+        audit,
         auth,
         cases,
         evaluations,
@@ -18,8 +19,11 @@ def register_blueprints(app: Flask) -> None:
         stats,
     )
 
-    for module in (pages, auth, account, join, admin, meetings, cases, agenda, evaluations, stats, health):
+    for module in (
+        pages, auth, account, join, admin, audit, meetings, cases, agenda, evaluations, stats, health
+    ):
         app.register_blueprint(module.bp)
+    audit.init_app(app)
     from samrad.web.access import Action, may
 
     # Templates ask the same permission layer as the views (e.g. whether to show the video link).

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, g
+from flask import abort, g, request
 from flask_login import current_user, login_required
 
 from samrad import db
+from samrad.enums import AuditKind, AuditVerb
 from samrad.models import Case, Consultation, JoinRequest, Meeting, utcnow
 from samrad.services import access as rules
-from samrad.services import directory, meetings
+from samrad.services import audit, directory, meetings
 from samrad.services.access import Action, Actor, actor_for
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "may",
     "operations_required",
     "require",
+    "viewed",
 ]
 
 
@@ -102,13 +104,44 @@ def load_meeting_or_404(
 
 def load_case_or_404(case_id: int, action: Action = Action.VIEW_CASE) -> Case:
     """The case: 404 for people who may not see it (existence must not leak), 403 if they may see it but
-    not do ``action``."""
+    not do ``action``. A page (GET) that loads a case shows it, so the view goes to the audit log."""
     case = db.get_session().get(Case, case_id)
     if case is None or not may(Action.VIEW_CASE, case):
         abort(404)
     if action != Action.VIEW_CASE:
         require(action, case)
+    if request.method == "GET":
+        viewed(
+            AuditKind.CASE,
+            case.id,
+            consultation_id=case.consultation_id,
+            organisation_id=case.organisation_id,
+        )
     return case
+
+
+def _audit(verb: AuditVerb, kind: AuditKind, object_id, consultation_id, organisation_id) -> None:
+    audit.record(
+        db.get_session(),
+        verb,
+        kind,
+        object_id,
+        consultation_id=consultation_id,
+        organisation_id=organisation_id,
+        now=utcnow(),
+    )
+    # Committed after the response is built, with the request's session activity (web.security).
+    g.audit_pending = True
+
+
+def viewed(kind: AuditKind, object_id: object = "", *, consultation_id=None, organisation_id=None) -> None:
+    """Record in the audit log that the person looked at something (case text, an agenda, an account)."""
+    _audit(AuditVerb.VIEWED, kind, object_id, consultation_id, organisation_id)
+
+
+def exported(kind: AuditKind, object_id: object = "", *, consultation_id=None) -> None:
+    """Record in the audit log that the person downloaded something."""
+    _audit(AuditVerb.EXPORTED, kind, object_id, consultation_id, None)
 
 
 def load_join_request_or_404(consultation: Consultation, request_id: int) -> JoinRequest:

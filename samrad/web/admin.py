@@ -6,13 +6,14 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from samrad import db
-from samrad.enums import OrganisationType, Role, Sector, VideoProvider, Weekday
+from samrad.enums import AuditKind, OrganisationType, Role, Sector, VideoProvider, Weekday
 from samrad.models import Consultation, Municipality, Organisation, User, utcnow
-from samrad.services import accounts, directory
+from samrad.services import accounts, directory, two_factor
 from samrad.urls import external_url
-from samrad.web.access import admin_required
+from samrad.web.access import admin_required, viewed
 from samrad.web.forms import (
     ConsultationForm,
     DecisionForm,
@@ -172,6 +173,7 @@ def user(user_id: int | None):
     form.organisations.choices = options((o.id, o.name) for o in directory.organisations(s))
     form.roles.choices = _role_choices(s)
     if request.method == "GET" and obj is not None:
+        viewed(AuditKind.USER, obj.id)
         form.name.data, form.email.data, form.locale.data = obj.name, obj.email, obj.locale or ""
         form.is_admin.data, form.is_active.data = obj.is_admin, obj.is_active
         form.organisations.data = [m.organisation_id for m in obj.memberships]
@@ -211,7 +213,32 @@ def user(user_id: int | None):
             else:
                 flash(_l("Saved."), "success")
             return redirect(url_for("admin.users"), code=303)
-    return _form_page("admin/user.html", form, 400 if form.is_submitted() else 200, obj=obj)
+    return _form_page(
+        "admin/user.html",
+        form,
+        400 if form.is_submitted() else 200,
+        obj=obj,
+        has_two_factor=obj is not None and two_factor.factor_of(s, obj.id) is not None,
+        reset_form=DecisionForm(),
+    )
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@admin_required
+def reset_two_factor(user_id: int):
+    """Another administrator resets a lost authenticator (never one's own: that would make the second
+    factor worthless against a stolen administrator password). The audit log records the reset."""
+    obj = _get(User, user_id)
+    if obj.id == current_user.id:
+        abort(403)
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    s = db.get_session()
+    if two_factor.turn_off(s, obj.id):
+        accounts.end_other_sessions(s, obj, keep_token=None, now=utcnow())
+        db.commit()
+        flash(_l("Two-factor authentication of %(email)s is reset.", email=obj.email), "success")
+    return redirect(url_for("admin.user", user_id=obj.id), code=303)
 
 
 @bp.post("/users/<int:user_id>/invite")

@@ -15,11 +15,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from samrad import db
-from samrad.enums import AgendaItemKind, Attendance, CaseStatus, MeetingStatus
+from samrad.enums import AgendaItemKind, Attendance, AuditKind, CaseStatus, MeetingStatus
 from samrad.models import Case, Consultation, Invitee, Meeting, utcnow
 from samrad.services import agenda, cases, invitations, meetings
 from samrad.urls import external_url
-from samrad.web.access import Action, load_case_or_404, load_meeting_or_404, may, require
+from samrad.web.access import Action, load_case_or_404, load_meeting_or_404, may, require, viewed
 from samrad.web.cases import feedback_for
 from samrad.web.forms import DecisionForm
 from samrad.web.htmx import is_htmx, render
@@ -123,6 +123,7 @@ def _refused(consultation, meeting, exc: agenda.AgendaRefused, *, errors=None, s
 @login_required
 def builder(slug: str, public_id: str):
     consultation, meeting = _coordinated(slug, public_id)
+    viewed(AuditKind.AGENDA, meeting.id, consultation_id=consultation.id)
     return _builder(consultation, meeting)
 
 
@@ -348,6 +349,7 @@ def show(slug: str, public_id: str):
     s = db.get_session()
     if is_htmx() and request.args.get("v") == str(meeting.published_version):
         return _unchanged()  # polling: nothing new, keep the page (and the reader's focus) as it is
+    viewed(AuditKind.AGENDA, meeting.id, consultation_id=consultation.id)
     version = agenda.latest_version(s, meeting)
     rows = []
     if version is not None:
@@ -458,6 +460,7 @@ def _day_context(
 @login_required
 def day(slug: str, public_id: str):
     consultation, meeting = _coordinated(slug, public_id)
+    viewed(AuditKind.AGENDA, meeting.id, consultation_id=consultation.id)
     return render(DAY_PAGE, DAY, **_day_context(consultation, meeting))
 
 

@@ -17,13 +17,13 @@ from sqlmodel import select
 
 from samrad import db
 from samrad.deidentify import Finding
-from samrad.enums import AgeBand, CaseCategory, CaseStatus, Exposer, RiskAssessment, Sex
+from samrad.enums import AgeBand, AuditKind, CaseCategory, CaseStatus, Exposer, RiskAssessment, Sex
 from samrad.i18n import datetime_filter
 from samrad.models import Case, Consultation, Meeting, Municipality, Organisation, User, utcnow
 from samrad.services import access, cases
 from samrad.services.cases import Attestation, CaseInput, GuardResult
 from samrad.urls import external_url
-from samrad.web.access import Action, actor, load_case_or_404, load_consultation, may
+from samrad.web.access import Action, actor, load_case_or_404, load_consultation, may, viewed
 from samrad.web.case_forms import CHOOSE, NEXT_POSSIBLE, AcuteForm, CaseForm, ReturnForm
 from samrad.web.forms import DecisionForm, options
 from samrad.web.htmx import hx_redirect, is_htmx, render
@@ -566,6 +566,7 @@ def queue(slug: str):
     consultation = load_consultation(slug, Action.MANAGE_CONSULTATION)
     s = db.get_session()
     waiting = cases.triage_queue(s, consultation)
+    viewed(AuditKind.CASE_QUEUE, consultation.id, consultation_id=consultation.id)
     forms = {c.id: ReturnForm(prefix=f"r{c.id}-", formdata=None) for c in waiting}
     return render_template(
         "cases/queue.html",

@@ -75,6 +75,16 @@ class SetPasswordForm(FlaskForm):
     )
 
 
+class CodeForm(FlaskForm):
+    """A code from the authenticator app (six digits) or, at login, a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(message=_l("Enter the code.")), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+    )
+
+
 class ChangePasswordForm(SetPasswordForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)],
                             render_kw={"autocomplete": "current-password"})

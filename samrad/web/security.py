@@ -50,6 +50,17 @@ def session_policy() -> accounts.SessionPolicy:
     )
 
 
+def throttle_policy() -> accounts.ThrottlePolicy:
+    """How many wrong passwords or codes are allowed, per account and per client address."""
+    cfg = current_app.config
+    return accounts.ThrottlePolicy(
+        max_failures=cfg["LOGIN_MAX_FAILURES"],
+        max_failures_per_address=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+        window=timedelta(minutes=cfg["LOGIN_FAILURE_WINDOW_MINUTES"]),
+        secret=cfg["SECRET_KEY"],
+    )
+
+
 @login_manager.user_loader
 def load_user(user_id: str):
     # The signed cookie holds a random token of a server-side UserSession row; logout or the idle
@@ -75,8 +86,10 @@ def unauthorized():
 
 
 def _commit_session_touch(response):
-    # load_user may move last_seen_at forward; keep that even on read-only pages.
-    if g.pop("session_touched", False) and "db_session" in g:
+    # load_user may move last_seen_at forward, and a page may have recorded a view in the audit log;
+    # keep both even on read-only pages.
+    touched = g.pop("session_touched", False)
+    if (g.pop("audit_pending", False) or touched) and "db_session" in g:
         try:
             db.get_session().commit()
         except Exception:  # a failed touch must never break the page the person asked for

@@ -20,7 +20,7 @@ from wtforms.validators import AnyOf, NumberRange, Optional, ValidationError
 
 from samrad import db
 from samrad.models import utcnow
-from samrad.services import access
+from samrad.services import access, directory
 from samrad.services import statistics as service
 from samrad.services.access import Action
 from samrad.statistics import (
@@ -34,7 +34,8 @@ from samrad.statistics import (
     year_period,
 )
 from samrad.svg_charts import Datum, bar_chart, line_chart
-from samrad.web.access import actor
+from samrad.enums import AuditKind
+from samrad.web.access import actor, exported
 from samrad.web.forms import options
 from samrad.web.htmx import is_htmx, render
 
@@ -257,6 +258,8 @@ def _export(kind: str):
         return render_template("stats/index.html", **_context(form, None)), 400
     rows = service.export_rows(stats)
     period = stats.period
+    consultation = directory.consultation_by_slug(db.get_session(), stats.consultation_slug)
+    exported(AuditKind.STATISTICS, f"{period.first}/{period.last} {kind}", consultation_id=consultation.id)
     name = f"statistik-{stats.consultation_slug}-{period.first.isoformat()}-{period.last.isoformat()}"
     if kind == "csv":
         body, mimetype = service.to_csv(rows).encode("utf-8"), "text/csv; charset=utf-8"

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ADMIN, COORDINATOR, SLUG, PageErrors, axe_check, log_in
+from samrad import db
+from samrad.passwords import hash_password
+from samrad.services import accounts
+from tests.browser.conftest import ADMIN, COORDINATOR, PW, SLUG, PageErrors, axe_check, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +27,10 @@ ADMIN_PAGES = [
     "/admin/consultations/1",
     "/admin/users/new",
     "/admin/health/",
+    "/admin/audit/",
+    "/admin/users/2",
     "/account/",
+    "/account/two-factor",
 ]
 
 
@@ -189,3 +197,33 @@ def test_axe_check_reports_serious_violations(page: Page):
     assert "label" in message
     assert "Form elements must have labels" in message
     assert "#no-label-here" in message
+
+
+def test_two_factor_enrolment_and_login_by_keyboard(page: Page, live_app):
+    """A new person sets up an authenticator (QR page checked with axe), then logs in with a code."""
+    with live_app.app_context(), db.session_scope() as s:
+        person = accounts.create_user(s, email="tvafaktor@demo.samrad.example", name="Tea Tvåfaktor")
+        person.password_hash = hash_password(PW)
+    log_in(page, "tvafaktor@demo.samrad.example")
+    page.goto("/account/two-factor")
+    page.get_by_role("button", name="Ställ in tvåfaktorsinloggning").click()
+    expect(page.locator("img[src^='data:image/svg+xml']")).to_be_visible()
+    axe_check(page)
+    secret = page.locator("code.secret").inner_text().replace(" ", "")
+    page.get_by_label("Kod").fill(pyotp.TOTP(secret).now())
+    page.keyboard.press("Enter")
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
+    axe_check(page)
+    page.locator("header form[action$='/logout'] button[type=submit]").click()
+    page.goto("/login")
+    page.locator("input[name=email]").fill("tvafaktor@demo.samrad.example")
+    page.locator("input[name=password]").fill(PW)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/login/code$"))
+    axe_check(page)
+    code = page.get_by_label("Kod")
+    expect(code).to_have_attribute("autocomplete", "one-time-code")
+    # A code of the next 30-second step: the enrolment code cannot be used again.
+    code.fill(pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30)))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/$"))

@@ -577,6 +577,7 @@ def test_job_statuses_list_every_job_and_tell_whether_a_scheduler_runs(session):
         "queue-ready-notices",
         "rsvp-reminders",
         "purge-case-text",
+        "purge-audit-log",
         "extend-series",
         "close-evaluations",
         "evaluation-reminders",

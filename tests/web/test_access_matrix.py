@@ -41,11 +41,20 @@ PATHS = {
     ("auth.login", "GET", ""): "/login",
     ("auth.login", "POST", ""): "/login",
     ("auth.logout", "POST", ""): "/logout",
+    ("auth.second_factor", "GET", ""): "/login/code",
+    ("auth.second_factor", "POST", ""): "/login/code",
     ("auth.accept_invitation", "GET", ""): "/invitation/not-a-token",
     ("auth.accept_invitation", "POST", ""): "/invitation/not-a-token",
     ("account.index", "GET", ""): "/account/",
     ("account.change_password", "POST", ""): "/account/password",
     ("account.end_other_sessions", "POST", ""): "/account/sessions/end-others",
+    ("account.two_factor_settings", "GET", ""): "/account/two-factor",
+    ("account.start_two_factor", "POST", ""): "/account/two-factor/start",
+    ("account.confirm_two_factor", "POST", ""): "/account/two-factor/confirm",
+    ("account.new_recovery_codes", "POST", ""): "/account/two-factor/recovery-codes",
+    ("account.turn_off_two_factor", "POST", ""): "/account/two-factor/turn-off",
+    ("audit.index", "GET", ""): "/admin/audit/",
+    ("audit.export", "GET", ""): "/admin/audit/export.csv",
     ("admin.index", "GET", ""): "/admin/",
     ("admin.consultations", "GET", ""): "/admin/consultations",
     ("admin.consultation", "GET", ""): "/admin/consultations/{consultation_id}",
@@ -68,6 +77,7 @@ PATHS = {
     ("admin.user", "GET", "new"): "/admin/users/new",
     ("admin.user", "POST", "new"): "/admin/users/new",
     ("admin.invite", "POST", ""): "/admin/users/{user_id}/invite",
+    ("admin.reset_two_factor", "POST", ""): "/admin/users/{user_id}/two-factor/reset",
     ("health.index", "GET", ""): "/admin/health/",
     ("health.retry", "POST", ""): "/admin/health/messages/{message_id}/retry",
     ("health.retry_failed", "POST", ""): "/admin/health/messages/retry-failed",
@@ -163,11 +173,20 @@ pages.set_language POST                |  303  303  303  303  303  303  303  303
 auth.login GET                         |  200  302  302  302  302  302  302  302  302  302  302  302  302
 auth.login POST                        |  400  302  302  302  302  302  302  302  302  302  302  302  302
 auth.logout POST                       |  303  303  303  303  303  303  303  303  303  303  303  303  303
+auth.second_factor GET                 |  303  302  302  302  302  302  302  302  302  302  302  302  302
+auth.second_factor POST                |  303  302  302  302  302  302  302  302  302  302  302  302  302
 auth.accept_invitation GET             |  404  404  404  404  404  404  404  404  404  404  404  404  404
 auth.accept_invitation POST            |  404  404  404  404  404  404  404  404  404  404  404  404  404
 account.index GET                      |  302  200  200  200  200  200  200  200  200  200  200  200  200
 account.change_password POST           |  302  400  400  400  400  400  400  400  400  400  400  400  400
 account.end_other_sessions POST        |  302  303  303  303  303  303  303  303  303  303  303  303  303
+account.two_factor_settings GET        |  302  200  200  200  200  200  200  200  200  200  200  200  200
+account.start_two_factor POST          |  302  303  303  303  303  303  303  303  303  303  303  303  303
+account.confirm_two_factor POST        |  302  303  303  303  303  303  303  303  303  303  303  303  303
+account.new_recovery_codes POST        |  302  303  303  303  303  303  303  303  303  303  303  303  303
+account.turn_off_two_factor POST       |  302  303  303  303  303  303  303  303  303  303  303  303  303
+audit.index GET                        |  302  200  403  403  403  403  403  403  403  403  403  403  403
+audit.export GET                       |  302  200  403  403  403  403  403  403  403  403  403  403  403
 admin.index GET                        |  302  200  403  403  403  403  403  403  403  403  403  403  403
 admin.consultations GET                |  302  200  403  403  403  403  403  403  403  403  403  403  403
 admin.consultation GET                 |  302  200  403  403  403  403  403  403  403  403  403  403  403
@@ -190,6 +209,7 @@ admin.user POST                        |  302  400  403  403  403  403  403  403
 admin.user GET new                     |  302  200  403  403  403  403  403  403  403  403  403  403  403
 admin.user POST new                    |  302  400  403  403  403  403  403  403  403  403  403  403  403
 admin.invite POST                      |  302  303  403  403  403  403  403  403  403  403  403  403  403
+admin.reset_two_factor POST            |  302  303  403  403  403  403  403  403  403  403  403  403  403
 health.index GET                       |  302  200  200  200  403  403  403  403  403  403  403  403  403
 health.retry POST                      |  302  303  403  403  403  403  403  403  403  403  403  403  403
 health.retry_failed POST               |  302  303  403  403  403  403  403  403  403  403  403  403  403
