@@ -41,7 +41,12 @@ run: install
 system-deps:
 	@bash scripts/system-deps.sh
 
-test: system-deps $(VENV)/.installed-test translations
+# What the tests do not see drifts: style and formatting are checked on every `make test`.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: system-deps $(VENV)/.installed-test translations lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

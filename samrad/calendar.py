@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Conference, Event, vCalAddress, vDuration
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+from samrad.clock import STOCKHOLM
+
 PRODID = "-//samrad//Regionalt samrad//SV"
 
 #: The RSVP answers in the app as iCalendar participation status.

@@ -111,7 +111,11 @@ def create_user(email: str, name: str, admin: bool, password: str | None):
         if password:
             try:
                 accounts.set_password(
-                    session, user, password, now=utcnow(), min_length=current_app.config["PASSWORD_MIN_LENGTH"]
+                    session,
+                    user,
+                    password,
+                    now=utcnow(),
+                    min_length=current_app.config["PASSWORD_MIN_LENGTH"],
                 )
             except accounts.PasswordRejected as exc:
                 raise click.ClickException(str(exc)) from None
@@ -228,15 +232,17 @@ def status_command():
     width = max(len(s.name) for s in statuses)
     for s in statuses:
         outcome = s.last_outcome.value if s.last_outcome else "never run"
-        click.echo(f"  {s.name:<{width}}  last {_local(s.last_started_at):<16}  {outcome:<9}  "
-                   f"next {_local(s.next_run_at):<16}  {s.last_detail}".rstrip())
+        click.echo(
+            f"  {s.name:<{width}}  last {_local(s.last_started_at):<16}  {outcome:<9}  "
+            f"next {_local(s.next_run_at):<16}  {s.last_detail}".rstrip()
+        )
     click.echo("E-mail outbox: " + ", ".join(f"{status.value} {n}" for status, n in counts.items()))
     if not jobs.scheduler_running(statuses, now):
         click.echo("Warning: no scheduler seems to be running (start one with `samrad scheduler`).")
 
 
 def _local(value) -> str:
-    from samrad.jobs import STOCKHOLM
+    from samrad.clock import STOCKHOLM
 
     return value.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M") if value else "-"
 
@@ -247,11 +253,17 @@ def register_commands(app: Flask) -> None:
     if "evaluations" not in report.commands:
         report.add_command(report_evaluations)
     for command in (
-        init_db, demo, create_user, report, evaluations, scheduler_command, run_job_command, status_command
+        init_db,
+        demo,
+        create_user,
+        report,
+        evaluations,
+        scheduler_command,
+        run_job_command,
+        status_command,
     ):
         app.cli.add_command(command)
 
 
 def main() -> None:
     cli.main(prog_name="samrad")
-

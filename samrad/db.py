@@ -42,8 +42,12 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _pragmas(dbapi_conn, _record):
         # Let SQLAlchemy emit BEGIN itself so that the "begin" hook below decides its kind.
         dbapi_conn.isolation_level = None
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", f"busy_timeout={int(busy_timeout_ms)}",
-                       "synchronous=NORMAL"):
+        for pragma in (
+            "journal_mode=WAL",
+            "foreign_keys=ON",
+            f"busy_timeout={int(busy_timeout_ms)}",
+            "synchronous=NORMAL",
+        ):
             dbapi_conn.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, has_request_context, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
+from samrad.clock import STOCKHOLM
 from samrad.extensions import babel
 
 LOCALES = ("sv", "en")
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def select_locale() -> str:

@@ -19,7 +19,6 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -30,6 +29,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 from sqlmodel import Session, select
 
 from samrad import db, outbox
+from samrad.clock import STOCKHOLM
 from samrad.enums import JobOutcome
 from samrad.models import JobRun, utcnow
 from samrad.services import audit, directory, evaluations, meetings, reminders, retention
@@ -37,7 +37,6 @@ from samrad.urls import external_url
 
 log = logging.getLogger(__name__)
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 #: Waits before retrying a job whose database was locked or unreachable (then it waits for its next run).
 RETRY_DELAYS = (1, 2, 4)
 

@@ -208,7 +208,12 @@ def is_permanent(exc: BaseException) -> bool:
 
 
 def _attempt(
-    session: Session, message_id: int, *, now: datetime, transport, max_attempts: int | None = None,
+    session: Session,
+    message_id: int,
+    *,
+    now: datetime,
+    transport,
+    max_attempts: int | None = None,
     lease_from: datetime | None = None,
 ) -> tuple[Outcome, BaseException | None]:
     """Claim, send and record one message, in three short transactions.
@@ -236,8 +241,12 @@ def _attempt(
     try:
         transport.send(mime)
     except (OSError, smtplib.SMTPException) as exc:
-        values = {"attempts": attempts, "last_error": f"{type(exc).__name__}: {exc}"[:500],
-                  "lease_until": None, "claimed_by": ""}
+        values = {
+            "attempts": attempts,
+            "last_error": f"{type(exc).__name__}: {exc}"[:500],
+            "lease_until": None,
+            "claimed_by": "",
+        }
         if attempts >= max_attempts or is_permanent(exc):
             outcome = Outcome.FAILED
             values["status"] = OutboxStatus.FAILED
@@ -251,10 +260,19 @@ def _attempt(
         log.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, type(exc).__name__)
         return outcome, exc
     # The body stays until the purge-sent-mail job erases it (within minutes): it may hold a single-use link.
-    _finish(session, message_id, {
-        "status": OutboxStatus.SENT, "attempts": attempts, "sent_at": now, "lease_until": None,
-        "claimed_by": "", "last_error": "", **scrub,
-    })
+    _finish(
+        session,
+        message_id,
+        {
+            "status": OutboxStatus.SENT,
+            "attempts": attempts,
+            "sent_at": now,
+            "lease_until": None,
+            "claimed_by": "",
+            "last_error": "",
+            **scrub,
+        },
+    )
     log.debug("mail %s delivered", message_id)
     return Outcome.SENT, None
 

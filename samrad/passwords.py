@@ -56,10 +56,17 @@ def password_problems(password: str, *, min_length: int = 12, user_inputs: tuple
     core = re.sub(r"[\W\d_]+", "", password.lower())
     inputs = [part for value in user_inputs for part in re.split(r"[\W_]+", value.lower()) if len(part) > 2]
     lowered = password.lower()
-    if any(value.lower() in lowered or value.lower().split("@")[0] in lowered for value in user_inputs if value):
+    if any(
+        value.lower() in lowered or value.lower().split("@")[0] in lowered for value in user_inputs if value
+    ):
         problems.append(_l("Do not use your name or e-mail address in the password."))
     elif core in _swedish_common_words() or len(set(password)) < 5:
         problems.append(_l("This password is too common. Choose a phrase of several unusual words."))
-    elif zxcvbn(password, user_inputs=[*inputs, *(v.lower() for v in user_inputs), "samrad", "samråd"])["score"] < 3:
+    elif (
+        zxcvbn(password, user_inputs=[*inputs, *(v.lower() for v in user_inputs), "samrad", "samråd"])[
+            "score"
+        ]
+        < 3
+    ):
         problems.append(_l("This password is too easy to guess. Choose a phrase of several unusual words."))
     return problems

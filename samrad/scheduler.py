@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from samrad import db, jobs, outbox
-from samrad.jobs import STOCKHOLM
+from samrad.clock import STOCKHOLM
 from samrad.models import utcnow
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+from samrad.clock import STOCKHOLM
 
 #: Weekday values as stored on Consultation.weekday (iCalendar BYDAY codes) to Python's weekday().
 WEEKDAY_INDEX = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
@@ -115,7 +114,3 @@ def exists_in_stockholm(day: date, at: time) -> bool:
     """False for wall-clock times skipped by the spring change (02:00–02:59 on the last Sunday of March)."""
     local = datetime.combine(day, at, tzinfo=STOCKHOLM)
     return local.astimezone(UTC).astimezone(STOCKHOLM).replace(tzinfo=None) == local.replace(tzinfo=None)
-
-
-def stockholm_date(moment: datetime) -> date:
-    return moment.astimezone(STOCKHOLM).date()

@@ -55,9 +55,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+from samrad.clock import STOCKHOLM
+
 #: The lowest threshold that protects anything when zeros are shown (see the module docstring).
 MIN_THRESHOLD = 3
 #: A custom period may span at most this many calendar months (bounds the monthly chart and its query).

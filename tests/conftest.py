@@ -105,7 +105,9 @@ def free_port() -> int:
 def _pg_bindir() -> Path | None:
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
     try:
-        candidates.append(subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip())
+        candidates.append(
+            subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+        )
     except FileNotFoundError:
         pass
     for candidate in candidates:
@@ -132,16 +134,37 @@ def postgres_url():
     def run(*args: str) -> None:
         subprocess.run(prefix + list(args), check=True, capture_output=True, cwd=workdir)
 
-    run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-        "--locale=C.UTF-8")
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(log), "-o",
-        f"-F -p {port} -k {workdir} -c listen_addresses=127.0.0.1", "start")
+    run(
+        str(bindir / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+    )
+    run(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-w",
+        "-l",
+        str(log),
+        "-o",
+        f"-F -p {port} -k {workdir} -c listen_addresses=127.0.0.1",
+        "start",
+    )
     try:
         run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "samrad_test")
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/samrad_test"
     finally:
-        subprocess.run(prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                       capture_output=True, cwd=workdir)
+        subprocess.run(
+            prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            capture_output=True,
+            cwd=workdir,
+        )
         shutil.rmtree(workdir, ignore_errors=True)
 
 

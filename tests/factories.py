@@ -17,7 +17,9 @@ _seq = count(1)
 
 
 def make_municipality(session, **kw) -> Municipality:
-    m = Municipality(name=kw.pop("name", f"Kommun {next(_seq)}"), county=kw.pop("county", "Norrbottens län"), **kw)
+    m = Municipality(
+        name=kw.pop("name", f"Kommun {next(_seq)}"), county=kw.pop("county", "Norrbottens län"), **kw
+    )
     session.add(m)
     session.flush()
     return m
@@ -56,8 +58,9 @@ def make_consultation(session, **kw) -> Consultation:
     return c
 
 
-def make_user(session, *, password: str | None = PASSWORD, organisation=None, roles=(), consultation=None,
-              **kw) -> User:
+def make_user(
+    session, *, password: str | None = PASSWORD, organisation=None, roles=(), consultation=None, **kw
+) -> User:
     n = next(_seq)
     user = accounts.create_user(
         session,

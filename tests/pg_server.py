@@ -39,14 +39,35 @@ def running_postgres(database: str = "samrad_test") -> Iterator[str]:
     def run(*args: str) -> None:
         subprocess.run(prefix + list(args), check=True, capture_output=True, cwd=workdir)
 
-    run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-        "--locale=C.UTF-8")
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(log), "-o",
-        f"-F -p {port} -k {workdir} -c listen_addresses=127.0.0.1", "start")
+    run(
+        str(bindir / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+    )
+    run(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-w",
+        "-l",
+        str(log),
+        "-o",
+        f"-F -p {port} -k {workdir} -c listen_addresses=127.0.0.1",
+        "start",
+    )
     try:
         run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", database)
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/{database}"
     finally:
-        subprocess.run(prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                       capture_output=True, cwd=workdir)
+        subprocess.run(
+            prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            capture_output=True,
+            cwd=workdir,
+        )
         shutil.rmtree(workdir, ignore_errors=True)

@@ -35,20 +35,38 @@ def test_demo_seeds_una_norrbotten_deterministically(tmp_path):
         assert f"{account.email}" in result.output and account.password in result.output
     with app.app_context(), db.session_scope() as s:
         consultation = s.exec(select(Consultation)).one()
-        assert (consultation.slug, consultation.name) == ("una-norrbotten", "Una Norrbotten – kompetensteam mot våld")
+        assert (consultation.slug, consultation.name) == (
+            "una-norrbotten",
+            "Una Norrbotten – kompetensteam mot våld",
+        )
         assert consultation.host_organisation.name == "Freda-mottagningen, Luleå kommun"
         assert len(s.exec(select(Municipality)).all()) == 14
         names = {o.name for o in s.exec(select(Organisation))}
-        assert {"Polisen (BOPS), polisregion Nord", "Kvinnojouren Iris", "Tjejjouren Luleå",
-                "Region Norrbotten", "Länsstyrelsen Norrbotten", "Socialtjänsten, Kiruna kommun"} <= names
+        assert {
+            "Polisen (BOPS), polisregion Nord",
+            "Kvinnojouren Iris",
+            "Tjejjouren Luleå",
+            "Region Norrbotten",
+            "Länsstyrelsen Norrbotten",
+            "Socialtjänsten, Kiruna kommun",
+        } <= names
         assert len(names) == 21
         assert len(s.exec(select(StandingSeat)).all()) == 20
         emails = {u.email for u in s.exec(select(User))}
-        for local in ("admin", "samordnare", "statistik", "polis", "kvinnojour", "handlaggare.lulea",
-                      "handlaggare.kiruna"):
+        for local in (
+            "admin",
+            "samordnare",
+            "statistik",
+            "polis",
+            "kvinnojour",
+            "handlaggare.lulea",
+            "handlaggare.kiruna",
+        ):
             assert f"{local}@demo.samrad.example" in emails
         coordinator = s.exec(select(User).where(User.email == "samordnare@demo.samrad.example")).one()
-        roles = {g.role for g in s.exec(select(ConsultationRole).where(ConsultationRole.user_id == coordinator.id))}
+        roles = {
+            g.role for g in s.exec(select(ConsultationRole).where(ConsultationRole.user_id == coordinator.id))
+        }
         assert Role.COORDINATOR in roles
         admin = s.exec(select(User).where(User.email == "admin@demo.samrad.example")).one()
         assert admin.is_admin and verify_password(admin.password_hash, expected[0].password)
@@ -82,20 +100,29 @@ def test_create_user_queues_an_invitation(tmp_path):
 
 
 def _samrad(*args, env):
-    return subprocess.run([sys.executable, "-c", "from samrad.cli import main; main()", *args],
-                          capture_output=True, text=True, env=env, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-c", "from samrad.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 def test_configuration_errors_are_one_clear_line_without_traceback(tmp_path):
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMRAD_")}
-    env.update(SAMRAD_INSTANCE_PATH=str(tmp_path), SAMRAD_SECRET_KEY="a-long-enough-secret-key",
-               SAMRAD_MAIL_SMTP_PORT="port")
+    env.update(
+        SAMRAD_INSTANCE_PATH=str(tmp_path),
+        SAMRAD_SECRET_KEY="a-long-enough-secret-key",
+        SAMRAD_MAIL_SMTP_PORT="port",
+    )
     result = _samrad("init-db", env=env)
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "samrad: configuration error: Configuration key MAIL_SMTP_PORT must be a whole number from 1 to 65535, "
+        "samrad: configuration error: "
+        "Configuration key MAIL_SMTP_PORT must be a whole number from 1 to 65535, "
         "got 'port'."
     )
     assert "Traceback" not in result.stderr
@@ -129,8 +156,11 @@ def test_demo_can_be_seeded_into_postgresql_through_the_environment(postgres_url
         conn.execute(text("CREATE DATABASE samrad_demo"))
     admin.dispose()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMRAD_")}
-    env.update(SAMRAD_INSTANCE_PATH=str(tmp_path), SAMRAD_SECRET_KEY="a-long-enough-secret-key",
-               SAMRAD_DATABASE_URL=base + "/samrad_demo")
+    env.update(
+        SAMRAD_INSTANCE_PATH=str(tmp_path),
+        SAMRAD_SECRET_KEY="a-long-enough-secret-key",
+        SAMRAD_DATABASE_URL=base + "/samrad_demo",
+    )
     result = _samrad("demo", "--password", "pulka-isvak-kaffe-91", env=env)
     assert result.returncode == 0, result.stderr
     assert "admin@demo.samrad.example" in result.stdout

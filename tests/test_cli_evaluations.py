@@ -31,18 +31,33 @@ def test_report_evaluations_prints_the_published_combined_report(tmp_path):
     rows = json.loads(result.output)
     assert len(rows) == 18
     assert {(r["question"], r["option"]): (r["n"], r["percent"]) for r in rows} == {
-        (1, "agree_fully"): (27, 96.43), (1, "agree_partly"): (1, 3.57), (1, "disagree"): (0, 0.0),
-        (2, "agree_fully"): (27, 96.43), (2, "agree_partly"): (1, 3.57), (2, "disagree"): (0, 0.0),
-        (3, "agree_fully"): (18, 64.29), (3, "agree_partly"): (10, 35.71), (3, "disagree"): (0, 0.0),
-        (4, "agree_fully"): (19, 67.86), (4, "agree_partly"): (9, 32.14), (4, "disagree"): (0, 0.0),
-        (5, "agree_fully"): (16, 57.14), (5, "agree_partly"): (8, 28.57), (5, "disagree"): (4, 14.29),
-        (6, "agree_fully"): (19, 67.86), (6, "agree_partly"): (9, 32.14), (6, "disagree"): (0, 0.0),
+        (1, "agree_fully"): (27, 96.43),
+        (1, "agree_partly"): (1, 3.57),
+        (1, "disagree"): (0, 0.0),
+        (2, "agree_fully"): (27, 96.43),
+        (2, "agree_partly"): (1, 3.57),
+        (2, "disagree"): (0, 0.0),
+        (3, "agree_fully"): (18, 64.29),
+        (3, "agree_partly"): (10, 35.71),
+        (3, "disagree"): (0, 0.0),
+        (4, "agree_fully"): (19, 67.86),
+        (4, "agree_partly"): (9, 32.14),
+        (4, "disagree"): (0, 0.0),
+        (5, "agree_fully"): (16, 57.14),
+        (5, "agree_partly"): (8, 28.57),
+        (5, "disagree"): (4, 14.29),
+        (6, "agree_fully"): (19, 67.86),
+        (6, "agree_partly"): (9, 32.14),
+        (6, "disagree"): (0, 0.0),
     }
     assert rows[0]["option_label"] == "Instämmer helt"
     as_csv = _report(runner, "--from", "2019-11-01", "--to", "2020-02-29", "--format", "csv")
     table = list(csv.DictReader(io.StringIO(as_csv.output)))
     assert [(r["question"], r["option"], r["n"], r["percent"]) for r in table][12:15] == [
-        ("5", "agree_fully", "16", "57.14"), ("5", "agree_partly", "8", "28.57"), ("5", "disagree", "4", "14.29")]
+        ("5", "agree_fully", "16", "57.14"),
+        ("5", "agree_partly", "8", "28.57"),
+        ("5", "disagree", "4", "14.29"),
+    ]
 
 
 def test_a_report_below_k_respondents_is_withheld_with_exit_status_3(tmp_path):
@@ -53,10 +68,14 @@ def test_a_report_below_k_respondents_is_withheld_with_exit_status_3(tmp_path):
     result = _report(runner, "--from", "2020-02-01", "--to", "2020-02-29", "--format", "json")
     assert result.exit_code == 3
     assert result.stdout == ""
-    assert result.stderr == ("Withheld: the period covers fewer than 3 respondents (EVALUATION_MIN_RESPONDENTS). "
-                             "Choose a longer period.\n")
+    assert result.stderr == (
+        "Withheld: the period covers fewer than 3 respondents (EVALUATION_MIN_RESPONDENTS). "
+        "Choose a longer period.\n"
+    )
     # With it and 2020-01-20 (9 respondents) the report covers 10, and every cell is shown, zeros too.
-    both = json.loads(_report(runner, "--from", "2020-01-20", "--to", "2020-02-03", "--format", "json").output)
+    both = json.loads(
+        _report(runner, "--from", "2020-01-20", "--to", "2020-02-03", "--format", "json").output
+    )
     assert [(r["n"], r["percent"]) for r in both if r["question"] == 5] == [(7, 70.0), (3, 30.0), (0, 0.0)]
 
 
@@ -66,8 +85,18 @@ def test_report_arguments_are_checked(tmp_path):
     runner.invoke(args=["init-db"])
     reversed_dates = _report(runner, "--from", "2020-02-01", "--to", "2020-01-01")
     assert reversed_dates.exit_code == 2 and "--from must not be after --to." in reversed_dates.output
-    unknown = runner.invoke(args=["report", "evaluations", "--consultation", "finns-inte", "--from", "2020-01-01",
-                                  "--to", "2020-02-01"])
+    unknown = runner.invoke(
+        args=[
+            "report",
+            "evaluations",
+            "--consultation",
+            "finns-inte",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2020-02-01",
+        ]
+    )
     assert unknown.exit_code == 1 and "No consultation with the short name 'finns-inte'." in unknown.output
     assert runner.invoke(args=["report", "--help"]).exit_code == 0
 
@@ -84,24 +113,33 @@ def test_evaluations_commands_open_remind_and_close(tmp_path):
     opened = runner.invoke(args=["evaluations", "open", public_id])
     assert opened.exit_code == 0 and opened.output.startswith("Opened; 1 attendee(s) will get a link.")
     assert runner.invoke(args=["evaluations", "open", public_id]).output.endswith(
-        "The meeting's evaluation has been opened already.\n")
+        "The meeting's evaluation has been opened already.\n"
+    )
     assert runner.invoke(args=["evaluations", "open", "finns-inte"]).exit_code == 1
-    assert runner.invoke(args=["evaluations", "remind"]).output == "Reminded the attendees of 0 evaluation(s).\n"
+    assert (
+        runner.invoke(args=["evaluations", "remind"]).output == "Reminded the attendees of 0 evaluation(s).\n"
+    )
     assert runner.invoke(args=["evaluations", "close-due"]).output == "Closed 0 evaluation(s).\n"
     with app.app_context(), db.session_scope() as s:
         evaluation = s.exec(select(Evaluation)).one()
         evaluation.opened_at -= timedelta(days=3)
         evaluation.closes_at = utcnow() - timedelta(seconds=1)
     # Past its closing time (not yet closed by the job): no reminder.
-    assert runner.invoke(args=["evaluations", "remind"]).output == "Reminded the attendees of 0 evaluation(s).\n"
+    assert (
+        runner.invoke(args=["evaluations", "remind"]).output == "Reminded the attendees of 0 evaluation(s).\n"
+    )
     with app.app_context(), db.session_scope() as s:
         evaluation = s.exec(select(Evaluation)).one()
         evaluation.closes_at = utcnow() + timedelta(days=4)
-    assert runner.invoke(args=["evaluations", "remind"]).output == "Reminded the attendees of 1 evaluation(s).\n"
+    assert (
+        runner.invoke(args=["evaluations", "remind"]).output == "Reminded the attendees of 1 evaluation(s).\n"
+    )
     with app.app_context(), db.session_scope() as s:
         subjects = [m.subject for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id))]
         assert [subject.rsplit(" ", 4)[0] for subject in subjects] == [
-            "Utvärdering av mötet", "Påminnelse: utvärdering av mötet"]
+            "Utvärdering av mötet",
+            "Påminnelse: utvärdering av mötet",
+        ]
         evaluation = s.exec(select(Evaluation)).one()
         evaluation.closes_at = utcnow() - timedelta(seconds=1)
     assert runner.invoke(args=["evaluations", "close-due"]).output == "Closed 1 evaluation(s).\n"

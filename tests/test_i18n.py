@@ -20,9 +20,23 @@ def _filled(string) -> bool:
 def test_every_message_in_the_code_has_a_swedish_translation(tmp_path):
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l",
-         "-o", str(pot), "--no-location", str(ROOT)],
-        check=True, capture_output=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-o",
+            str(pot),
+            "--no-location",
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
     )
     with pot.open("rb") as fh:
         wanted = {m.id for m in read_po(fh) if m.id}

@@ -19,6 +19,8 @@ def test_werkzeug_access_log_never_contains_an_invitation_token(app, client, cap
 
 def test_rsvp_links_and_calendar_feed_addresses_are_redacted():
     assert redact('"GET /rsvp/12-0123456789abcdef0123456789abcdef01234567?answer=on_site HTTP/1.1" 200') == (
-        '"GET /rsvp/[redacted]?answer=on_site HTTP/1.1" 200')
+        '"GET /rsvp/[redacted]?answer=on_site HTTP/1.1" 200'
+    )
     assert redact('"GET /feed/Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0_-x.ics HTTP/1.1" 200') == (
-        '"GET /feed/[redacted].ics HTTP/1.1" 200')
+        '"GET /feed/[redacted].ics HTTP/1.1" 200'
+    )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import SQLModel
+
+from samrad.clock import utcnow
+
+__all__ = ["UTCDateTime", "enum_type", "utcnow"]
 
 # Named constraints from the first migration on, so that SQLite batch migrations can drop them later.
 SQLModel.metadata.naming_convention = {
@@ -16,10 +20,6 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UTCDateTime(sa.TypeDecorator):

@@ -1,6 +1,5 @@
 """A regional consultation (regionalt samråd), its standing seats, roles and requests to join."""
 
-
 from datetime import datetime, time
 
 import sqlalchemy as sa

@@ -1,6 +1,5 @@
 """Municipalities and organisations: who takes part in a consultation."""
 
-
 from datetime import datetime
 
 import sqlalchemy as sa

@@ -1,6 +1,5 @@
 """E-mail waiting to be delivered, written in the same transaction as the change that caused it."""
 
-
 from datetime import datetime
 
 from sqlmodel import Field, SQLModel

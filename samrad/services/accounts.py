@@ -180,7 +180,9 @@ def end_other_sessions(session: Session, user: User, *, keep_token: str | None, 
     return session.execute(stmt.values(revoked_at=now)).rowcount
 
 
-def active_sessions(session: Session, user: User, *, now: datetime, policy: SessionPolicy) -> list[UserSession]:
+def active_sessions(
+    session: Session, user: User, *, now: datetime, policy: SessionPolicy
+) -> list[UserSession]:
     return list(
         session.exec(
             select(UserSession)
@@ -246,7 +248,9 @@ def invite_user(
     return invitation
 
 
-def find_invitation(session: Session, token: str, *, now: datetime) -> tuple[AccountInvitation | None, InvitationState]:
+def find_invitation(
+    session: Session, token: str, *, now: datetime
+) -> tuple[AccountInvitation | None, InvitationState]:
     invitation = session.exec(
         select(AccountInvitation).where(AccountInvitation.token_hash == token_hash(token))
     ).first()

@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from samrad import outbox
+from samrad.clock import STOCKHOLM, stockholm_date
 from samrad.enums import (
     AgeBand,
     AgendaItemKind,
@@ -36,7 +37,6 @@ from samrad.enums import (
     Rsvp,
 )
 from samrad.models import AgendaItem, AgendaVersion, Case, Consultation, Invitee, Meeting, Organisation, User
-from samrad.series import STOCKHOLM, stockholm_date
 from samrad.services import access, cases, invitations
 from samrad.services.access import Actor
 

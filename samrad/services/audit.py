@@ -25,6 +25,7 @@ from sqlalchemy import delete, event, func, insert, inspect
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
+from samrad.clock import STOCKHOLM
 from samrad.enums import AuditKind, AuditVerb
 from samrad.models import (
     AgendaItem,
@@ -46,7 +47,6 @@ from samrad.models import (
     User,
     utcnow,
 )
-from samrad.series import STOCKHOLM
 
 SYSTEM = "system"
 PAGE_SIZE = 100

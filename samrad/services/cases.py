@@ -29,13 +29,13 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from samrad import deidentify, outbox
+from samrad.clock import STOCKHOLM
 from samrad.deidentify import Finding
 from samrad.enums import (
     AgeBand,
@@ -62,7 +62,6 @@ from samrad.services.access import Action, Actor
 
 log = logging.getLogger(__name__)
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 #: Length limits of the free-text fields (characters).
 QUESTIONS_MAX = 2000

@@ -37,8 +37,20 @@ NAME = "Una Norrbotten – kompetensteam mot våld"
 
 #: Norrbotten's 14 municipalities (the report names four; the rest are public knowledge).
 MUNICIPALITIES = (
-    "Arjeplog", "Arvidsjaur", "Boden", "Gällivare", "Haparanda", "Jokkmokk", "Kalix",
-    "Kiruna", "Luleå", "Pajala", "Piteå", "Älvsbyn", "Överkalix", "Övertorneå",
+    "Arjeplog",
+    "Arvidsjaur",
+    "Boden",
+    "Gällivare",
+    "Haparanda",
+    "Jokkmokk",
+    "Kalix",
+    "Kiruna",
+    "Luleå",
+    "Pajala",
+    "Piteå",
+    "Älvsbyn",
+    "Överkalix",
+    "Övertorneå",
 )
 
 #: (name, type, sector, municipality or None) besides the 14 social services.
@@ -46,9 +58,18 @@ ORGANISATIONS = (
     ("Polisen (BOPS), polisregion Nord", OrganisationType.POLICE, Sector.PUBLIC_AUTHORITY, None),
     ("Kvinnojouren Iris", OrganisationType.WOMENS_SHELTER, Sector.CIVIL_SOCIETY, None),
     ("Tjejjouren Luleå", OrganisationType.GIRLS_SHELTER, Sector.CIVIL_SOCIETY, "Luleå"),
-    ("Flyktingmottagningen, Luleå kommun", OrganisationType.REFUGEE_RECEPTION, Sector.PUBLIC_AUTHORITY, "Luleå"),
-    ("Freda-mottagningen, Luleå kommun", OrganisationType.CENTRE_AGAINST_VIOLENCE, Sector.PUBLIC_AUTHORITY,
-     "Luleå"),
+    (
+        "Flyktingmottagningen, Luleå kommun",
+        OrganisationType.REFUGEE_RECEPTION,
+        Sector.PUBLIC_AUTHORITY,
+        "Luleå",
+    ),
+    (
+        "Freda-mottagningen, Luleå kommun",
+        OrganisationType.CENTRE_AGAINST_VIOLENCE,
+        Sector.PUBLIC_AUTHORITY,
+        "Luleå",
+    ),
     ("Region Norrbotten", OrganisationType.HEALTH_CARE, Sector.PUBLIC_AUTHORITY, None),
     ("Länsstyrelsen Norrbotten", OrganisationType.COUNTY_BOARD, Sector.PUBLIC_AUTHORITY, None),
 )
@@ -56,12 +77,64 @@ HOST = "Freda-mottagningen, Luleå kommun"
 #: Organisations without a standing seat: the county board funds and follows up but does not sit in.
 NO_SEAT = {"Länsstyrelsen Norrbotten"}
 
-FIRST_NAMES = ("Anna", "Maria", "Elin", "Sara", "Karin", "Linnea", "Johanna", "Ida", "Emma", "Malin",
-               "Erik", "Johan", "Anders", "Mikael", "Jonas", "Niklas", "Per", "Lars", "Henrik", "Oskar")
-SURNAMES = ("Lindqvist", "Nilsson", "Lundberg", "Öberg", "Sundström", "Holmgren", "Isaksson", "Forsberg",
-            "Strand", "Björk", "Hedlund", "Lantto", "Niemi", "Rova", "Marklund", "Wikström")
-PASSWORD_WORDS = ("myr", "fjall", "tjara", "lodda", "norrsken", "kaffe", "renlav", "isvak", "kokskniv",
-                  "pulka", "skoter", "hjortron", "midnatt", "granris", "sparkstotting", "lappkok")
+FIRST_NAMES = (
+    "Anna",
+    "Maria",
+    "Elin",
+    "Sara",
+    "Karin",
+    "Linnea",
+    "Johanna",
+    "Ida",
+    "Emma",
+    "Malin",
+    "Erik",
+    "Johan",
+    "Anders",
+    "Mikael",
+    "Jonas",
+    "Niklas",
+    "Per",
+    "Lars",
+    "Henrik",
+    "Oskar",
+)
+SURNAMES = (
+    "Lindqvist",
+    "Nilsson",
+    "Lundberg",
+    "Öberg",
+    "Sundström",
+    "Holmgren",
+    "Isaksson",
+    "Forsberg",
+    "Strand",
+    "Björk",
+    "Hedlund",
+    "Lantto",
+    "Niemi",
+    "Rova",
+    "Marklund",
+    "Wikström",
+)
+PASSWORD_WORDS = (
+    "myr",
+    "fjall",
+    "tjara",
+    "lodda",
+    "norrsken",
+    "kaffe",
+    "renlav",
+    "isvak",
+    "kokskniv",
+    "pulka",
+    "skoter",
+    "hjortron",
+    "midnatt",
+    "granris",
+    "sparkstotting",
+    "lappkok",
+)
 
 
 def social_services_name(municipality: str) -> str:
@@ -91,21 +164,61 @@ def demo_accounts(*, seed: int, password: str | None = None) -> list[DemoAccount
     spec = [
         ("admin", "Administrator", HOST, (), True),
         ("samordnare", "Coordinator (Freda-mottagningen)", HOST, (Role.COORDINATOR, Role.MEMBER), False),
-        ("statistik", "Statistics viewer (Länsstyrelsen)", "Länsstyrelsen Norrbotten",
-         (Role.STATISTICS_VIEWER,), False),
+        (
+            "statistik",
+            "Statistics viewer (Länsstyrelsen)",
+            "Länsstyrelsen Norrbotten",
+            (Role.STATISTICS_VIEWER,),
+            False,
+        ),
         ("polis", "Standing member, police", ORGANISATIONS[0][0], (Role.MEMBER,), False),
         ("kvinnojour", "Standing member, women's shelter", "Kvinnojouren Iris", (Role.MEMBER,), False),
         ("tjejjour", "Standing member, girls' shelter", "Tjejjouren Luleå", (Role.MEMBER,), False),
-        ("flyktingmottagning", "Standing member, refugee reception", ORGANISATIONS[3][0], (Role.MEMBER,), False),
+        (
+            "flyktingmottagning",
+            "Standing member, refugee reception",
+            ORGANISATIONS[3][0],
+            (Role.MEMBER,),
+            False,
+        ),
         ("region", "Standing member, health care", "Region Norrbotten", (Role.MEMBER,), False),
         ("socialtjanst.lulea", "Standing member, social services Luleå", soc("Luleå"), (Role.MEMBER,), False),
-        ("socialtjanst.kiruna", "Standing member, social services Kiruna", soc("Kiruna"), (Role.MEMBER,), False),
-        ("socialtjanst.gallivare", "Standing member, social services Gällivare", soc("Gällivare"),
-         (Role.MEMBER,), False),
+        (
+            "socialtjanst.kiruna",
+            "Standing member, social services Kiruna",
+            soc("Kiruna"),
+            (Role.MEMBER,),
+            False,
+        ),
+        (
+            "socialtjanst.gallivare",
+            "Standing member, social services Gällivare",
+            soc("Gällivare"),
+            (Role.MEMBER,),
+            False,
+        ),
         ("socialtjanst.boden", "Standing member, social services Boden", soc("Boden"), (Role.MEMBER,), False),
-        ("handlaggare.lulea", "Case officer, social services Luleå", soc("Luleå"), (Role.CASE_OFFICER,), False),
-        ("handlaggare.kiruna", "Case officer, social services Kiruna", soc("Kiruna"), (Role.CASE_OFFICER,), False),
-        ("handlaggare.pitea", "Case officer, social services Piteå", soc("Piteå"), (Role.CASE_OFFICER,), False),
+        (
+            "handlaggare.lulea",
+            "Case officer, social services Luleå",
+            soc("Luleå"),
+            (Role.CASE_OFFICER,),
+            False,
+        ),
+        (
+            "handlaggare.kiruna",
+            "Case officer, social services Kiruna",
+            soc("Kiruna"),
+            (Role.CASE_OFFICER,),
+            False,
+        ),
+        (
+            "handlaggare.pitea",
+            "Case officer, social services Piteå",
+            soc("Piteå"),
+            (Role.CASE_OFFICER,),
+            False,
+        ),
     ]
     return [
         DemoAccount(f"{local}@{DOMAIN}", pw(), description, org, roles, admin)
@@ -224,65 +337,117 @@ def seed_demo(
 # --- Cases (issue B) ---------------------------------------------------------------------------------------
 
 #: Demo accounts that bring cases: the case officers, and standing members who bring their own.
-CASE_SUBMITTERS = ("handlaggare.lulea", "handlaggare.kiruna", "handlaggare.pitea", "polis", "kvinnojour",
-                   "tjejjour", "socialtjanst.boden", "socialtjanst.gallivare")
+CASE_SUBMITTERS = (
+    "handlaggare.lulea",
+    "handlaggare.kiruna",
+    "handlaggare.pitea",
+    "polis",
+    "kvinnojour",
+    "tjejjour",
+    "socialtjanst.boden",
+    "socialtjanst.gallivare",
+)
 #: Where cases come from: the large municipalities most (Fyrbodal: "the two largest 5 and 8 cases,
 #: 8 municipalities 1–2, 6 none"; domain brief §2.3).
-MUNICIPALITY_WEIGHTS = {"Luleå": 8, "Piteå": 5, "Boden": 3, "Kiruna": 3, "Gällivare": 2, "Kalix": 1,
-                        "Haparanda": 1, "Älvsbyn": 1, "Arvidsjaur": 1, "Jokkmokk": 1}
+MUNICIPALITY_WEIGHTS = {
+    "Luleå": 8,
+    "Piteå": 5,
+    "Boden": 3,
+    "Kiruna": 3,
+    "Gällivare": 2,
+    "Kalix": 1,
+    "Haparanda": 1,
+    "Älvsbyn": 1,
+    "Arvidsjaur": 1,
+    "Jokkmokk": 1,
+}
 #: Statuses that need no meeting, with counts (the meetings work adds accepted/on-agenda/discussed).
-DEMO_STATUSES = ((CaseStatus.SUBMITTED, 14), (CaseStatus.RETURNED, 4), (CaseStatus.WITHDRAWN, 3),
-                 (CaseStatus.DRAFT, 3))
+DEMO_STATUSES = (
+    (CaseStatus.SUBMITTED, 14),
+    (CaseStatus.RETURNED, 4),
+    (CaseStatus.WITHDRAWN, 3),
+    (CaseStatus.DRAFT, 3),
+)
 #: Mostly 13–26 (the target group), some younger children and adults (domain brief §2.1).
 AGE_WEIGHTS = {AgeBand.TEEN: 6, AgeBand.YOUNG_ADULT: 4, AgeBand.CHILD: 1, AgeBand.ADULT: 2}
 #: Case sketches: (categories, exposers, questions, background). De-identified by construction; a test
 #: runs every one through the guard.
 CASE_SKETCHES = (
-    ((CaseCategory.HONOUR_VIOLENCE, CaseCategory.TAKEN_ABROAD), (Exposer.PARENT, Exposer.RELATIVE),
-     "Hur bedömer ni risken att hon förs utomlands under sommarlovet, och vilka skyddsåtgärder finns "
-     "om hon inte vill att vi kontaktar föräldrarna?",
-     "Flickan har berättat för skolkuratorn att familjen planerar en resa till släkten i hemlandet i "
-     "sommar och att hon är rädd att inte få komma tillbaka. Hon har inte fått gå på klassresor och "
-     "hämtas varje dag efter skolan."),
-    ((CaseCategory.HONOUR_VIOLENCE,), (Exposer.PARENT, Exposer.SIBLING),
-     "Hur kan vi arbeta med familjen utan att öka risken för henne? Finns det erfarenhet av "
-     "familjesamtal i liknande ärenden?",
-     "En ung kvinna berättar att en äldre bror kontrollerar hennes telefon och vilka hon umgås med. "
-     "Föräldrarna stöder broderns kontroll. Hon vill bo kvar hemma men vill att kontrollen upphör."),
-    ((CaseCategory.FORCED_MARRIAGE, CaseCategory.HONOUR_VIOLENCE), (Exposer.PARENT, Exposer.RELATIVE),
-     "Vilka möjligheter finns till skyddat boende för en person över 18 år, och hur hanterar vi "
-     "kontakten med släkten?",
-     "Kvinnan har berättat att hon ska giftas bort med en släkting och att hon inte vill. Hon har "
-     "inget eget boende och är beroende av familjen ekonomiskt."),
-    ((CaseCategory.CHILD_MARRIAGE,), (Exposer.PARENT,),
-     "Hur ska vi se på ett äktenskap som ingåtts utomlands när flickan var under 18 år, och vad "
-     "behöver vi göra nu?",
-     "Flickan kom till kommunen i höstas och uppger att hon är gift. Maken bor i ett annat land. Hon "
-     "går i förberedelseklass och har en kontaktperson på skolan."),
-    ((CaseCategory.GENITAL_MUTILATION,), (Exposer.RELATIVE,),
-     "Hur bedömer vi risken för yngre systrar, och hur samverkar vi med elevhälsan och vården?",
-     "Skolsköterskan har uppmärksammat att en äldre syster berättat om könsstympning. Det finns två "
-     "yngre systrar i familjen och familjen planerar en längre resa."),
-    ((CaseCategory.PARTNER_VIOLENCE,), (Exposer.PARTNER,),
-     "Hur kan vi stödja henne att bryta upp när hon inte vill polisanmäla?",
-     "En kvinna i 30-årsåldern har sökt stöd hos kvinnojouren efter upprepat psykiskt och fysiskt våld "
-     "från sambon. Hon har två barn i förskoleåldern och oroar sig för vårdnaden."),
-    ((CaseCategory.PARTNER_VIOLENCE, CaseCategory.HONOUR_VIOLENCE), (Exposer.PARTNER, Exposer.RELATIVE),
-     "Hur ser ni på riskerna om hon flyttar till en annan kommun, och vad behöver mottagande kommun veta?",
-     "Kvinnan har lämnat maken och bor tillfälligt hos en väninna. Makens släkt har sökt upp henne "
-     "flera gånger och hotat med att ta barnen."),
-    ((CaseCategory.PROSTITUTION_TRAFFICKING,), (Exposer.OTHER,),
-     "Vilka aktörer bör vi samverka med, och hur bedömer vi om det rör sig om människohandel?",
-     "En ung kvinna har under en kortare tid bott hos en man som hon träffat på nätet. Polisen har "
-     "uppmärksammat att hon erbjuds pengar för sex och att hon saknar egna kontakter i Sverige."),
-    ((CaseCategory.HONOUR_VIOLENCE,), (Exposer.PARENT,),
-     "Hur kan vi ge stöd till en pojke som själv både utsätts och förväntas kontrollera sina systrar?",
-     "En pojke i 15-årsåldern berättar att pappan kräver att han håller koll på systrarna och straffar "
-     "honom när han inte gör det. Pojken har hög frånvaro och visar tecken på nedstämdhet."),
-    ((CaseCategory.OTHER, CaseCategory.HONOUR_VIOLENCE), (Exposer.PARENT, Exposer.SIBLING),
-     "Hur bemöter vi en ung person som identifierar sig som hbtq och är rädd för familjens reaktion?",
-     "En ungdom har berättat för fritidsledaren att hen inte vågar berätta om sin sexuella läggning "
-     "hemma. Hen har hört föräldrarna säga att det skulle vara en skam för familjen."),
+    (
+        (CaseCategory.HONOUR_VIOLENCE, CaseCategory.TAKEN_ABROAD),
+        (Exposer.PARENT, Exposer.RELATIVE),
+        "Hur bedömer ni risken att hon förs utomlands under sommarlovet, och vilka skyddsåtgärder finns "
+        "om hon inte vill att vi kontaktar föräldrarna?",
+        "Flickan har berättat för skolkuratorn att familjen planerar en resa till släkten i hemlandet i "
+        "sommar och att hon är rädd att inte få komma tillbaka. Hon har inte fått gå på klassresor och "
+        "hämtas varje dag efter skolan.",
+    ),
+    (
+        (CaseCategory.HONOUR_VIOLENCE,),
+        (Exposer.PARENT, Exposer.SIBLING),
+        "Hur kan vi arbeta med familjen utan att öka risken för henne? Finns det erfarenhet av "
+        "familjesamtal i liknande ärenden?",
+        "En ung kvinna berättar att en äldre bror kontrollerar hennes telefon och vilka hon umgås med. "
+        "Föräldrarna stöder broderns kontroll. Hon vill bo kvar hemma men vill att kontrollen upphör.",
+    ),
+    (
+        (CaseCategory.FORCED_MARRIAGE, CaseCategory.HONOUR_VIOLENCE),
+        (Exposer.PARENT, Exposer.RELATIVE),
+        "Vilka möjligheter finns till skyddat boende för en person över 18 år, och hur hanterar vi "
+        "kontakten med släkten?",
+        "Kvinnan har berättat att hon ska giftas bort med en släkting och att hon inte vill. Hon har "
+        "inget eget boende och är beroende av familjen ekonomiskt.",
+    ),
+    (
+        (CaseCategory.CHILD_MARRIAGE,),
+        (Exposer.PARENT,),
+        "Hur ska vi se på ett äktenskap som ingåtts utomlands när flickan var under 18 år, och vad "
+        "behöver vi göra nu?",
+        "Flickan kom till kommunen i höstas och uppger att hon är gift. Maken bor i ett annat land. Hon "
+        "går i förberedelseklass och har en kontaktperson på skolan.",
+    ),
+    (
+        (CaseCategory.GENITAL_MUTILATION,),
+        (Exposer.RELATIVE,),
+        "Hur bedömer vi risken för yngre systrar, och hur samverkar vi med elevhälsan och vården?",
+        "Skolsköterskan har uppmärksammat att en äldre syster berättat om könsstympning. Det finns två "
+        "yngre systrar i familjen och familjen planerar en längre resa.",
+    ),
+    (
+        (CaseCategory.PARTNER_VIOLENCE,),
+        (Exposer.PARTNER,),
+        "Hur kan vi stödja henne att bryta upp när hon inte vill polisanmäla?",
+        "En kvinna i 30-årsåldern har sökt stöd hos kvinnojouren efter upprepat psykiskt och fysiskt våld "
+        "från sambon. Hon har två barn i förskoleåldern och oroar sig för vårdnaden.",
+    ),
+    (
+        (CaseCategory.PARTNER_VIOLENCE, CaseCategory.HONOUR_VIOLENCE),
+        (Exposer.PARTNER, Exposer.RELATIVE),
+        "Hur ser ni på riskerna om hon flyttar till en annan kommun, och vad behöver mottagande kommun veta?",
+        "Kvinnan har lämnat maken och bor tillfälligt hos en väninna. Makens släkt har sökt upp henne "
+        "flera gånger och hotat med att ta barnen.",
+    ),
+    (
+        (CaseCategory.PROSTITUTION_TRAFFICKING,),
+        (Exposer.OTHER,),
+        "Vilka aktörer bör vi samverka med, och hur bedömer vi om det rör sig om människohandel?",
+        "En ung kvinna har under en kortare tid bott hos en man som hon träffat på nätet. Polisen har "
+        "uppmärksammat att hon erbjuds pengar för sex och att hon saknar egna kontakter i Sverige.",
+    ),
+    (
+        (CaseCategory.HONOUR_VIOLENCE,),
+        (Exposer.PARENT,),
+        "Hur kan vi ge stöd till en pojke som själv både utsätts och förväntas kontrollera sina systrar?",
+        "En pojke i 15-årsåldern berättar att pappan kräver att han håller koll på systrarna och straffar "
+        "honom när han inte gör det. Pojken har hög frånvaro och visar tecken på nedstämdhet.",
+    ),
+    (
+        (CaseCategory.OTHER, CaseCategory.HONOUR_VIOLENCE),
+        (Exposer.PARENT, Exposer.SIBLING),
+        "Hur bemöter vi en ung person som identifierar sig som hbtq och är rädd för familjens reaktion?",
+        "En ungdom har berättat för fritidsledaren att hen inte vågar berätta om sin sexuella läggning "
+        "hemma. Hen har hört föräldrarna säga att det skulle vara en skam för familjen.",
+    ),
 )
 RETURN_COMMENTS = (
     "Ta bort uppgiften om vilken skola det gäller och skicka igen.",
@@ -332,14 +497,21 @@ def seed_demo_cases(
             exposers=list(exposers),
             questions=questions,
             background=background,
-            risk_assessment=_weighted(rng, {RiskAssessment.PATRIARK: 3, RiskAssessment.OTHER: 2,
-                                            RiskAssessment.NONE: 4}),
+            risk_assessment=_weighted(
+                rng, {RiskAssessment.PATRIARK: 3, RiskAssessment.OTHER: 2, RiskAssessment.NONE: 4}
+            ),
             report_of_concern_made=rng.random() < 0.45,
             presentation_minutes=rng.choice([10, 15, 15, 20, 30]),
         )
         case = cases.create_case(
-            session, consultation, data, officer=officer, organisation_id=organisation.id, now=when,
-            submit=status != CaseStatus.DRAFT, attestation=cases.Attestation(attested=True),
+            session,
+            consultation,
+            data,
+            officer=officer,
+            organisation_id=organisation.id,
+            now=when,
+            submit=status != CaseStatus.DRAFT,
+            attestation=cases.Attestation(attested=True),
         )
         if status == CaseStatus.RETURNED:
             # Set directly: the service would e-mail the demo case officer.
@@ -390,15 +562,22 @@ def seed_history_cases(
             exposers=list(exposers),
             questions=questions,
             background=background,
-            risk_assessment=_weighted(rng, {RiskAssessment.PATRIARK: 3, RiskAssessment.OTHER: 2,
-                                            RiskAssessment.NONE: 4}),
+            risk_assessment=_weighted(
+                rng, {RiskAssessment.PATRIARK: 3, RiskAssessment.OTHER: 2, RiskAssessment.NONE: 4}
+            ),
             report_of_concern_made=rng.random() < 0.45,
             presentation_minutes=rng.choice([10, 15, 15, 20, 30]),
         )
         created.append(
             cases.create_case(
-                session, consultation, data, officer=officer, organisation_id=organisation.id, now=when,
-                submit=True, attestation=cases.Attestation(attested=True),
+                session,
+                consultation,
+                data,
+                officer=officer,
+                organisation_id=organisation.id,
+                now=when,
+                submit=True,
+                attestation=cases.Attestation(attested=True),
             )
         )
     session.flush()

@@ -14,8 +14,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from samrad.clock import STOCKHOLM
 from samrad.enums import MeetingStatus
-from samrad.i18n import STOCKHOLM
 from samrad.models import Consultation, Evaluation, EvaluationComment, EvaluationCount, Meeting
 from samrad.models.evaluation import EvaluationStatus, QuestionKind, ScaleOption
 from samrad.services import evaluations

@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
+from samrad.clock import stockholm_date
 from samrad.enums import Attendance, InviteeKind, MeetingStatus, Rsvp
 from samrad.models import BreakPeriod, Consultation, Invitee
-from samrad.series import stockholm_date
 from samrad.services import invitations, meetings
 
 HISTORY = timedelta(days=182)

@@ -37,9 +37,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from samrad import outbox, tokens
+from samrad.clock import STOCKHOLM
 from samrad.deidentify import scan
 from samrad.enums import Attendance, MeetingStatus
-from samrad.i18n import STOCKHOLM
 from samrad.models import (
     Consultation,
     ConsultationRole,

@@ -111,7 +111,9 @@ def approve_join_request(
     consultation = session.get(Consultation, request.consultation_id)
     user = accounts.user_by_email(session, request.email)
     if user is None:
-        user = accounts.create_user(session, email=request.email, name=request.name, organisation=organisation)
+        user = accounts.create_user(
+            session, email=request.email, name=request.name, organisation=organisation
+        )
     elif organisation.id not in {m.organisation_id for m in user.memberships}:
         accounts.set_memberships(session, user, [*user.organisations, organisation])
     request.organisation_id = organisation.id

@@ -13,17 +13,16 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
+from samrad.clock import STOCKHOLM, stockholm_date
 from samrad.enums import MeetingStatus, VideoProvider
 from samrad.models import BreakPeriod, Consultation, Meeting
 from samrad.series import (
-    STOCKHOLM,
     WEEKDAY_INDEX,
     BreakDays,
     Slot,
     exists_in_stockholm,
     local_datetime,
     series_slots,
-    stockholm_date,
     week_start,
 )
 from samrad.services import invitations

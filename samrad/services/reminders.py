@@ -12,16 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from samrad import outbox
+from samrad.clock import STOCKHOLM
 from samrad.enums import CaseStatus, MeetingStatus, Role, Rsvp
 from samrad.models import Case, Consultation, ConsultationRole, Invitee, Meeting, User
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 #: Reminders are not sent before this local time of day.
 MORNING = time(8, 0)
 #: Cases that wait for a meeting's agenda: submitted, or accepted but not yet on a published agenda.

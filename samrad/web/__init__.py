@@ -20,7 +20,18 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (
-        pages, auth, account, join, admin, audit, meetings, cases, agenda, evaluations, stats, health
+        pages,
+        auth,
+        account,
+        join,
+        admin,
+        audit,
+        meetings,
+        cases,
+        agenda,
+        evaluations,
+        stats,
+        health,
     ):
         app.register_blueprint(module.bp)
     audit.init_app(app)

@@ -522,7 +522,9 @@ def withdraw(case_id: int):
 @login_required
 def follow_up(case_id: int):
     ok, case = _transition(
-        case_id, lambda s, c: cases.request_follow_up(s, c, actor=current_user, now=utcnow()), Action.FOLLOW_UP_CASE
+        case_id,
+        lambda s, c: cases.request_follow_up(s, c, actor=current_user, now=utcnow()),
+        Action.FOLLOW_UP_CASE,
     )
     return _after_transition(ok, case, _l("The case is queued for a later meeting."))
 

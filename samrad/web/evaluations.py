@@ -445,8 +445,8 @@ def _trend_charts(report: service.PeriodReport) -> dict[int, object]:
                 Series(
                     str(option.label),
                     SERIES_CLASSES[option],
-                    [q.options[i].percent for _, q in points],
-                    [q.options[i].n for _, q in points],
+                    [float(q.options[i].percent) for _, q in points],
+                    [f"{percent_filter(q.options[i].percent)} ({q.options[i].n})" for _, q in points],
                 )
                 for i, option in enumerate(ScaleOption)
             ],

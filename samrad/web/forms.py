@@ -51,14 +51,24 @@ def _choices(enum_cls):
 
 
 def work_email():
-    return [DataRequired(), Email(message=_l("Enter an e-mail address such as name@kommun.se.")), Length(max=254)]
+    return [
+        DataRequired(),
+        Email(message=_l("Enter an e-mail address such as name@kommun.se.")),
+        Length(max=254),
+    ]
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)],
-                       render_kw={"autocomplete": "username"})
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
-                             render_kw={"autocomplete": "current-password"})
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class SetPasswordForm(FlaskForm):
@@ -86,14 +96,18 @@ class CodeForm(FlaskForm):
 
 
 class ChangePasswordForm(SetPasswordForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)],
-                            render_kw={"autocomplete": "current-password"})
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class JoinRequestForm(FlaskForm):
     consultation = SelectField(_l("Consultation"), coerce=int, validators=[InputRequired()])
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)],
-                       render_kw={"autocomplete": "name"})
+    name = StringField(
+        _l("Your name"), validators=[DataRequired(), Length(max=200)], render_kw={"autocomplete": "name"}
+    )
     email = EmailField(
         _l("Work e-mail address"),
         validators=work_email(),
@@ -111,10 +125,12 @@ class JoinRequestForm(FlaskForm):
     )
     role = RadioField(
         _l("I want to"),
-        choices=options([
-            (Role.MEMBER.value, _l("Take part in the meetings as a standing member of my organisation")),
-            (Role.CASE_OFFICER.value, _l("Bring de-identified cases for advice")),
-        ]),
+        choices=options(
+            [
+                (Role.MEMBER.value, _l("Take part in the meetings as a standing member of my organisation")),
+                (Role.CASE_OFFICER.value, _l("Bring de-identified cases for advice")),
+            ]
+        ),
         validators=[InputRequired(message=_l("Choose what you want to do."))],
     )
 
@@ -171,7 +187,9 @@ class UserForm(FlaskForm):
     )
     is_admin = BooleanField(_l("Administrator (manages the whole register)"))
     is_active = BooleanField(_l("Account is active"), default=True)
-    send_invitation = BooleanField(_l("Send an invitation e-mail with a link to set a password"), default=True)
+    send_invitation = BooleanField(
+        _l("Send an invitation e-mail with a link to set a password"), default=True
+    )
 
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -200,12 +218,19 @@ class ConsultationForm(FlaskForm):
         default=7,
         validators=[InputRequired(), NumberRange(0, 60)],
     )
-    video_provider = RadioField(_l("Video link"), choices=_choices(VideoProvider), validators=[InputRequired()])
+    video_provider = RadioField(
+        _l("Video link"), choices=_choices(VideoProvider), validators=[InputRequired()]
+    )
     video_url = StringField(
         _l("Video address"),
-        validators=[Optional(), URL(require_tld=False, message=_l("Enter a full address starting with https://.")),
-                    Length(max=500)],
-        description=_l("Jitsi: the server address, e.g. https://meet.jit.si. One fixed link: the meeting room link."),
+        validators=[
+            Optional(),
+            URL(require_tld=False, message=_l("Enter a full address starting with https://.")),
+            Length(max=500),
+        ],
+        description=_l(
+            "Jitsi: the server address, e.g. https://meet.jit.si. One fixed link: the meeting room link."
+        ),
     )
     standing_seats = CheckboxesField(_l("Organisations with a standing seat"), coerce=int)
 
@@ -216,9 +241,13 @@ class ConsultationForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         # Not an inline validator: Optional() stops the field's chain when the address is empty.
-        if self.video_provider.data in (VideoProvider.JITSI.value, VideoProvider.STATIC.value) and not (
-            self.video_url.data or ""
-        ).strip():
-            self.video_url.errors = [*self.video_url.errors, _l("Enter the address for the chosen video link.")]
+        if (
+            self.video_provider.data in (VideoProvider.JITSI.value, VideoProvider.STATIC.value)
+            and not (self.video_url.data or "").strip()
+        ):
+            self.video_url.errors = [
+                *self.video_url.errors,
+                _l("Enter the address for the chosen video link."),
+            ]
             valid = False
         return valid

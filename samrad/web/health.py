@@ -27,9 +27,7 @@ def _nav():
     def show_operations_link() -> bool:
         if "show_operations_link" not in g:
             g.show_operations_link = bool(
-                current_user
-                and current_user.is_authenticated
-                and may(Action.VIEW_OPERATIONS)
+                current_user and current_user.is_authenticated and may(Action.VIEW_OPERATIONS)
             )
         return g.show_operations_link
 

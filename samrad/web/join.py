@@ -38,8 +38,11 @@ def request_form():
     form = JoinRequestForm()
     form.consultation.choices = options((c.id, c.name) for c in consultations)
     form.organisation.choices = options(
-        [(CHOOSE, _l("Choose organisation")), *_organisation_choices(s),
-         (NOT_LISTED, _l("My organisation is not in the list"))]
+        [
+            (CHOOSE, _l("Choose organisation")),
+            *_organisation_choices(s),
+            (NOT_LISTED, _l("My organisation is not in the list")),
+        ]
     )
     if request.method == "GET":
         slug = request.args.get("c")
@@ -145,7 +148,9 @@ def approve(slug: str, request_id: int):
             login_link=external_url("auth.login"),
         )
     except join_requests.JoinRequestClosed:
-        return _row(consultation, join_request, form, 409, _l("Someone else has already decided this request."))
+        return _row(
+            consultation, join_request, form, 409, _l("Someone else has already decided this request.")
+        )
     db.commit()
     message = _l("Approved. %(name)s has been sent an e-mail.", name=user.name)
     if not is_htmx():
@@ -166,7 +171,9 @@ def decline(slug: str, request_id: int):
     try:
         join_requests.decline_join_request(s, join_request, actor=current_user, now=utcnow())
     except join_requests.JoinRequestClosed:
-        return _row(consultation, join_request, form, 409, _l("Someone else has already decided this request."))
+        return _row(
+            consultation, join_request, form, 409, _l("Someone else has already decided this request.")
+        )
     db.commit()
     message = _l("Declined. The person has been told by e-mail.")
     if not is_htmx():

@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from samrad import db
+from samrad.clock import STOCKHOLM, stockholm_date
 from samrad.enums import MeetingStatus, Rsvp
 from samrad.models import BreakPeriod, Consultation, Meeting, User, utcnow
-from samrad.series import STOCKHOLM, stockholm_date
 from samrad.services import access, agenda, feeds, invitations, meetings
 from samrad.urls import external_url
 from samrad.web.access import Action, actor, load_consultation, load_meeting_or_404, may

@@ -152,5 +152,6 @@ def init_app(app: Flask) -> None:
 
     for status, title, message in ERROR_PAGES:
         app.register_error_handler(
-            status, lambda exc, status=status, title=title, message=message: _error_page(status, title, message)
+            status,
+            lambda exc, status=status, title=title, message=message: _error_page(status, title, message),
         )

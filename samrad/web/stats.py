@@ -19,6 +19,8 @@ from wtforms import DateField, IntegerField, RadioField, SelectField
 from wtforms.validators import AnyOf, NumberRange, Optional, ValidationError
 
 from samrad import db
+from samrad.charts import Datum, bar_chart, line_chart
+from samrad.enums import AuditKind
 from samrad.models import utcnow
 from samrad.services import access, directory
 from samrad.services import statistics as service
@@ -33,8 +35,6 @@ from samrad.statistics import (
     term_period,
     year_period,
 )
-from samrad.svg_charts import Datum, bar_chart, line_chart
-from samrad.enums import AuditKind
 from samrad.web.access import actor, exported
 from samrad.web.forms import options
 from samrad.web.htmx import is_htmx, render

@@ -23,23 +23,41 @@ def _open_evaluation(app, email: str) -> str:
     with app.app_context(), db.session_scope() as s:
         consultation = directory.consultation_by_slug(s, SLUG)
         starts_at = utcnow() - timedelta(hours=3)
-        meeting = Meeting(consultation_id=consultation.id, starts_at=starts_at, place=consultation.place,
-                          case_deadline_at=starts_at - timedelta(days=7), status=MeetingStatus.CLOSED,
-                          from_series=False)
+        meeting = Meeting(
+            consultation_id=consultation.id,
+            starts_at=starts_at,
+            place=consultation.place,
+            case_deadline_at=starts_at - timedelta(days=7),
+            status=MeetingStatus.CLOSED,
+            from_series=False,
+        )
         s.add(meeting)
         s.flush()
-        s.add(Invitee(meeting_id=meeting.id, email=email, kind=InviteeKind.STANDING, attendance=Attendance.VIA_LINK))
+        s.add(
+            Invitee(
+                meeting_id=meeting.id, email=email, kind=InviteeKind.STANDING, attendance=Attendance.VIA_LINK
+            )
+        )
         s.flush()
-        evaluations.open_evaluation(s, meeting, now=utcnow(), open_for=timedelta(days=7),
-                                    link_for=lambda token: tokens.append(token) or token)
+        evaluations.open_evaluation(
+            s,
+            meeting,
+            now=utcnow(),
+            open_for=timedelta(days=7),
+            link_for=lambda token: tokens.append(token) or token,
+        )
     return tokens[0]
 
 
 def test_evaluation_pages_are_accessible(page: Page):
     log_in(page, COORDINATOR)
     index = f"/c/{SLUG}/evaluations"
-    for path in (index, f"/c/{SLUG}/evaluations/report?first=2019-11-01&last=2020-02-29",
-                 f"/c/{SLUG}/evaluations/comments", f"/c/{SLUG}/evaluations/questionnaire"):
+    for path in (
+        index,
+        f"/c/{SLUG}/evaluations/report?first=2019-11-01&last=2020-02-29",
+        f"/c/{SLUG}/evaluations/comments",
+        f"/c/{SLUG}/evaluations/questionnaire",
+    ):
         response = page.goto(path)
         assert response is not None and response.status == 200, path
         expect(page.locator("h1")).to_have_count(1)

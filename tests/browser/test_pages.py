@@ -106,8 +106,13 @@ def test_coordinator_reaches_the_operations_page_from_the_menu(page: Page):
 
 
 def test_join_request_through_the_form(page: Page):
-    send_join_request(page, name="Tove Järvinen", email="tove.jarvinen@kvinnojour.example",
-                      organisation="Kvinnojouren Iris", role="case_officer")
+    send_join_request(
+        page,
+        name="Tove Järvinen",
+        email="tove.jarvinen@kvinnojour.example",
+        organisation="Kvinnojouren Iris",
+        role="case_officer",
+    )
     expect(page.locator("h1")).to_be_visible()
     axe_check(page)
 
@@ -126,7 +131,9 @@ def test_join_form_shows_errors_and_keeps_input(page: Page, page_errors: PageErr
         expect(error).to_be_visible()
         # The message sits in the same field wrapper as the input and is announced with it.
         expect(page.locator(f".field.has-error:has(#{field}) #{field}-error")).to_have_count(1)
-        expect(page.locator(f"#{field}")).to_have_attribute("aria-describedby", re.compile(rf"\b{field}-error\b"))
+        expect(page.locator(f"#{field}")).to_have_attribute(
+            "aria-describedby", re.compile(rf"\b{field}-error\b")
+        )
         expect(summary.locator(f"a[href='#{field}']")).to_have_count(1)
     expect(page.locator("#role-group.has-error #role-error")).to_be_visible()
     expect(summary.locator("a[href='#role-group']")).to_have_count(1)
@@ -158,7 +165,9 @@ def test_skip_link_by_keyboard(page: Page):
 
 def test_coordinator_approves_with_htmx(page: Page):
     name = "Greta Kuoppala"
-    send_join_request(page, name=name, email="greta.kuoppala@region.example", organisation="Region Norrbotten")
+    send_join_request(
+        page, name=name, email="greta.kuoppala@region.example", organisation="Region Norrbotten"
+    )
 
     log_in(page, COORDINATOR)
     page.goto(f"/c/{SLUG}/join-requests")

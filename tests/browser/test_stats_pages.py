@@ -56,3 +56,20 @@ def test_a_bad_filter_sent_through_htmx_shows_the_message(page: Page):
     page.locator("form.stats-filter button[type=submit]").click()
     expect(page.locator("#end-error")).to_have_text("Slutdatumet är före startdatumet.")
     expect(page.locator("table[data-table=summary]")).to_have_count(0)
+
+
+def test_the_stylesheet_colours_every_chart(page: Page):
+    """Chart colours come from classes in app.css: a stylesheet that does not reach them leaves black
+    bars and blank legend swatches, which once happened while every other test passed."""
+    log_in(page, COORDINATOR)
+    page.goto(f"/stats/?consultation={SLUG}")
+    fill = "e => getComputedStyle(e).fill"
+    assert page.locator("svg.chart rect.chart-bar").first.evaluate(fill) == "rgb(11, 79, 108)"
+    line = page.locator("svg.chart polyline.chart-line").first
+    assert line.evaluate("e => [getComputedStyle(e).stroke, getComputedStyle(e).fill]") == [
+        "rgb(11, 79, 108)",
+        "none",
+    ]
+    page.goto(f"/c/{SLUG}/evaluations/report?first=2019-11-01&last=2020-02-29")
+    series = [page.locator(f"svg.chart rect.chart-s{n}").first.evaluate(fill) for n in (1, 2, 3)]
+    assert series == ["rgb(11, 79, 108)", "rgb(91, 155, 184)", "rgb(217, 162, 27)"]

@@ -7,13 +7,16 @@ from samrad.models import AccountInvitation, LoginAttempt, OutboxMessage, UserSe
 from samrad.services import accounts
 from tests.factories import PASSWORD, make_organisation, make_user
 
-POLICY = accounts.ThrottlePolicy(max_failures=3, max_failures_per_address=5, window=timedelta(minutes=15),
-                                 secret="test-secret")
+POLICY = accounts.ThrottlePolicy(
+    max_failures=3, max_failures_per_address=5, window=timedelta(minutes=15), secret="test-secret"
+)
 SESSIONS = accounts.SessionPolicy(idle=timedelta(minutes=30), max_age=timedelta(hours=10))
 
 
 def login(session, email, password, *, address="10.0.0.1", now=None):
-    return accounts.authenticate(session, email, password, address=address, now=now or utcnow(), policy=POLICY)
+    return accounts.authenticate(
+        session, email, password, address=address, now=now or utcnow(), policy=POLICY
+    )
 
 
 def test_correct_password_logs_in_whatever_the_case_of_the_address(session):
@@ -83,10 +86,16 @@ def test_idle_session_ends(session):
     user = make_user(session)
     now = utcnow()
     token = accounts.start_session(session, user, user_agent="", now=now)
-    assert accounts.load_session_user(session, token, now=now + timedelta(minutes=29), policy=SESSIONS) == user
+    assert (
+        accounts.load_session_user(session, token, now=now + timedelta(minutes=29), policy=SESSIONS) == user
+    )
     # Activity at 29 minutes moved last_seen forward, so 58 minutes is still within the idle limit.
-    assert accounts.load_session_user(session, token, now=now + timedelta(minutes=58), policy=SESSIONS) == user
-    assert accounts.load_session_user(session, token, now=now + timedelta(minutes=89), policy=SESSIONS) is None
+    assert (
+        accounts.load_session_user(session, token, now=now + timedelta(minutes=58), policy=SESSIONS) == user
+    )
+    assert (
+        accounts.load_session_user(session, token, now=now + timedelta(minutes=89), policy=SESSIONS) is None
+    )
 
 
 def test_session_has_an_absolute_lifetime(session):
@@ -94,9 +103,15 @@ def test_session_has_an_absolute_lifetime(session):
     start = utcnow()
     token = accounts.start_session(session, user, user_agent="", now=start)
     for minutes in range(20, 600, 20):
-        assert accounts.load_session_user(session, token, now=start + timedelta(minutes=minutes), policy=SESSIONS)
-    assert accounts.load_session_user(session, token, now=start + timedelta(hours=10, minutes=1),
-                                      policy=SESSIONS) is None
+        assert accounts.load_session_user(
+            session, token, now=start + timedelta(minutes=minutes), policy=SESSIONS
+        )
+    assert (
+        accounts.load_session_user(
+            session, token, now=start + timedelta(hours=10, minutes=1), policy=SESSIONS
+        )
+        is None
+    )
 
 
 def test_deactivated_user_loses_the_session(session):
@@ -121,8 +136,13 @@ def test_invitation_sets_password_once(session):
     user = make_user(session, password=None, email="ny@kommun.example")
     now = utcnow()
     links = []
-    invitation = accounts.invite_user(session, user, now=now, valid_for=timedelta(hours=72),
-                                      link_for=lambda t: links.append(t) or f"https://x/invitation/{t}")
+    invitation = accounts.invite_user(
+        session,
+        user,
+        now=now,
+        valid_for=timedelta(hours=72),
+        link_for=lambda t: links.append(t) or f"https://x/invitation/{t}",
+    )
     token = links[0]
     found, state = accounts.find_invitation(session, token, now=now)
     assert (found.id, state) == (invitation.id, accounts.InvitationState.VALID)
@@ -139,7 +159,10 @@ def test_invitation_expires_and_unknown_tokens_are_unknown(session):
     now = utcnow()
     links = []
     accounts.invite_user(session, user, now=now, valid_for=timedelta(hours=1), link_for=links.append)
-    assert accounts.find_invitation(session, links[0], now=now + timedelta(hours=1))[1] is accounts.InvitationState.EXPIRED
+    assert (
+        accounts.find_invitation(session, links[0], now=now + timedelta(hours=1))[1]
+        is accounts.InvitationState.EXPIRED
+    )
     assert accounts.find_invitation(session, links[0] + "x", now=now)[1] is accounts.InvitationState.UNKNOWN
 
 
@@ -148,8 +171,9 @@ def test_new_invitation_invalidates_the_previous_link(session):
     now = utcnow()
     links = []
     accounts.invite_user(session, user, now=now, valid_for=timedelta(hours=72), link_for=links.append)
-    accounts.invite_user(session, user, now=now + timedelta(minutes=1), valid_for=timedelta(hours=72),
-                         link_for=links.append)
+    accounts.invite_user(
+        session, user, now=now + timedelta(minutes=1), valid_for=timedelta(hours=72), link_for=links.append
+    )
     later = now + timedelta(minutes=2)
     assert accounts.find_invitation(session, links[0], now=later)[1] is accounts.InvitationState.EXPIRED
     assert accounts.find_invitation(session, links[1], now=later)[1] is accounts.InvitationState.VALID
@@ -169,7 +193,9 @@ def test_password_change_requires_the_current_password_and_ends_sessions(session
     now = utcnow()
     token = accounts.start_session(session, user, user_agent="", now=now)
     with pytest.raises(accounts.LoginRefused):
-        accounts.change_password(session, user, "not-the-password", "norrsken-tjara-myr-5", now=now, min_length=12)
+        accounts.change_password(
+            session, user, "not-the-password", "norrsken-tjara-myr-5", now=now, min_length=12
+        )
     accounts.change_password(session, user, PASSWORD, "norrsken-tjara-myr-5", now=now, min_length=12)
     assert accounts.load_session_user(session, token, now=now, policy=SESSIONS) is None
     assert login(session, user.email, "norrsken-tjara-myr-5").id == user.id

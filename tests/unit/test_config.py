@@ -26,7 +26,8 @@ def test_debug_mode_starts_without_secret_key(instance, monkeypatch):
 
 def test_file_then_environment_override_defaults(instance, monkeypatch):
     (instance / "config.toml").write_text(
-        'SECRET_KEY = "from-the-file-0123456789"\nMAIL_SMTP_PORT = 2525\nSITE_NAME = "Fil"\n', encoding="utf-8"
+        'SECRET_KEY = "from-the-file-0123456789"\nMAIL_SMTP_PORT = 2525\nSITE_NAME = "Fil"\n',
+        encoding="utf-8",
     )
     monkeypatch.setenv("SAMRAD_SITE_NAME", "Miljö")
     monkeypatch.setenv("SAMRAD_SESSION_COOKIE_SECURE", "true")
@@ -54,7 +55,10 @@ def test_missing_samrad_config_file_is_an_error(instance, monkeypatch, tmp_path)
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"SAMRAD_MAIL_SMTP_PORT": "abc"}, "MAIL_SMTP_PORT must be a whole number from 1 to 65535, got 'abc'"),
+        (
+            {"SAMRAD_MAIL_SMTP_PORT": "abc"},
+            "MAIL_SMTP_PORT must be a whole number from 1 to 65535, got 'abc'",
+        ),
         ({"SAMRAD_MAIL_TRANSPORT": "pigeon"}, "MAIL_TRANSPORT must be one of 'file', 'smtp', got 'pigeon'"),
         ({"SAMRAD_SESSION_COOKIE_SECURE": "kanske"}, "SESSION_COOKIE_SECURE must be true or false"),
         ({"SAMRAD_DATABASE_URL": "mysql://x"}, "DATABASE_URL must start with sqlite:// or postgresql"),
@@ -71,7 +75,9 @@ def test_invalid_values_name_the_key(instance, monkeypatch, env, message):
 
 
 def test_unknown_key_in_file_is_named(instance):
-    (instance / "config.toml").write_text('SECRET_KEY = "x0123456789abcdefg"\nMAIL_PORT = 25\n', encoding="utf-8")
+    (instance / "config.toml").write_text(
+        'SECRET_KEY = "x0123456789abcdefg"\nMAIL_PORT = 25\n', encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="unknown configuration key MAIL_PORT"):
         create_app()
 

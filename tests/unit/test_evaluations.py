@@ -10,8 +10,8 @@ from sqlmodel import Session, SQLModel, select
 
 from samrad import db
 from samrad.charts import Series, stacked_percent_bars
+from samrad.clock import STOCKHOLM
 from samrad.enums import Attendance, MeetingStatus
-from samrad.i18n import STOCKHOLM
 from samrad.models import (
     Evaluation,
     EvaluationComment,
@@ -38,16 +38,30 @@ from tests.evaluation_factories import (
 from tests.factories import make_consultation, make_user
 
 NOW = OPENED_AT + timedelta(hours=1)
-NAMES = ("Karin Lantto", "Per Öberg", "Elin Niemi", "Jonas Rova", "Malin Strand", "Oskar Hedlund", "Ida Björk",
-         "Lars Marklund", "Sara Wikström")
+NAMES = (
+    "Karin Lantto",
+    "Per Öberg",
+    "Elin Niemi",
+    "Jonas Rova",
+    "Malin Strand",
+    "Oskar Hedlund",
+    "Ida Björk",
+    "Lars Marklund",
+    "Sara Wikström",
+)
 
 
 def _meeting_with_attendees(session, *, attendees=3):
     consultation = make_consultation(session)
     meeting = make_meeting(session, consultation)
     people = [
-        make_user(session, name=NAMES[i], email=f"deltagare{i}@kommun.example", roles=["member"],
-                  consultation=consultation)
+        make_user(
+            session,
+            name=NAMES[i],
+            email=f"deltagare{i}@kommun.example",
+            roles=["member"],
+            consultation=consultation,
+        )
         for i in range(attendees)
     ]
     for i, person in enumerate(people):
@@ -86,9 +100,16 @@ def test_open_mails_every_attendee_a_link_and_stores_only_hashes(session):
 
     evaluation, issued = open_with_tokens(session, meeting)
 
-    assert sorted(issued) == ["ersattare@kommun.example", "pa.plats@kommun.example", "via.lank@kommun.example"]
+    assert sorted(issued) == [
+        "ersattare@kommun.example",
+        "pa.plats@kommun.example",
+        "via.lank@kommun.example",
+    ]
     assert (evaluation.status, evaluation.respondents, evaluation.closes_at) == (
-        EvaluationStatus.OPEN, 0, OPENED_AT + timedelta(days=7))
+        EvaluationStatus.OPEN,
+        0,
+        OPENED_AT + timedelta(days=7),
+    )
     rows = session.exec(select(EvaluationToken)).all()
     assert sorted(r.token_hash for r in rows) == sorted(token_hash(t) for t in issued.values())
     assert {(r.evaluation_id, r.used) for r in rows} == {(evaluation.id, False)}
@@ -160,19 +181,33 @@ def test_an_answer_counts_once_and_uses_up_the_token(session):
     _, meeting, _ = _meeting_with_attendees(session)
     evaluation, issued = open_with_tokens(session, meeting)
     token = issued["deltagare0@kommun.example"]
-    answers = {1: "agree_fully", 2: "agree_partly", 3: "disagree", 4: "agree_fully", 5: "agree_fully",
-               6: "agree_partly", 7: "  Klar och tydlig agenda.  "}
+    answers = {
+        1: "agree_fully",
+        2: "agree_partly",
+        3: "disagree",
+        4: "agree_fully",
+        5: "agree_fully",
+        6: "agree_partly",
+        7: "  Klar och tydlig agenda.  ",
+    }
     mails = len(session.exec(select(OutboxMessage)).all())
     evaluations.submit_answers(session, evaluation, token, answers, now=NOW)
     assert len(session.exec(select(OutboxMessage)).all()) == mails  # nobody is told about an answer
     assert _counts(session, evaluation) == {
-        (1, "agree_fully"): 1, (2, "agree_partly"): 1, (3, "disagree"): 1, (4, "agree_fully"): 1,
-        (5, "agree_fully"): 1, (6, "agree_partly"): 1,
+        (1, "agree_fully"): 1,
+        (2, "agree_partly"): 1,
+        (3, "disagree"): 1,
+        (4, "agree_fully"): 1,
+        (5, "agree_fully"): 1,
+        (6, "agree_partly"): 1,
     }
     assert session.exec(select(EvaluationComment.text, EvaluationComment.released)).all() == [
-        ("Klar och tydlig agenda.", False)]
+        ("Klar och tydlig agenda.", False)
+    ]
     assert evaluation.respondents == 1
-    assert session.exec(select(EvaluationToken.used).where(EvaluationToken.token_hash == token_hash(token))).one()
+    assert session.exec(
+        select(EvaluationToken.used).where(EvaluationToken.token_hash == token_hash(token))
+    ).one()
     with pytest.raises(evaluations.TokenUsed):
         evaluations.submit_answers(session, evaluation, token, ANSWERS_ALL_FULLY, now=NOW)
     assert evaluation.respondents == 1
@@ -201,17 +236,32 @@ def test_refused_answers_store_nothing(session, answers, problems):
     assert {n: p.code for n, p in refused.value.problems.items()} == problems
     assert (_counts(session, evaluation), evaluation.respondents) == ({}, 0)
     assert session.exec(select(EvaluationComment)).all() == []
-    assert session.exec(select(EvaluationToken.used).where(EvaluationToken.token_hash == token_hash(token))).one() \
+    assert (
+        session.exec(
+            select(EvaluationToken.used).where(EvaluationToken.token_hash == token_hash(token))
+        ).one()
         is False
+    )
 
 
 def test_exactly_2000_characters_are_accepted_and_a_colleague_name_after_confirmation(session):
     _, meeting, _ = _meeting_with_attendees(session)
     evaluation, issued = open_with_tokens(session, meeting)
-    evaluations.submit_answers(session, evaluation, issued["deltagare0@kommun.example"],
-                               {**ANSWERS_ALL_FULLY, 7: "å" * 2000}, now=NOW)
-    evaluations.submit_answers(session, evaluation, issued["deltagare1@kommun.example"],
-                               {**ANSWERS_ALL_FULLY, 7: "Tack till Öberg!"}, now=NOW, confirm_warnings=True)
+    evaluations.submit_answers(
+        session,
+        evaluation,
+        issued["deltagare0@kommun.example"],
+        {**ANSWERS_ALL_FULLY, 7: "å" * 2000},
+        now=NOW,
+    )
+    evaluations.submit_answers(
+        session,
+        evaluation,
+        issued["deltagare1@kommun.example"],
+        {**ANSWERS_ALL_FULLY, 7: "Tack till Öberg!"},
+        now=NOW,
+        confirm_warnings=True,
+    )
     assert sorted(len(t) for t in session.exec(select(EvaluationComment.text))) == [16, 2000]
 
 
@@ -219,17 +269,23 @@ def test_a_colleague_name_is_found_and_the_finding_says_where(session):
     consultation, meeting, _ = _meeting_with_attendees(session)
     names = evaluations.colleague_names(session, consultation.id, meeting.id)
     assert names == {"karin", "lantto", "per", "öberg", "elin", "niemi"}
-    found = evaluations.text_findings("Bra möte. Niemi var tydlig, niemi och per också. Per-Olof?", colleague_names=names)
+    found = evaluations.text_findings(
+        "Bra möte. Niemi var tydlig, niemi och per också. Per-Olof?", colleague_names=names
+    )
     # Capitalised words only: "niemi" and "per" in lower case are ordinary words.
     assert [(f.start, f.end, f.kind, f.severity) for f in found] == [
-        (10, 15, "colleague_name", "warn"), (49, 52, "colleague_name", "warn")]
+        (10, 15, "colleague_name", "warn"),
+        (49, 52, "colleague_name", "warn"),
+    ]
 
 
 def test_the_guard_and_colleague_names_are_combined():
     found = evaluations.text_findings("Anna ring 070-123 45 67 i morgon", colleague_names=frozenset({"anna"}))
     # The colleague finding replaces the guard's own name warning for the same word.
     assert [(f.start, f.end, f.kind, f.severity) for f in found] == [
-        (0, 4, "colleague_name", "warn"), (10, 23, "phone", "block")]
+        (0, 4, "colleague_name", "warn"),
+        (10, 23, "phone", "block"),
+    ]
 
 
 def test_unknown_foreign_and_late_tokens_are_refused(session):
@@ -242,7 +298,9 @@ def test_unknown_foreign_and_late_tokens_are_refused(session):
     with pytest.raises(evaluations.UnknownToken):
         evaluations.submit_answers(session, evaluation, "x" * 43, ANSWERS_ALL_FULLY, now=NOW)
     with pytest.raises(evaluations.TokenForAnotherEvaluation):
-        evaluations.submit_answers(session, evaluation, other_issued["gast@kommun.example"], ANSWERS_ALL_FULLY, now=NOW)
+        evaluations.submit_answers(
+            session, evaluation, other_issued["gast@kommun.example"], ANSWERS_ALL_FULLY, now=NOW
+        )
     with pytest.raises(evaluations.EvaluationClosed):
         evaluations.submit_answers(session, evaluation, token, ANSWERS_ALL_FULLY, now=evaluation.closes_at)
     evaluations.close_evaluation(session, evaluation, now=NOW)
@@ -271,7 +329,9 @@ def test_schema_and_rows_connect_no_answer_to_a_person(session):
     assert columns("evaluationtoken") == {"token_hash", "evaluation_id", "used"}
     assert references("evaluationtoken") == {"evaluation"}
     # The comment key is random text, not a sequence.
-    assert [c["type"].python_type for c in inspector.get_columns("evaluationcomment") if c["name"] == "id"] == [str]
+    assert [
+        c["type"].python_type for c in inspector.get_columns("evaluationcomment") if c["name"] == "id"
+    ] == [str]
 
     _, meeting, _ = _meeting_with_attendees(session, attendees=6)
     evaluation, issued = open_with_tokens(session, meeting)
@@ -287,7 +347,9 @@ def test_schema_and_rows_connect_no_answer_to_a_person(session):
     session.commit()
     after = session.exec(select(EvaluationComment.id, EvaluationComment.text)).all()
     assert sorted(t for _, t in after) == texts and not before & {key for key, _ in after}
-    pending = evaluations.pending_comments(session, evaluation_consultation(session, evaluation), min_respondents=3)
+    pending = evaluations.pending_comments(
+        session, evaluation_consultation(session, evaluation), min_respondents=3
+    )
     assert [p.comment.id for p in pending] == sorted(key for key, _ in after)
     assert session.exec(select(EvaluationToken)).all() == []
     assert _counts(session, evaluation) == {(n, "agree_fully"): 6 for n in range(1, 7)}
@@ -370,7 +432,9 @@ def test_concurrent_answers_all_count_once_and_a_doubled_token_counts_once(file_
 def test_the_reminder_goes_once_to_every_attendee_without_a_link(session):
     _, meeting, _ = _meeting_with_attendees(session)
     evaluation, issued = open_with_tokens(session, meeting)
-    evaluations.submit_answers(session, evaluation, issued["deltagare0@kommun.example"], ANSWERS_ALL_FULLY, now=NOW)
+    evaluations.submit_answers(
+        session, evaluation, issued["deltagare0@kommun.example"], ANSWERS_ALL_FULLY, now=NOW
+    )
     for message in session.exec(select(OutboxMessage)):
         session.delete(message)
     session.flush()
@@ -406,15 +470,22 @@ def test_due_evaluations_close_and_forget_their_tokens(session):
     later = make_meeting(session, consultation, starts_at=MEETING_AT + timedelta(days=14))
     add_invitee(session, later, email="gast@kommun.example")
     still_open, _ = open_with_tokens(session, later, now=OPENED_AT + timedelta(days=14))
-    evaluations.submit_answers(session, evaluation, issued["deltagare1@kommun.example"],
-                               {**ANSWERS_ALL_FULLY, 7: "Toppen!"}, now=NOW)
-    assert evaluations.close_due_evaluations(session, now=OPENED_AT + timedelta(days=7) - timedelta(seconds=1)) == 0
+    evaluations.submit_answers(
+        session, evaluation, issued["deltagare1@kommun.example"], {**ANSWERS_ALL_FULLY, 7: "Toppen!"}, now=NOW
+    )
+    assert (
+        evaluations.close_due_evaluations(session, now=OPENED_AT + timedelta(days=7) - timedelta(seconds=1))
+        == 0
+    )
     assert evaluations.close_due_evaluations(session, now=OPENED_AT + timedelta(days=7)) == 1
     assert evaluations.close_due_evaluations(session, now=OPENED_AT + timedelta(days=7)) == 0
     session.refresh(evaluation)
     session.refresh(still_open)
     assert (evaluation.status, evaluation.closed_at, evaluation.respondents) == (
-        EvaluationStatus.CLOSED, OPENED_AT + timedelta(days=7), 1)
+        EvaluationStatus.CLOSED,
+        OPENED_AT + timedelta(days=7),
+        1,
+    )
     assert still_open.status == EvaluationStatus.OPEN
     assert session.exec(select(EvaluationToken.evaluation_id)).all() == [still_open.id]
     assert session.exec(select(EvaluationComment.text)).all() == ["Toppen!"]
@@ -435,8 +506,11 @@ def test_the_norrbotten_form_is_version_one(session):
         (3, QuestionKind.SCALE, "Jag fick med mig nya kunskaper."),
         (4, QuestionKind.SCALE, "Jag blev påmind om kunskaper som jag har"),
         (5, QuestionKind.SCALE, "Jag delade med mig av sådant som hjälpt mig i mitt arbete"),
-        (6, QuestionKind.SCALE,
-         "Jag har möjlighet att ta med mig något från mötet tillbaka till ordinarie verksamhet."),
+        (
+            6,
+            QuestionKind.SCALE,
+            "Jag har möjlighet att ta med mig något från mötet tillbaka till ordinarie verksamhet.",
+        ),
         (7, QuestionKind.TEXT, "Var det någonting som var oklart under dagens möte, i så fall vad?"),
     ]
     assert evaluations.ensure_questionnaire(session, consultation, now=NOW).id == questionnaire.id
@@ -446,31 +520,51 @@ def test_editing_the_form_makes_a_new_version_and_open_evaluations_keep_theirs(s
     consultation, meeting, people = _meeting_with_attendees(session)
     first, issued = open_with_tokens(session, meeting)
     coordinator = people[0]
-    drafts = [QuestionDraft(QuestionKind.SCALE, "Mötet  började i tid."), QuestionDraft(QuestionKind.TEXT, "Övrigt?"),
-              QuestionDraft(QuestionKind.SCALE, "   ")]
-    second = evaluations.save_questionnaire(session, consultation, drafts, title="Kort utvärdering",
-                                            base_version=1, actor=coordinator, now=NOW)
+    drafts = [
+        QuestionDraft(QuestionKind.SCALE, "Mötet  började i tid."),
+        QuestionDraft(QuestionKind.TEXT, "Övrigt?"),
+        QuestionDraft(QuestionKind.SCALE, "   "),
+    ]
+    second = evaluations.save_questionnaire(
+        session, consultation, drafts, title="Kort utvärdering", base_version=1, actor=coordinator, now=NOW
+    )
     assert (second.version, second.created_by_id) == (2, coordinator.id)
     assert [(q.number, q.text) for q in second.questions] == [(1, "Mötet började i tid."), (2, "Övrigt?")]
     # Unchanged: no new version.
-    same = evaluations.save_questionnaire(session, consultation, drafts, title="Kort utvärdering",
-                                          base_version=2, actor=coordinator, now=NOW)
+    same = evaluations.save_questionnaire(
+        session, consultation, drafts, title="Kort utvärdering", base_version=2, actor=coordinator, now=NOW
+    )
     assert same.id == second.id
     with pytest.raises(evaluations.QuestionnaireChanged):
-        evaluations.save_questionnaire(session, consultation, drafts[:1], title="X", base_version=1,
-                                       actor=coordinator, now=NOW)
+        evaluations.save_questionnaire(
+            session, consultation, drafts[:1], title="X", base_version=1, actor=coordinator, now=NOW
+        )
     with pytest.raises(evaluations.InvalidQuestionnaire) as invalid:
-        evaluations.save_questionnaire(session, consultation, [QuestionDraft(QuestionKind.SCALE, "x" * 501)],
-                                       title="", base_version=2, actor=coordinator, now=NOW)
+        evaluations.save_questionnaire(
+            session,
+            consultation,
+            [QuestionDraft(QuestionKind.SCALE, "x" * 501)],
+            title="",
+            base_version=2,
+            actor=coordinator,
+            now=NOW,
+        )
     assert invalid.value.problems == {0: "no_title", 1: "too_long"}
     # The open evaluation still asks the version-1 questions and takes version-1 answers.
     session.refresh(first)
     assert first.questionnaire.version == 1 and len(first.questionnaire.questions) == 7
-    evaluations.submit_answers(session, first, issued["deltagare0@kommun.example"], ANSWERS_ALL_FULLY, now=NOW)
+    evaluations.submit_answers(
+        session, first, issued["deltagare0@kommun.example"], ANSWERS_ALL_FULLY, now=NOW
+    )
     later = make_meeting(session, consultation, starts_at=MEETING_AT + timedelta(days=14))
-    assert evaluations.open_evaluation(session, later, now=NOW, open_for=timedelta(days=7)).questionnaire_id \
+    assert (
+        evaluations.open_evaluation(session, later, now=NOW, open_for=timedelta(days=7)).questionnaire_id
         == second.id
-    assert [(q.version, n) for q, n in evaluations.questionnaire_versions(session, consultation)] == [(2, 1), (1, 1)]
+    )
+    assert [(q.version, n) for q, n in evaluations.questionnaire_versions(session, consultation)] == [
+        (2, 1),
+        (1, 1),
+    ]
     assert len(session.exec(select(Questionnaire)).all()) == 2
 
 
@@ -495,15 +589,21 @@ def test_comments_are_moderated_only_after_closing_and_removal_deletes_the_text(
     keep, drop = pending
     evaluations.release_comment(session, keep.comment)
     evaluations.remove_comment(session, drop.comment)
-    assert session.exec(select(EvaluationComment.text, EvaluationComment.released)).all() == [(keep.comment.text, True)]
-    assert drop.comment.text not in [t for (t,) in session.execute(text("SELECT text FROM evaluationcomment"))]
+    assert session.exec(select(EvaluationComment.text, EvaluationComment.released)).all() == [
+        (keep.comment.text, True)
+    ]
+    assert drop.comment.text not in [
+        t for (t,) in session.execute(text("SELECT text FROM evaluationcomment"))
+    ]
 
 
 # --- Reports ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("n", "total", "expected"), [
-    (2, 3, "66.67"), (4, 7, "57.14"), (1, 6, "16.67"), (27, 28, "96.43"), (1, 8, "12.50"), (0, 0, "0.00")])
+@pytest.mark.parametrize(
+    ("n", "total", "expected"),
+    [(2, 3, "66.67"), (4, 7, "57.14"), (1, 6, "16.67"), (27, 28, "96.43"), (1, 8, "12.50"), (0, 0, "0.00")],
+)
 def test_percent_is_rounded_half_up_to_two_decimals(n, total, expected):
     assert evaluations.percent(n, total) == Decimal(expected)
 
@@ -522,7 +622,10 @@ def test_a_meeting_is_reported_alone_only_when_closed_and_answered_by_enough(ses
     assert report.respondents == 3
     q5 = report.questions[4]
     assert [(o.option.value, o.n, o.percent) for o in q5.options] == [
-        ("agree_fully", 2, Decimal("66.67")), ("agree_partly", 0, Decimal("0.00")), ("disagree", 1, Decimal("33.33"))]
+        ("agree_fully", 2, Decimal("66.67")),
+        ("agree_partly", 0, Decimal("0.00")),
+        ("disagree", 1, Decimal("33.33")),
+    ]
     assert evaluations.meeting_report(session, evaluation, min_respondents=4) is None
 
 
@@ -538,8 +641,13 @@ def test_a_period_report_is_withheld_below_k_respondents_and_shows_every_cell_fr
     shown = evaluations.period_report(session, consultation, **period, min_respondents=2)
     assert shown.shown and shown.respondents == 2
     assert [(o.n, o.percent) for o in shown.questions[0].options] == [
-        (2, Decimal("100.00")), (0, Decimal("0.00")), (0, Decimal("0.00"))]
-    outside = evaluations.period_report(session, consultation, first=date(2027, 3, 9), last=None, min_respondents=2)
+        (2, Decimal("100.00")),
+        (0, Decimal("0.00")),
+        (0, Decimal("0.00")),
+    ]
+    outside = evaluations.period_report(
+        session, consultation, first=date(2027, 3, 9), last=None, min_respondents=2
+    )
     assert (outside.meetings, outside.shown) == (0, False)
 
 
@@ -547,18 +655,42 @@ def test_a_period_report_is_withheld_below_k_respondents_and_shows_every_cell_fr
 
 #: The appendix of the Norrbotten final report, per statement: meeting -> (helt, delvis, inte) as (n, %).
 APPENDIX = {
-    1: {"191111": ((4, "80"), (1, "20"), (0, "0")), "191127": ((6, "100"), (0, "0"), (0, "0")),
-        "191209": ((7, "100"), (0, "0"), (0, "0")), "200120": ((9, "100"), (0, "0"), (0, "0"))},
-    2: {"191111": ((4, "80"), (1, "20"), (0, "0")), "191127": ((6, "100"), (0, "0"), (0, "0")),
-        "191209": ((7, "100"), (0, "0"), (0, "0")), "200120": ((9, "100"), (0, "0"), (0, "0"))},
-    3: {"191111": ((2, "40"), (3, "60"), (0, "0")), "191127": ((4, "66.67"), (2, "33.33"), (0, "0")),
-        "191209": ((4, "57.14"), (3, "42.86"), (0, "0")), "200120": ((7, "77.78"), (2, "22.22"), (0, "0"))},
-    4: {"191111": ((3, "60"), (2, "40"), (0, "0")), "191127": ((3, "50"), (3, "50"), (0, "0")),
-        "191209": ((5, "71.43"), (2, "28.57"), (0, "0")), "200120": ((7, "77.78"), (2, "22.22"), (0, "0"))},
-    5: {"191111": ((2, "40"), (2, "40"), (1, "20")), "191127": ((1, "16.67"), (3, "50"), (2, "33.33")),
-        "191209": ((6, "85.71"), (0, "0"), (1, "14.29")), "200120": ((7, "77.78"), (2, "22.22"), (0, "0"))},
-    6: {"191111": ((3, "60"), (2, "40"), (0, "0")), "191127": ((5, "83.33"), (1, "16.67"), (0, "0")),
-        "191209": ((4, "57.14"), (3, "42.86"), (0, "0")), "200120": ((6, "66.67"), (3, "33.33"), (0, "0"))},
+    1: {
+        "191111": ((4, "80"), (1, "20"), (0, "0")),
+        "191127": ((6, "100"), (0, "0"), (0, "0")),
+        "191209": ((7, "100"), (0, "0"), (0, "0")),
+        "200120": ((9, "100"), (0, "0"), (0, "0")),
+    },
+    2: {
+        "191111": ((4, "80"), (1, "20"), (0, "0")),
+        "191127": ((6, "100"), (0, "0"), (0, "0")),
+        "191209": ((7, "100"), (0, "0"), (0, "0")),
+        "200120": ((9, "100"), (0, "0"), (0, "0")),
+    },
+    3: {
+        "191111": ((2, "40"), (3, "60"), (0, "0")),
+        "191127": ((4, "66.67"), (2, "33.33"), (0, "0")),
+        "191209": ((4, "57.14"), (3, "42.86"), (0, "0")),
+        "200120": ((7, "77.78"), (2, "22.22"), (0, "0")),
+    },
+    4: {
+        "191111": ((3, "60"), (2, "40"), (0, "0")),
+        "191127": ((3, "50"), (3, "50"), (0, "0")),
+        "191209": ((5, "71.43"), (2, "28.57"), (0, "0")),
+        "200120": ((7, "77.78"), (2, "22.22"), (0, "0")),
+    },
+    5: {
+        "191111": ((2, "40"), (2, "40"), (1, "20")),
+        "191127": ((1, "16.67"), (3, "50"), (2, "33.33")),
+        "191209": ((6, "85.71"), (0, "0"), (1, "14.29")),
+        "200120": ((7, "77.78"), (2, "22.22"), (0, "0")),
+    },
+    6: {
+        "191111": ((3, "60"), (2, "40"), (0, "0")),
+        "191127": ((5, "83.33"), (1, "16.67"), (0, "0")),
+        "191209": ((4, "57.14"), (3, "42.86"), (0, "0")),
+        "200120": ((6, "66.67"), (3, "33.33"), (0, "0")),
+    },
 }
 #: 200203 (one respondent) as published; it must never be shown on its own.
 SINGLE_RESPONDENT = {1: (1, 0, 0), 2: (1, 0, 0), 3: (1, 0, 0), 4: (1, 0, 0), 5: (0, 1, 0), 6: (1, 0, 0)}
@@ -572,8 +704,12 @@ COMBINED = {
     6: ((19, "67.86"), (9, "32.14"), (0, "0")),
 }
 PUBLISHED_TEXTS = {
-    "Toppen!", "Nej, fortsättning följer :)", "Mötet var bra. Klar och tydlig agenda.", "Klart och tydligt möte.",
-    "Orsaken till varför vi inte kan få informationsmaterialet som vi väntat med spänning på i flera månader, och "
+    "Toppen!",
+    "Nej, fortsättning följer :)",
+    "Mötet var bra. Klar och tydlig agenda.",
+    "Klart och tydligt möte.",
+    "Orsaken till varför vi inte kan få informationsmaterialet som vi väntat med spänning på "
+    "i flera månader, och "
     "som kan vara till nytta för att få in intresserade, och förklara vad vi håller på med.",
     "Skulle vilja veta om utbildning Patriark erbjuds inom Norrbotten? Eller var/ när/ Hur?",
     "Utbildning inom Patriark aktuellt? Var, när, hur?",
@@ -592,26 +728,31 @@ def test_the_demo_reproduces_the_published_combined_report(session):
     demo.seed_demo(session, seed=1)
     consultation = directory.consultation_by_slug(session, "una-norrbotten")
     report = evaluations.period_report(
-        session, consultation, first=date(2019, 11, 1), last=date(2020, 2, 29), min_respondents=3)
+        session, consultation, first=date(2019, 11, 1), last=date(2020, 2, 29), min_respondents=3
+    )
     assert (report.shown, report.meetings, report.respondents, report.hidden_meetings) == (True, 5, 28, 1)
     assert [(q.number, q.answers) for q in report.questions] == [(n, 28) for n in range(1, 7)]
     for q in report.questions:
         assert _as_published(q.options) == _published(COMBINED[q.number]), q.number
         # The combined total is the published meetings' columns added up, the single respondent included.
-        published_sum = [sum(APPENDIX[q.number][m][i][0] for m in APPENDIX[q.number]) + SINGLE_RESPONDENT[q.number][i]
-                         for i in range(3)]
+        published_sum = [
+            sum(APPENDIX[q.number][m][i][0] for m in APPENDIX[q.number]) + SINGLE_RESPONDENT[q.number][i]
+            for i in range(3)
+        ]
         assert [o.n for o in q.options] == published_sum
-    shown = {r.meeting.starts_at.astimezone(STOCKHOLM).strftime("%y%m%d"): r
-             for r in report.meeting_reports}
+    shown = {r.meeting.starts_at.astimezone(STOCKHOLM).strftime("%y%m%d"): r for r in report.meeting_reports}
     assert sorted(shown) == ["191111", "191127", "191209", "200120"]
     for number, per_meeting in APPENDIX.items():
         for meeting_code, cells in per_meeting.items():
             assert _as_published(shown[meeting_code].questions[number - 1].options) == _published(cells)
-    assert {(r.meeting.starts_at.astimezone(STOCKHOLM).hour, r.meeting.status) for r in
-            report.meeting_reports} == {(13, MeetingStatus.CLOSED)}
+    assert {
+        (r.meeting.starts_at.astimezone(STOCKHOLM).hour, r.meeting.status) for r in report.meeting_reports
+    } == {(13, MeetingStatus.CLOSED)}
     # The meeting with a single respondent is never shown on its own.
-    evaluations_by_day = {m.starts_at.astimezone(STOCKHOLM).strftime("%y%m%d"): e
-                          for e, m in evaluations.closed_evaluations(session, consultation)}
+    evaluations_by_day = {
+        m.starts_at.astimezone(STOCKHOLM).strftime("%y%m%d"): e
+        for e, m in evaluations.closed_evaluations(session, consultation)
+    }
     assert evaluations_by_day["200203"].respondents == 1
     assert evaluations.meeting_report(session, evaluations_by_day["200203"], min_respondents=3) is None
     [(number, question, comments)] = report.comments
@@ -624,34 +765,55 @@ def test_report_rows_and_exports_hold_aggregates_only(session):
     demo.seed_demo(session, seed=1)
     consultation = directory.consultation_by_slug(session, "una-norrbotten")
     report = evaluations.period_report(
-        session, consultation, first=date(2019, 11, 1), last=date(2020, 2, 29), min_respondents=3)
+        session, consultation, first=date(2019, 11, 1), last=date(2020, 2, 29), min_respondents=3
+    )
     lines = evaluations.export_csv(report).splitlines()
     assert lines[0] == "question,question_text,option,option_label,n,percent"
     assert lines[1] == "1,Alla fick komma till tals under mötet.,agree_fully,Instämmer helt,27,96.43"
-    assert lines[15] == "5,Jag delade med mig av sådant som hjälpt mig i mitt arbete,disagree,Instämmer inte,4,14.29"
+    assert (
+        lines[15]
+        == "5,Jag delade med mig av sådant som hjälpt mig i mitt arbete,disagree,Instämmer inte,4,14.29"
+    )
     assert len(lines) == 1 + 6 * 3
     per_meeting = evaluations.export_csv(report, per_meeting=True).splitlines()
     assert len(per_meeting) == 1 + 6 * 3 * 5
-    assert per_meeting[19] == "2019-11-11,1,Alla fick komma till tals under mötet.,agree_fully,Instämmer helt,4,80.00"
+    assert (
+        per_meeting[19]
+        == "2019-11-11,1,Alla fick komma till tals under mötet.,agree_fully,Instämmer helt,4,80.00"
+    )
     assert not any("2020-02-03" in line for line in per_meeting)
     assert not any("Toppen" in line for line in per_meeting)
     rows = json.loads(evaluations.export_json(report))
-    assert rows[12] == {"question": 5, "question_text": "Jag delade med mig av sådant som hjälpt mig i mitt arbete",
-                        "option": "agree_fully", "option_label": "Instämmer helt", "n": 16, "percent": 57.14}
+    assert rows[12] == {
+        "question": 5,
+        "question_text": "Jag delade med mig av sådant som hjälpt mig i mitt arbete",
+        "option": "agree_fully",
+        "option_label": "Instämmer helt",
+        "n": 16,
+        "percent": 57.14,
+    }
 
 
 # --- Charts ----------------------------------------------------------------------------------------
 
 
 def test_the_trend_chart_is_an_accessible_svg_with_the_numbers_in_its_bars():
-    svg = str(stacked_percent_bars(
-        chart_id="trend-1", title="1. Alla fick komma till tals", description="Staplar <per möte>",
-        categories=["2019-11-11", "2019-11-27"],
-        series=[Series("Instämmer helt", "chart-s1", [Decimal("80"), Decimal("100")], [4, 6]),
-                Series("Instämmer delvis", "chart-s2", [Decimal("20"), Decimal("0")], [1, 0])],
-    ))
-    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 640 260" role="img" '
-                          'aria-labelledby="trend-1-title" aria-describedby="trend-1-desc">')
+    svg = str(
+        stacked_percent_bars(
+            chart_id="trend-1",
+            title="1. Alla fick komma till tals",
+            description="Staplar <per möte>",
+            categories=["2019-11-11", "2019-11-27"],
+            series=[
+                Series("Instämmer helt", "chart-s1", [80.0, 100.0], ["80 % (4)", "100 % (6)"]),
+                Series("Instämmer delvis", "chart-s2", [20.0, 0.0], ["20 % (1)", "0 % (0)"]),
+            ],
+        )
+    )
+    assert svg.startswith(
+        '<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 640 260" role="img" '
+        'aria-labelledby="trend-1-title" aria-describedby="trend-1-desc">'
+    )
     assert '<title id="trend-1-title">1. Alla fick komma till tals</title>' in svg
     assert '<desc id="trend-1-desc">Staplar &lt;per möte&gt;</desc>' in svg
     assert svg.count("<rect ") == 3  # a zero share draws nothing

@@ -748,11 +748,13 @@ def test_extend_series_job_plans_every_consultation_ahead_once(session, any_db_a
     assert jobs.run_job("extend-series", now) == JobOutcome.OK
     session.expire_all()
     for consultation, weekday in ((first, 0), (second, 3)):
-        planned = session.exec(select(Meeting).where(Meeting.consultation_id == consultation.id)
-                               .order_by(Meeting.starts_at)).all()
+        planned = session.exec(
+            select(Meeting).where(Meeting.consultation_id == consultation.id).order_by(Meeting.starts_at)
+        ).all()
         assert 3 <= len(planned) <= 4  # every other week within 8 weeks, Easter Monday 2027 skipped
-        assert all(m.starts_at > now and m.starts_at.astimezone(jobs.STOCKHOLM).weekday() == weekday
-                   for m in planned)
+        assert all(
+            m.starts_at > now and m.starts_at.astimezone(jobs.STOCKHOLM).weekday() == weekday for m in planned
+        )
         assert all(m.starts_at < now + timedelta(weeks=8, days=1) for m in planned)
     run = session.get(JobRun, "extend-series")
     assert run.last_detail == "planned 0 new meetings"

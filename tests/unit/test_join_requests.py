@@ -3,33 +3,46 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from samrad.services.access import actor_for
 from samrad.enums import JoinRequestStatus, Role
 from samrad.models import ConsultationRole, JoinRequest, OutboxMessage, User, utcnow
-from samrad.services import directory, join_requests
+from samrad.services import join_requests
+from samrad.services.access import actor_for
 from tests.factories import make_consultation, make_organisation, make_user
 
 
 def _submit(session, consultation, *, email="ny@kommun.example", organisation=None, name="Nina Ny"):
     return join_requests.submit_join_request(
-        session, consultation, name=name, email=email, organisation=organisation,
-        organisation_name="" if organisation else "Ny förening", role=Role.CASE_OFFICER, now=utcnow(),
+        session,
+        consultation,
+        name=name,
+        email=email,
+        organisation=organisation,
+        organisation_name="" if organisation else "Ny förening",
+        role=Role.CASE_OFFICER,
+        now=utcnow(),
         review_link="https://samrad.test/c/x/join-requests",
     )
 
 
 def _approve(session, request, actor, organisation):
     return join_requests.approve_join_request(
-        session, request, actor=actor, organisation=organisation, role=Role.CASE_OFFICER, now=utcnow(),
-        invitation_valid_for=timedelta(hours=72), invitation_link_for=lambda t: f"https://samrad.test/invitation/{t}",
+        session,
+        request,
+        actor=actor,
+        organisation=organisation,
+        role=Role.CASE_OFFICER,
+        now=utcnow(),
+        invitation_valid_for=timedelta(hours=72),
+        invitation_link_for=lambda t: f"https://samrad.test/invitation/{t}",
         login_link="https://samrad.test/login",
     )
 
 
 def test_request_notifies_coordinators_and_confirms_to_the_requester(session):
     consultation = make_consultation(session)
-    coordinator = make_user(session, email="samordnare@kommun.example", roles=["coordinator"],
-                            consultation=consultation)
+    coordinator = make_user(
+        session, email="samordnare@kommun.example", roles=["coordinator"], consultation=consultation
+    )
     make_user(session, email="medlem@kommun.example", roles=["member"], consultation=consultation)
     request = _submit(session, consultation, email=" Ny@Kommun.Example ")
     assert (request.email, request.status) == ("ny@kommun.example", JoinRequestStatus.PENDING)
@@ -55,11 +68,17 @@ def test_approval_creates_the_account_role_and_invitation(session):
     request = _submit(session, consultation)
     user = _approve(session, request, coordinator, org)
     assert (user.email, user.password_hash, [o.name for o in user.organisations]) == (
-        "ny@kommun.example", None, ["Socialtjänsten, Kiruna kommun"])
+        "ny@kommun.example",
+        None,
+        ["Socialtjänsten, Kiruna kommun"],
+    )
     assert Role.CASE_OFFICER in actor_for(session, user).roles_in(consultation.id)
     assert request.status == JoinRequestStatus.APPROVED and request.decided_by_id == coordinator.id
-    invitation = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == "ny@kommun.example")
-                              .order_by(OutboxMessage.id.desc())).first()
+    invitation = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.recipient == "ny@kommun.example")
+        .order_by(OutboxMessage.id.desc())
+    ).first()
     assert "https://samrad.test/invitation/" in invitation.body_text
 
 
@@ -81,7 +100,9 @@ def test_decline_tells_the_person_and_creates_nothing(session):
     join_requests.decline_join_request(session, request, actor=coordinator, now=utcnow())
     assert request.status == JoinRequestStatus.DECLINED
     assert session.exec(select(User).where(User.email == "ny@kommun.example")).first() is None
-    assert session.exec(select(ConsultationRole).where(ConsultationRole.role == Role.CASE_OFFICER)).all() == []
+    assert (
+        session.exec(select(ConsultationRole).where(ConsultationRole.role == Role.CASE_OFFICER)).all() == []
+    )
 
 
 def test_a_decided_request_cannot_be_decided_again(session):

@@ -12,8 +12,14 @@ from samrad.models import OutboxMessage, utcnow
 
 def _queue(to="anna@kommun.example"):
     with db.session_scope() as s:
-        return outbox.queue_email(s, to=to, template="join_request_receipt", now=utcnow(),
-                                  consultation=type("C", (), {"name": "Una Norrbotten"})(), name="Anna")
+        return outbox.queue_email(
+            s,
+            to=to,
+            template="join_request_receipt",
+            now=utcnow(),
+            consultation=type("C", (), {"name": "Una Norrbotten"})(),
+            name="Anna",
+        )
 
 
 def test_mail_is_delivered_through_a_real_smtp_server_after_commit(any_db_app, smtp_server):
@@ -38,8 +44,14 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(any_db_app, smtp_server
     smtp_server.configure(any_db_app)
     with any_db_app.app_context():
         with pytest.raises(RuntimeError), db.session_scope() as s:
-            outbox.queue_email(s, to="a@k.example", template="join_request_receipt", now=utcnow(),
-                               consultation=type("C", (), {"name": "X"})(), name="A")
+            outbox.queue_email(
+                s,
+                to="a@k.example",
+                template="join_request_receipt",
+                now=utcnow(),
+                consultation=type("C", (), {"name": "X"})(),
+                name="A",
+            )
             raise RuntimeError("the change failed")
         with db.session_scope() as s:
             assert s.exec(select(OutboxMessage)).all() == []

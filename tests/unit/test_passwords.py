@@ -14,14 +14,24 @@ def test_hash_is_argon2id_and_verifies():
 
 @pytest.mark.parametrize(
     "password",
-    ["kort-lösen", "Sommar2024!!", "Losenord12345", "password1234", "qwertyuiop123", "aaaaaaaaaaaaaaaa",
-     "Norrbotten2025", "anna.lind@kommun.se"],
+    [
+        "kort-lösen",
+        "Sommar2024!!",
+        "Losenord12345",
+        "password1234",
+        "qwertyuiop123",
+        "aaaaaaaaaaaaaaaa",
+        "Norrbotten2025",
+        "anna.lind@kommun.se",
+    ],
 )
 def test_short_common_or_personal_passwords_are_refused(password):
     assert password_problems(password, user_inputs=("anna.lind@kommun.se", "Anna Lind")) != []
 
 
-@pytest.mark.parametrize("password", ["granris-myr-pulka-77", "korv med bröd i Kiruna", "Tre små grisar åt kål"])
+@pytest.mark.parametrize(
+    "password", ["granris-myr-pulka-77", "korv med bröd i Kiruna", "Tre små grisar åt kål"]
+)
 def test_long_unusual_passwords_are_accepted(password):
     assert password_problems(password) == []
 

@@ -3,7 +3,6 @@
 import signal
 import subprocess
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
@@ -11,6 +10,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from samrad import db, jobs, migrate, scheduler
+from samrad.clock import STOCKHOLM
 from samrad.enums import JobOutcome, OutboxStatus
 from samrad.models import JobRun, OutboxMessage
 from tests.conftest import make_app
@@ -22,8 +22,6 @@ from tests.processes import (
     start_scheduler,
     wait_until,
 )
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def test_every_job_is_scheduled_in_stockholm_time_and_first_runs_at_start(app):
@@ -247,7 +245,9 @@ def test_run_job_runs_one_job_once_and_status_shows_it(app):
     assert queue_ready.split()[4:] == ["ok", "next", "-", "queued", "0", "notices"]
     end = 1 + len(jobs.JOBS)
     assert output[end] == "E-mail outbox: pending 0, sending 0, sent 0, failed 1"
-    assert output[end + 1 :] == ["Warning: no scheduler seems to be running (start one with `samrad scheduler`)."]
+    assert output[end + 1 :] == [
+        "Warning: no scheduler seems to be running (start one with `samrad scheduler`)."
+    ]
 
 
 def test_run_job_exits_non_zero_when_the_job_fails(app, monkeypatch):

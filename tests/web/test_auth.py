@@ -92,16 +92,19 @@ def test_next_parameter_cannot_redirect_to_another_site(client, auth, web_sessio
     make_user(web_session, email="anna@kommun.example")
     web_session.commit()
     token = auth.token()
-    response = client.post("/login?next=//evil.example/x",
-                           data={"email": "anna@kommun.example", "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login?next=//evil.example/x",
+        data={"email": "anna@kommun.example", "password": PASSWORD, "csrf_token": token},
+    )
     assert response.headers["Location"] == "/"
 
 
 def _invite(app, web_session, user, hours=72):
     tokens = []
     with app.app_context():  # the e-mail is rendered from templates
-        accounts.invite_user(web_session, user, now=utcnow(), valid_for=timedelta(hours=hours),
-                             link_for=tokens.append)
+        accounts.invite_user(
+            web_session, user, now=utcnow(), valid_for=timedelta(hours=hours), link_for=tokens.append
+        )
     web_session.commit()
     return tokens[0]
 
@@ -112,11 +115,19 @@ def test_invitation_link_sets_the_password_and_logs_in(app, client, web_session)
     page = client.get(f"/invitation/{token}")
     assert page.status_code == 200 and "ny@kommun.example" in page.get_data(as_text=True)
     csrf = csrf_from(page.get_data(as_text=True))
-    weak = client.post(f"/invitation/{token}", data={"password": "Sommar2024!!", "confirm": "Sommar2024!!",
-                                                    "csrf_token": csrf})
+    weak = client.post(
+        f"/invitation/{token}",
+        data={"password": "Sommar2024!!", "confirm": "Sommar2024!!", "csrf_token": csrf},
+    )
     assert weak.status_code == 400 and "för vanligt" in weak.get_data(as_text=True)
-    good = client.post(f"/invitation/{token}", data={"password": "fjall-kaffe-norrsken-12",
-                                                    "confirm": "fjall-kaffe-norrsken-12", "csrf_token": csrf})
+    good = client.post(
+        f"/invitation/{token}",
+        data={
+            "password": "fjall-kaffe-norrsken-12",
+            "confirm": "fjall-kaffe-norrsken-12",
+            "csrf_token": csrf,
+        },
+    )
     assert (good.status_code, good.headers["Location"]) == (303, "/")
     assert "Välkommen, Nils Ny" in client.get("/").get_data(as_text=True)
     used = client.get(f"/invitation/{token}")
@@ -139,8 +150,14 @@ def test_mismatched_passwords_keep_the_form(app, client, web_session):
     user = make_user(web_session, password=None)
     token = _invite(app, web_session, user)
     csrf = csrf_from(client.get(f"/invitation/{token}").get_data(as_text=True))
-    response = client.post(f"/invitation/{token}", data={"password": "fjall-kaffe-norrsken-12",
-                                                        "confirm": "fjall-kaffe-norrsken-13", "csrf_token": csrf})
+    response = client.post(
+        f"/invitation/{token}",
+        data={
+            "password": "fjall-kaffe-norrsken-12",
+            "confirm": "fjall-kaffe-norrsken-13",
+            "csrf_token": csrf,
+        },
+    )
     assert response.status_code == 400
     assert 'id="confirm-error"' in response.get_data(as_text=True)
 
@@ -149,11 +166,17 @@ def test_change_password_logs_out_everywhere(client, auth, web_session):
     make_user(web_session, email="anna@kommun.example")
     web_session.commit()
     auth.login("anna@kommun.example", PASSWORD)
-    wrong = auth.post("/account/password", {"current": "fel", "password": "norrsken-tjara-myr-5",
-                                            "confirm": "norrsken-tjara-myr-5"}, token_from="/account/")
+    wrong = auth.post(
+        "/account/password",
+        {"current": "fel", "password": "norrsken-tjara-myr-5", "confirm": "norrsken-tjara-myr-5"},
+        token_from="/account/",
+    )
     assert wrong.status_code == 400 and 'id="current-error"' in wrong.get_data(as_text=True)
-    ok = auth.post("/account/password", {"current": PASSWORD, "password": "norrsken-tjara-myr-5",
-                                         "confirm": "norrsken-tjara-myr-5"}, token_from="/account/")
+    ok = auth.post(
+        "/account/password",
+        {"current": PASSWORD, "password": "norrsken-tjara-myr-5", "confirm": "norrsken-tjara-myr-5"},
+        token_from="/account/",
+    )
     assert (ok.status_code, ok.headers["Location"]) == (303, "/login")
     assert client.get("/account/").status_code == 302
     assert auth.login("anna@kommun.example", "norrsken-tjara-myr-5").status_code == 303

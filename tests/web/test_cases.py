@@ -40,7 +40,11 @@ def world(web_session):
             consultation=consultation,
         ),
         "colleague": make_user(
-            s, email="kollega@kiruna.example", organisation=org, roles=["case_officer"], consultation=consultation
+            s,
+            email="kollega@kiruna.example",
+            organisation=org,
+            roles=["case_officer"],
+            consultation=consultation,
         ),
         # The owning organisation, but a role only in another consultation: sees none of these cases.
         "colleague_elsewhere": make_user(

@@ -27,16 +27,31 @@ SLUG = "una-norrbotten"
 
 def _setup(web_session, *, attendees=3):
     consultation = make_consultation(web_session, slug=SLUG, name="Una Norrbotten")
-    make_user(web_session, name="Sanna Samordnare", email="samordnare@kommun.example", roles=["coordinator"],
-              consultation=consultation)
-    make_user(web_session, name="Stina Statistik", email="statistik@lansstyrelsen.example",
-              roles=["statistics_viewer"], consultation=consultation)
+    make_user(
+        web_session,
+        name="Sanna Samordnare",
+        email="samordnare@kommun.example",
+        roles=["coordinator"],
+        consultation=consultation,
+    )
+    make_user(
+        web_session,
+        name="Stina Statistik",
+        email="statistik@lansstyrelsen.example",
+        roles=["statistics_viewer"],
+        consultation=consultation,
+    )
     make_user(web_session, email="admin@region.example", is_admin=True)
     meeting = make_meeting(web_session, consultation, starts_at=utcnow() - timedelta(hours=3))
     names = ("Karin Lantto", "Per Öberg", "Elin Niemi", "Jonas Rova")
     for i in range(attendees):
-        person = make_user(web_session, name=names[i], email=f"deltagare{i}@kommun.example", roles=["member"],
-                           consultation=consultation)
+        person = make_user(
+            web_session,
+            name=names[i],
+            email=f"deltagare{i}@kommun.example",
+            roles=["member"],
+            consultation=consultation,
+        )
         add_invitee(web_session, meeting, person)
     web_session.commit()
     return consultation, meeting
@@ -70,8 +85,12 @@ def _post(client, path, page, answers, **extra):
 def _state(web_session, public_id):
     web_session.expire_all()
     evaluation = web_session.exec(select(Evaluation).where(Evaluation.public_id == public_id)).one()
-    counted = sum(web_session.exec(select(EvaluationCount.n).where(EvaluationCount.evaluation_id == evaluation.id)))
-    used = web_session.exec(select(EvaluationToken.used).where(EvaluationToken.evaluation_id == evaluation.id)).all()
+    counted = sum(
+        web_session.exec(select(EvaluationCount.n).where(EvaluationCount.evaluation_id == evaluation.id))
+    )
+    used = web_session.exec(
+        select(EvaluationToken.used).where(EvaluationToken.evaluation_id == evaluation.id)
+    ).all()
     comments = web_session.exec(select(EvaluationComment.text)).all()
     return evaluation.respondents, counted, sorted(used), comments
 
@@ -92,7 +111,10 @@ def test_the_mail_link_leads_to_a_token_free_form_that_explains_what_is_stored(c
     assert html.count("<fieldset") == 6 and html.count('type="radio"') == 18
     assert "<legend>1. Alla fick komma till tals under mötet.</legend>" in html
     assert '<label for="q1-0">Instämmer helt</label>' in html
-    assert '<label for="q7">7. Var det någonting som var oklart under dagens möte, i så fall vad?</label>' in html
+    assert (
+        '<label for="q7">7. Var det någonting som var oklart under dagens möte, i så fall vad?</label>'
+        in html
+    )
     assert "Anonymt: det här sparas och det här ser andra" in html
     assert "inget namn, ingen e-postadress, organisation, tidpunkt eller länk" in html
     assert "bara om minst 3 personer har svarat" in html
@@ -141,27 +163,40 @@ def test_bad_answers_get_messages_next_to_the_fields_and_store_nothing(client, a
     _, meeting = _setup(web_session)
     public_id, issued = _open(app, meeting.id)
     path, page = _answer_page(client, issued["deltagare0@kommun.example"])
-    response = _post(client, path, page, {1: "agree_fully", 2: "maybe", 3: "agree_fully", 4: "agree_fully",
-                                          5: "agree_fully", 7: "x" * 2001})
+    response = _post(
+        client,
+        path,
+        page,
+        {1: "agree_fully", 2: "maybe", 3: "agree_fully", 4: "agree_fully", 5: "agree_fully", 7: "x" * 2001},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert '<p class="error" id="q2-error">\n      <span>Det svaret finns inte bland alternativen. Välj ett av ' \
-           "svarsalternativen.</span>" in html
+    assert (
+        '<p class="error" id="q2-error">\n      <span>Det svaret finns inte bland alternativen. Välj ett av '
+        "svarsalternativen.</span>" in html
+    )
     assert '<p class="error" id="q6-error">\n      <span>Välj ett av svarsalternativen.</span>' in html
     assert "Skriv högst 2000 tecken (du skrev 2001)." in html and 'id="q7-error"' in html
-    assert 'id="q1-error"' not in html and '<input checked id="q1-0" name="q1" type="radio" value="agree_fully">' in html
+    assert (
+        'id="q1-error"' not in html
+        and '<input checked id="q1-0" name="q1" type="radio" value="agree_fully">' in html
+    )
     assert _state(web_session, public_id) == (0, 0, [False, False, False], [])
     # Identifying text is refused; a colleague's name needs a second look and a tick.
     identifying = _post(client, path, page, {**ANSWERS_ALL_FULLY, 7: "Mejla anna@kommun.example"})
-    assert "Texten innehåller en e-postadress (”anna@kommun.example”). Ta bort det och skicka igen" in \
-        identifying.get_data(as_text=True)
+    assert (
+        "Texten innehåller en e-postadress (”anna@kommun.example”). Ta bort det och skicka igen"
+        in identifying.get_data(as_text=True)
+    )
     colleague = _post(client, path, page, {**ANSWERS_ALL_FULLY, 7: "Tack Karin för ett bra möte"})
     html = colleague.get_data(as_text=True)
     assert colleague.status_code == 400
     assert "Texten kan innehålla namnet på en kollega (”Karin”)." in html
     assert 'name="confirm_text"' in html
     assert _state(web_session, public_id) == (0, 0, [False, False, False], [])
-    confirmed = _post(client, path, page, {**ANSWERS_ALL_FULLY, 7: "Tack Karin för ett bra möte"}, confirm_text="y")
+    confirmed = _post(
+        client, path, page, {**ANSWERS_ALL_FULLY, 7: "Tack Karin för ett bra möte"}, confirm_text="y"
+    )
     assert confirmed.status_code == 303
     assert _state(web_session, public_id) == (1, 6, [False, False, True], ["Tack Karin för ett bra möte"])
 
@@ -194,7 +229,9 @@ def test_a_form_posted_after_the_evaluation_closed_stores_nothing(client, app, w
     _close(app, public_id)
     response = _post(client, path, page, ANSWERS_ALL_FULLY)
     assert response.status_code == 410
-    assert "Utvärderingen av det här mötet tar inte längre emot svar. Inget sparades." in response.get_data(as_text=True)
+    assert "Utvärderingen av det här mötet tar inte längre emot svar. Inget sparades." in response.get_data(
+        as_text=True
+    )
     assert _state(web_session, public_id) == (0, 0, [], [])
     # The mail link after closing: the tokens are gone.
     assert client.get(f"/evaluation/{issued['deltagare1@kommun.example']}").status_code == 404
@@ -227,8 +264,12 @@ def test_a_logged_in_respondent_stays_anonymous(client, auth, app, web_session):
 def test_reports_are_for_coordinators_and_statistics_viewers_not_admins(client, auth, app, web_session):
     _, meeting = _setup(web_session)
     public_id, _ = _open(app, meeting.id)
-    paths = [f"/c/{SLUG}/evaluations", f"/c/{SLUG}/evaluations/report", f"/c/{SLUG}/evaluations/{public_id}",
-             f"/c/{SLUG}/evaluations/report.csv"]
+    paths = [
+        f"/c/{SLUG}/evaluations",
+        f"/c/{SLUG}/evaluations/report",
+        f"/c/{SLUG}/evaluations/{public_id}",
+        f"/c/{SLUG}/evaluations/report.csv",
+    ]
     coordinator_only = [f"/c/{SLUG}/evaluations/comments", f"/c/{SLUG}/evaluations/questionnaire"]
     assert [client.get(p).status_code for p in paths + coordinator_only] == [302] * 6
     auth.login("deltagare0@kommun.example", PASSWORD)
@@ -250,7 +291,9 @@ def test_reports_are_for_coordinators_and_statistics_viewers_not_admins(client, 
     assert client.get(f"/c/{SLUG}/evaluations/finns-inte").status_code == 404
 
 
-def test_no_counts_are_shown_while_open_and_a_small_meeting_is_never_shown_alone(client, auth, app, web_session):
+def test_no_counts_are_shown_while_open_and_a_small_meeting_is_never_shown_alone(
+    client, auth, app, web_session
+):
     _, meeting = _setup(web_session)
     public_id, issued = _open(app, meeting.id)
     for token in sorted(issued.values())[:2]:
@@ -286,7 +329,8 @@ def test_the_period_report_shows_the_published_numbers_with_chart_and_table(clie
     assert "Antal som svarade: 28, vid 5 utvärderade möten." in html
     assert "Möten med färre än 3 svar räknas med i totalen men visas inte för sig: 1." in html
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 6
-    assert "<title>2019-11-27: Instämmer delvis 50 % (3)</title>" in html
+    # The tooltip formats the share like the table does (decimal comma, no-break space before %).
+    assert "<title>2019-11-27: Instämmer delvis 50\u00a0% (3)</title>" in html
     assert "<td>27 (96,43\xa0%)</td><td>1 (3,57\xa0%)</td><td>0 (0\xa0%)</td>" in html
     assert "<td>16 (57,14\xa0%)</td><td>8 (28,57\xa0%)</td><td>4 (14,29\xa0%)</td>" in html
     assert "<td>1 (16,67\xa0%)</td><td>3 (50\xa0%)</td><td>2 (33,33\xa0%)</td>" in html
@@ -302,8 +346,10 @@ def test_the_csv_export_holds_the_aggregates_only(client, auth, app, web_session
     auth.login("samordnare@demo.samrad.example", PASSWORD)
     response = client.get(f"/c/{SLUG}/evaluations/report.csv?first=2019-11-01&last=2020-02-29")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert response.headers["Content-Disposition"] == \
-        'attachment; filename="utvardering-una-norrbotten-2019-11-01-2020-02-29.csv"'
+    assert (
+        response.headers["Content-Disposition"]
+        == 'attachment; filename="utvardering-una-norrbotten-2019-11-01-2020-02-29.csv"'
+    )
     lines = response.get_data(as_text=True).splitlines()
     assert lines[0] == "meeting,question,question_text,option,option_label,n,percent"
     assert lines[1] == ",1,Alla fick komma till tals under mötet.,agree_fully,Instämmer helt,27,96.43"
@@ -315,49 +361,69 @@ def test_a_meeting_report_shows_n_and_percent_per_option(client, auth, app, web_
     _demo(app, web_session)
     auth.login("samordnare@demo.samrad.example", PASSWORD)
     index = client.get(f"/c/{SLUG}/evaluations").get_data(as_text=True)
-    links = re.findall(r'href="(/c/una-norrbotten/evaluations/[0-9a-f]{32})">(\d+) svar – visa resultatet', index)
+    links = re.findall(
+        r'href="(/c/una-norrbotten/evaluations/[0-9a-f]{32})">(\d+) svar – visa resultatet', index
+    )
     assert [n for _, n in links] == ["9", "7", "6", "5"]
     assert index.count("Färre än 3 svar: ingår bara i rapporter över flera möten") == 1
     html = client.get(links[2][0]).get_data(as_text=True)
     assert "<h1>Utvärdering av mötet 2019-11-27</h1>" in html
-    assert "<tr><th scope=\"row\">Instämmer helt</th><td>4</td><td>66,67\xa0%</td></tr>" in html
+    assert '<tr><th scope="row">Instämmer helt</th><td>4</td><td>66,67\xa0%</td></tr>' in html
     assert "Mötet var bra. Klar och tydlig agenda." in html and "Toppen!" not in html
 
 
 def test_the_coordinator_releases_or_deletes_free_text(client, auth, app, web_session):
     _, meeting = _setup(web_session)
     public_id, issued = _open(app, meeting.id)
-    for token, text in zip(sorted(issued.values()), ["Bra möte.", "Per pratade för länge.", "Toppen!"], strict=True):
+    for token, text in zip(
+        sorted(issued.values()), ["Bra möte.", "Per pratade för länge.", "Toppen!"], strict=True
+    ):
         path, page = _answer_page(client, token)
         assert _post(client, path, page, {**ANSWERS_ALL_FULLY, 7: text}, confirm_text="y").status_code == 303
     auth.login("samordnare@kommun.example", PASSWORD)
-    assert "Det finns inget att granska." in client.get(f"/c/{SLUG}/evaluations/comments").get_data(as_text=True)
+    assert "Det finns inget att granska." in client.get(f"/c/{SLUG}/evaluations/comments").get_data(
+        as_text=True
+    )
     _close(app, public_id)
     page = client.get(f"/c/{SLUG}/evaluations/comments")
     html = page.get_data(as_text=True)
     assert '<mark title="namnet på en kollega">Per</mark> pratade för länge.' in html
     keys = {text: key for key, text in web_session.exec(select(EvaluationComment.id, EvaluationComment.text))}
-    released = auth.post(f"/c/{SLUG}/evaluations/comments/{keys['Bra möte.']}/release", token_from=f"/c/{SLUG}/evaluations/comments",
-                         headers={"HX-Request": "true"})
+    released = auth.post(
+        f"/c/{SLUG}/evaluations/comments/{keys['Bra möte.']}/release",
+        token_from=f"/c/{SLUG}/evaluations/comments",
+        headers={"HX-Request": "true"},
+    )
     assert released.status_code == 200 and "HX-Request" in released.headers["Vary"]
-    assert released.get_data(as_text=True).strip() == \
-        '<li class="card comment" role="status">Godkänd: kommentaren kommer med i rapporterna.</li>'
-    removed = auth.post(f"/c/{SLUG}/evaluations/comments/{keys['Per pratade för länge.']}/remove",
-                        token_from=f"/c/{SLUG}/evaluations/comments")
+    assert (
+        released.get_data(as_text=True).strip()
+        == '<li class="card comment" role="status">Godkänd: kommentaren kommer med i rapporterna.</li>'
+    )
+    removed = auth.post(
+        f"/c/{SLUG}/evaluations/comments/{keys['Per pratade för länge.']}/remove",
+        token_from=f"/c/{SLUG}/evaluations/comments",
+    )
     assert (removed.status_code, removed.headers["Location"]) == (303, f"/c/{SLUG}/evaluations/comments")
     web_session.expire_all()
     assert sorted(web_session.exec(select(EvaluationComment.text, EvaluationComment.released))) == [
-        ("Bra möte.", True), ("Toppen!", False)]
+        ("Bra möte.", True),
+        ("Toppen!", False),
+    ]
     report = client.get(f"/c/{SLUG}/evaluations/{public_id}").get_data(as_text=True)
     assert "Bra möte." in report and "Toppen!" not in report and "pratade" not in report
-    assert auth.post(f"/c/{SLUG}/evaluations/comments/{'0' * 32}/release",
-                     token_from=f"/c/{SLUG}/evaluations/comments").status_code == 404
+    assert (
+        auth.post(
+            f"/c/{SLUG}/evaluations/comments/{'0' * 32}/release", token_from=f"/c/{SLUG}/evaluations/comments"
+        ).status_code
+        == 404
+    )
 
 
 def test_the_coordinator_opens_and_closes_an_evaluation(client, auth, app, web_session):
     consultation, meeting = _setup(web_session)
-    planned = make_meeting(web_session, consultation, starts_at=utcnow() + timedelta(days=7),
-                           status=MeetingStatus.PLANNED)
+    planned = make_meeting(
+        web_session, consultation, starts_at=utcnow() + timedelta(days=7), status=MeetingStatus.PLANNED
+    )
     add_invitee(web_session, meeting, email="franvarande@kommun.example", attendance=Attendance.ABSENT)
     web_session.commit()
     auth.login("samordnare@kommun.example", PASSWORD)
@@ -367,13 +433,19 @@ def test_the_coordinator_opens_and_closes_an_evaluation(client, auth, app, web_s
     web_session.expire_all()
     evaluation = web_session.exec(select(Evaluation)).one()
     assert sorted(m.recipient for m in web_session.exec(select(OutboxMessage))) == [
-        "deltagare0@kommun.example", "deltagare1@kommun.example", "deltagare2@kommun.example"]
+        "deltagare0@kommun.example",
+        "deltagare1@kommun.example",
+        "deltagare2@kommun.example",
+    ]
     html = client.get(index).get_data(as_text=True)
     assert "Utvärderingen är öppen. Alla som deltog har fått en länk." in html
     again = auth.post(f"/c/{SLUG}/meetings/{meeting.public_id}/evaluation", token_from=index)
-    assert "Utvärderingen av det här mötet är redan öppnad." in client.get(again.headers["Location"]).get_data(
-        as_text=True)
-    assert auth.post(f"/c/{SLUG}/meetings/{planned.public_id}/evaluation", token_from=index).status_code == 303
+    assert "Utvärderingen av det här mötet är redan öppnad." in client.get(
+        again.headers["Location"]
+    ).get_data(as_text=True)
+    assert (
+        auth.post(f"/c/{SLUG}/meetings/{planned.public_id}/evaluation", token_from=index).status_code == 303
+    )
     assert "Bara ett möte som har hållits kan utvärderas." in client.get(index).get_data(as_text=True)
     closed = auth.post(f"/c/{SLUG}/evaluations/{evaluation.public_id}/close", token_from=index)
     assert closed.status_code == 303
@@ -382,7 +454,9 @@ def test_the_coordinator_opens_and_closes_an_evaluation(client, auth, app, web_s
     assert web_session.exec(select(EvaluationToken)).all() == []
     auth.logout()
     auth.login("statistik@lansstyrelsen.example", PASSWORD)
-    assert auth.post(f"/c/{SLUG}/evaluations/{evaluation.public_id}/close", token_from=index).status_code == 403
+    assert (
+        auth.post(f"/c/{SLUG}/evaluations/{evaluation.public_id}/close", token_from=index).status_code == 403
+    )
 
 
 def test_the_coordinator_edits_the_form_as_a_new_version(client, auth, app, web_session):
@@ -394,20 +468,37 @@ def test_the_coordinator_edits_the_form_as_a_new_version(client, auth, app, web_
     html = page.get_data(as_text=True)
     assert 'name="questions-0-text"' in html and "Alla fick komma till tals under mötet." in html
     assert html.count('name="questions-') == 2 * (7 + 3)
-    data = {"base_version": "1", "title": "Kort utvärdering", "csrf_token": csrf_from(html),
-            "questions-0-text": "Mötet började i tid.", "questions-0-kind": "scale",
-            "questions-1-text": "", "questions-1-kind": "scale",
-            "questions-2-text": "Något mer?", "questions-2-kind": "text"}
+    data = {
+        "base_version": "1",
+        "title": "Kort utvärdering",
+        "csrf_token": csrf_from(html),
+        "questions-0-text": "Mötet började i tid.",
+        "questions-0-kind": "scale",
+        "questions-1-text": "",
+        "questions-1-kind": "scale",
+        "questions-2-text": "Något mer?",
+        "questions-2-kind": "text",
+    }
     response = client.post(path, data=data)
     assert (response.status_code, response.headers["Location"]) == (303, path)
     assert "Sparat som version 2. Den används från och med nästa utvärdering." in client.get(path).get_data(
-        as_text=True)
+        as_text=True
+    )
     # A stale editor does not overwrite the newer version.
     stale = client.post(path, data={**data, "title": "Annan"})
     assert "Någon annan sparade formuläret alldeles nyss." in client.get(stale.headers["Location"]).get_data(
-        as_text=True)
-    empty = client.post(path, data={"base_version": "2", "title": "Tom", "csrf_token": csrf_from(html),
-                                    "questions-0-text": "", "questions-0-kind": "scale"})
+        as_text=True
+    )
+    empty = client.post(
+        path,
+        data={
+            "base_version": "2",
+            "title": "Tom",
+            "csrf_token": csrf_from(html),
+            "questions-0-text": "",
+            "questions-0-kind": "scale",
+        },
+    )
     assert empty.status_code == 400 and "Formuläret behöver minst en fråga." in empty.get_data(as_text=True)
     # The evaluation opened before the change still asks the Norrbotten questions.
     auth.logout()
@@ -419,10 +510,14 @@ def test_the_evaluation_link_is_redacted_from_access_logs():
     from samrad.logs import redact
 
     token = "i37JY_6ATwsxFJ5rDzRqWrNFLapytgSZVFrIDOqpJAo"
-    assert redact(f'"GET /evaluation/{token} HTTP/1.1" 303 -') == '"GET /evaluation/[redacted] HTTP/1.1" 303 -'
+    assert (
+        redact(f'"GET /evaluation/{token} HTTP/1.1" 303 -') == '"GET /evaluation/[redacted] HTTP/1.1" 303 -'
+    )
     # The form's own address names the meeting's evaluation, never a person, and is left as it is.
-    assert redact('"POST /evaluations/answer/0f1e2d3c4b5a69788796a5b4c3d2e1f0 HTTP/1.1" 303 -') == \
-        '"POST /evaluations/answer/0f1e2d3c4b5a69788796a5b4c3d2e1f0 HTTP/1.1" 303 -'
+    assert (
+        redact('"POST /evaluations/answer/0f1e2d3c4b5a69788796a5b4c3d2e1f0 HTTP/1.1" 303 -')
+        == '"POST /evaluations/answer/0f1e2d3c4b5a69788796a5b4c3d2e1f0 HTTP/1.1" 303 -'
+    )
 
 
 def test_token_hashes_only(app, web_session):
@@ -432,11 +527,16 @@ def test_token_hashes_only(app, web_session):
     assert stored == {token_hash(t) for t in issued.values()}
 
 
-def test_the_start_page_links_to_the_evaluations_for_coordinators_and_statistics_viewers(client, auth, web_session):
+def test_the_start_page_links_to_the_evaluations_for_coordinators_and_statistics_viewers(
+    client, auth, web_session
+):
     _setup(web_session)
     link = f'<a href="/c/{SLUG}/evaluations">Utvärderingar</a>'
-    for email, shown in (("samordnare@kommun.example", True), ("statistik@lansstyrelsen.example", True),
-                         ("deltagare0@kommun.example", False)):
+    for email, shown in (
+        ("samordnare@kommun.example", True),
+        ("statistik@lansstyrelsen.example", True),
+        ("deltagare0@kommun.example", False),
+    ):
         auth.login(email, PASSWORD)
         assert (link in client.get("/").get_data(as_text=True)) is shown, email
         auth.logout()

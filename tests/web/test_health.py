@@ -89,7 +89,9 @@ def test_coordinators_see_the_scheduler_and_counts_but_no_other_consultations_ma
     assert "vantar@kommun.example" not in html
     assert "Inte levererat</dt><dd>1</dd>" in html and "Schemaläggaren är inte igång" in html
     assert "Administration" not in html.split("<main")[1]  # no admin menu for a coordinator
-    assert auth.post(f"/admin/health/messages/{failed.id}/retry", token_from="/admin/health/").status_code == 403
+    assert (
+        auth.post(f"/admin/health/messages/{failed.id}/retry", token_from="/admin/health/").status_code == 403
+    )
 
 
 def test_try_again_puts_a_failed_message_back_in_the_queue(client, auth, web_session):

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Calendar
 from sqlmodel import select
 
+from samrad.clock import STOCKHOLM
 from samrad.enums import MeetingStatus, Rsvp
 from samrad.models import BreakPeriod, Invitee, Meeting, OutboxMessage, utcnow
-from samrad.series import STOCKHOLM
 from tests.factories import PASSWORD, make_user
 from tests.icscheck import check_ics
 from tests.meeting_factories import make_meeting, make_team

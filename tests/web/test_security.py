@@ -30,8 +30,9 @@ def test_csrf_token_in_the_htmx_header_is_accepted(client, auth, web_session):
     make_user(web_session, email="anna@kommun.example")
     web_session.commit()
     token = auth.token()
-    response = client.post("/login", data={"email": "anna@kommun.example", "password": PASSWORD},
-                           headers={"X-CSRFToken": token})
+    response = client.post(
+        "/login", data={"email": "anna@kommun.example", "password": PASSWORD}, headers={"X-CSRFToken": token}
+    )
     assert response.status_code == 303
 
 
@@ -39,8 +40,11 @@ def test_session_cookie_is_secure_over_https(client, auth, web_session):
     make_user(web_session, email="anna@kommun.example")
     web_session.commit()
     token = auth.token()
-    client.post("/login", data={"email": "anna@kommun.example", "password": PASSWORD, "csrf_token": token},
-                base_url="https://localhost")
+    client.post(
+        "/login",
+        data={"email": "anna@kommun.example", "password": PASSWORD, "csrf_token": token},
+        base_url="https://localhost",
+    )
     assert client.get_cookie("samrad_session", domain="localhost").secure
 
 

@@ -239,8 +239,9 @@ def test_month_term_custom_and_default_periods(client, auth, web_session):
     assert default.status_code == 200 and 'data-table="summary"' in default.get_data(as_text=True)
     from_start_page = client.get("/stats/?consultation=una")  # the link on the start page
     assert from_start_page.status_code == 200
-    assert '<input checked id="period-2" name="period" type="radio" value="year">' in from_start_page.get_data(
-        as_text=True
+    assert (
+        '<input checked id="period-2" name="period" type="radio" value="year">'
+        in from_start_page.get_data(as_text=True)
     )
 
 
@@ -350,7 +351,7 @@ def test_charts_are_accessible_svg_without_style_attributes(client, auth, web_se
     svgs = re.findall(r"<svg .*?</svg>", html, flags=re.S)
     assert len(svgs) >= 8
     for svg in svgs:
-        chart_id = re.search(r'aria-labelledby="([\w-]+)-title \1-desc"', svg).group(1)
+        chart_id = re.search(r'aria-labelledby="([\w-]+)-title" aria-describedby="\1-desc"', svg).group(1)
         assert 'role="img"' in svg
         assert f'<title id="{chart_id}-title">' in svg and f'<desc id="{chart_id}-desc">' in svg
         assert " style=" not in svg
