@@ -38,7 +38,7 @@ from sqlmodel import Session, select
 
 from samrad import outbox, tokens
 from samrad.clock import STOCKHOLM
-from samrad.deidentify import scan
+from samrad.deidentify import Finding, scan
 from samrad.enums import Attendance, MeetingStatus
 from samrad.models import (
     Consultation,
@@ -123,7 +123,7 @@ class Problem:
     respondent must look again and confirm)."""
 
     code: str
-    findings: tuple[TextFinding, ...] = ()
+    findings: tuple[Finding, ...] = ()
 
 
 class InvalidAnswers(EvaluationError):
@@ -145,20 +145,12 @@ class InvalidQuestionnaire(EvaluationError):
 # --- The de-identification guard -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, order=True)
-class TextFinding:
-    start: int
-    end: int
-    kind: str
-    severity: str  # "block" or "warn"
-
-
 _CAPITALISED = re.compile(r"(?<![\w])[A-ZÅÄÖÉÜ][a-zåäöéüæø]+(?![\w])")
 
 
-def _findings(text: str) -> list[TextFinding]:
+def _findings(text: str) -> list[Finding]:
     """Findings of the de-identification guard (:func:`samrad.deidentify.scan`)."""
-    return sorted(TextFinding(f.start, f.end, f.kind, f.severity) for f in scan(text))
+    return sorted(scan(text))
 
 
 def name_parts(names: Iterable[str]) -> frozenset[str]:
@@ -171,18 +163,18 @@ def name_parts(names: Iterable[str]) -> frozenset[str]:
     return frozenset(parts)
 
 
-def text_findings(text: str, *, colleague_names: frozenset[str] = frozenset()) -> list[TextFinding]:
+def text_findings(text: str, *, colleague_names: frozenset[str] = frozenset()) -> list[Finding]:
     """The guard's findings plus capitalised words that are names of the consultation's people.
 
     A colleague's name replaces the guard's own, vaguer "name" warning for the same words.
     """
     colleagues = [
-        TextFinding(m.start(), m.end(), "colleague_name", "warn")
+        Finding(m.start(), m.end(), "colleague_name", "warn")
         for m in _CAPITALISED.finditer(text)
         if m.group().casefold() in colleague_names
     ]
 
-    def overlaps(f: TextFinding) -> bool:
+    def overlaps(f: Finding) -> bool:
         return any(f.start < c.end and c.start < f.end for c in colleagues)
 
     kept = [f for f in _findings(text) if not (f.severity == "warn" and overlaps(f))]
@@ -696,7 +688,7 @@ class PendingComment:
     question: EvaluationQuestion
     #: The meeting's start, or None when its evaluation has too few answers to be named on its own.
     meeting_starts_at: datetime | None
-    findings: tuple[TextFinding, ...]
+    findings: tuple[Finding, ...]
 
 
 def pending_comments(

@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         cases,
         evaluations,
+        guard,
         health,
         join,
         meetings,
@@ -35,6 +36,7 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(module.bp)
     audit.init_app(app)
+    guard.init_app(app)
     from samrad.web.access import Action, may
 
     # Templates ask the same permission layer as the views (e.g. whether to show the video link).

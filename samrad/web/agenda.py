@@ -20,8 +20,8 @@ from samrad.models import Case, Consultation, Invitee, Meeting, utcnow
 from samrad.services import agenda, cases, invitations, meetings
 from samrad.urls import external_url
 from samrad.web.access import Action, load_case_or_404, load_meeting_or_404, may, require, viewed
-from samrad.web.cases import feedback_for
 from samrad.web.forms import DecisionForm
+from samrad.web.guard import feedback_for
 from samrad.web.htmx import is_htmx, render
 
 bp = Blueprint("agenda", __name__)

@@ -7,51 +7,27 @@ Cases a person may not see answer 404, never 403, so that guessing ids reveals n
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from sqlmodel import select
 
 from samrad import db
-from samrad.deidentify import Finding
 from samrad.enums import AgeBand, AuditKind, CaseCategory, CaseStatus, Exposer, RiskAssessment, Sex
 from samrad.i18n import datetime_filter
 from samrad.models import Case, Consultation, Meeting, Municipality, Organisation, User, utcnow
 from samrad.services import access, cases
 from samrad.services.cases import Attestation, CaseInput, GuardResult
 from samrad.urls import external_url
+from samrad.web import guard as guard_text
 from samrad.web.access import Action, actor, load_case_or_404, load_consultation, may, viewed
 from samrad.web.case_forms import CHOOSE, NEXT_POSSIBLE, AcuteForm, CaseForm, ReturnForm
 from samrad.web.forms import DecisionForm, options
+from samrad.web.guard import feedback_for
 from samrad.web.htmx import hx_redirect, is_htmx, render
 
 bp = Blueprint("cases", __name__)
-
-#: What each kind of finding is called and why it matters, shown next to the highlighted text.
-KIND_TEXT = {
-    "personnummer": (_l("Personal identity number"), _l("Remove it: it identifies the person directly.")),
-    "samordningsnummer": (_l("Co-ordination number"), _l("Remove it: it identifies the person directly.")),
-    "interim_number": (
-        _l("Reserve number"),
-        _l("Remove it: health care's reserve numbers identify a person."),
-    ),
-    "email": (_l("E-mail address"), _l("Remove it: an e-mail address leads to a person.")),
-    "phone": (_l("Phone number"), _l("Remove it: a phone number leads to a person.")),
-    "registration_plate": (
-        _l("Registration number"),
-        _l("Remove it: a car's registration number leads to its owner."),
-    ),
-    "address": (_l("Address"), _l("Remove it: write for example “lives in the municipality” instead.")),
-    "postcode": (_l("Postcode"), _l("Remove it: a postcode narrows the case down to a few streets.")),
-    "date_of_birth": (
-        _l("Date of birth"),
-        _l("Check it: the age band is enough. Remove the date unless it is not a birth date."),
-    ),
-    "name": (_l("Name"), _l("Check it: write “the girl”, “the mother”, “a sibling” instead of names.")),
-}
 
 MEETING_REASONS = {
     "cancelled": _l("That meeting has been cancelled. Choose another meeting or the next possible one."),
@@ -63,57 +39,10 @@ MEETING_REASONS = {
 }
 
 
-# --- Guard feedback --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Feedback:
-    """The guard's findings for one text field, ready for the template."""
-
-    field: str  # canonical name: questions, background, comment
-    dom_id: str  # the textarea's id
-    text: str
-    findings: list[Finding]
-
-    @property
-    def blocking(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "block")
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "warn")
-
-    @property
-    def segments(self) -> list[tuple[str, Finding | None, int]]:
-        """The text cut into plain parts and findings (with their number in the list below)."""
-        parts, pos = [], 0
-        for n, f in enumerate(self.findings, start=1):
-            if f.start > pos:
-                parts.append((self.text[pos : f.start], None, 0))
-            parts.append((self.text[f.start : f.end], f, n))
-            pos = f.end
-        if pos < len(self.text):
-            parts.append((self.text[pos:], None, 0))
-        return parts
-
-    def label(self, finding: Finding):
-        return KIND_TEXT[finding.kind][0]
-
-    def explanation(self, finding: Finding):
-        return KIND_TEXT[finding.kind][1]
-
-
-def feedback_for(guard: GuardResult, dom_ids: dict[str, str]) -> dict[str, Feedback]:
-    return {
-        name: Feedback(name, dom_ids[name], guard.texts[name], guard.findings.get(name, []))
-        for name in guard.texts
-    }
-
-
 def _mark_refused(form, guard: GuardResult) -> None:
     """Put a message at each text field that still has something identifying in it."""
     for name, findings in guard.blocking.items():
-        kinds = ", ".join(dict.fromkeys(str(KIND_TEXT[f.kind][0]).lower() for f in findings))
+        kinds = guard_text.kind_labels(findings)
         getattr(form, name).errors.append(
             _l(
                 "Remove what can identify a person (%(kinds)s). The highlighted text below shows where.",
@@ -646,26 +575,3 @@ def return_to_officer(case_id: int):
         message=message,
         returned=False,
     ), status
-
-
-@bp.app_template_filter("mark_findings")
-def mark_findings(feedback: Feedback) -> Markup:
-    """The text with each finding wrapped in ``<mark>`` and numbered, escaped everywhere else."""
-    out = []
-    for text, finding, n in feedback.segments:
-        if finding is None:
-            out.append(Markup.escape(text))
-        else:
-            out.append(
-                Markup(
-                    '<mark class="finding finding-{sev}"><span class="visually-hidden">{start} </span>{text}'
-                    '<sup aria-hidden="true">{n}</sup><span class="visually-hidden"> {end}</span></mark>'
-                ).format(
-                    sev=finding.severity,
-                    start=_l("Start of finding %(n)d:", n=n),
-                    text=text,
-                    n=n,
-                    end=_l("end of finding %(n)d", n=n),
-                )
-            )
-    return Markup("").join(out)

@@ -56,6 +56,7 @@ from samrad.i18n import date_filter
 from samrad.models import Consultation, Meeting, utcnow
 from samrad.models.evaluation import QuestionKind, ScaleOption
 from samrad.services import evaluations as service
+from samrad.web import guard
 from samrad.web.access import Action, load_consultation, may
 from samrad.web.forms import DecisionForm, options
 from samrad.web.htmx import is_htmx, render
@@ -66,20 +67,6 @@ bp = Blueprint("evaluations", __name__)
 TOKENS_KEY = "evaluation_tokens"
 MAX_HELD_TOKENS = 5
 
-KIND_LABELS = {
-    "personnummer": _l("a personal identity number"),
-    "samordningsnummer": _l("a coordination number"),
-    "interim_number": _l("an identity number"),
-    "email": _l("an e-mail address"),
-    "phone": _l("a phone number"),
-    "registration_plate": _l("a vehicle registration number"),
-    "address": _l("an address"),
-    "postcode": _l("a postcode"),
-    "date_of_birth": _l("a date of birth"),
-    "name": _l("a name"),
-    "colleague_name": _l("the name of a colleague"),
-}
-UNKNOWN_KIND = _l("something that can identify a person")
 SERIES_CLASSES = {
     ScaleOption.AGREE_FULLY: "chart-s1",
     ScaleOption.AGREE_PARTLY: "chart-s2",
@@ -202,10 +189,6 @@ def answer_form(questionnaire, formdata=None) -> AnswerForm:
     return Form_(formdata=formdata) if formdata is not None else Form_()
 
 
-def _finding_list(text: str, findings) -> str:
-    return ", ".join(f"{KIND_LABELS.get(f.kind, UNKNOWN_KIND)} (”{text[f.start : f.end]}”)" for f in findings)
-
-
 def _show_problems(form: AnswerForm, problems: dict[int, service.Problem]) -> None:
     for number, problem in problems.items():
         field = form[_question_field(number)]
@@ -223,13 +206,13 @@ def _show_problems(form: AnswerForm, problems: dict[int, service.Problem]) -> No
             message = _l(
                 "The text contains %(what)s. Remove it and send again: the evaluation must not point out "
                 "anyone.",
-                what=_finding_list(text, blocking),
+                what=guard.quoted(text, blocking),
             )
         else:
             message = _l(
                 "The text may contain %(what)s. Make sure it points out nobody, not even a colleague. "
                 "Change the text, or tick the box below the form to send it as it is.",
-                what=_finding_list(text, problem.findings),
+                what=guard.quoted(text, problem.findings),
             )
         field.errors = [*field.errors, message]
 
@@ -526,41 +509,20 @@ class CommentItem:
     comment: object
     question: object
     meeting_starts_at: object
-    findings: tuple
-    #: The text cut into (part, finding or None), so the template can mark what the guard found.
-    segments: tuple
-    kinds: str
-
-
-def segments(text: str, findings) -> tuple:
-    parts, position = [], 0
-    for finding in sorted(findings):
-        if finding.start < position:
-            continue  # overlapping findings: the first one marks the text
-        if finding.start > position:
-            parts.append((text[position : finding.start], None))
-        parts.append((text[finding.start : finding.end], finding))
-        position = finding.end
-    if position < len(text):
-        parts.append((text[position:], None))
-    return tuple(parts)
+    #: What the guard found in the text, shown the way every form shows it.
+    feedback: guard.Feedback
 
 
 def comment_items(pending) -> list[CommentItem]:
-    items = []
-    for p in pending:
-        kinds = ", ".join(dict.fromkeys(str(KIND_LABELS.get(f.kind, UNKNOWN_KIND)) for f in p.findings))
-        items.append(
-            CommentItem(
-                p.comment,
-                p.question,
-                p.meeting_starts_at,
-                p.findings,
-                segments(p.comment.text, p.findings),
-                kinds,
-            )
+    return [
+        CommentItem(
+            p.comment,
+            p.question,
+            p.meeting_starts_at,
+            guard.Feedback("comment", f"comment-{p.comment.id}-text", p.comment.text, sorted(p.findings)),
         )
-    return items
+        for p in pending
+    ]
 
 
 @bp.app_template_filter("percent")
@@ -580,7 +542,6 @@ def comments(slug: str):
             service.pending_comments(db.get_session(), consultation, min_respondents=min_respondents())
         ),
         decision=DecisionForm(),
-        kind_labels=KIND_LABELS,
         min_respondents=min_respondents(),
     )
 
@@ -608,7 +569,6 @@ def _moderate(slug: str, comment_id: str, action, done_message):
         consultation=consultation,
         pending=[],
         decision=DecisionForm(),
-        kind_labels=KIND_LABELS,
         min_respondents=min_respondents(),
     )
 

@@ -387,7 +387,12 @@ def test_the_coordinator_releases_or_deletes_free_text(client, auth, app, web_se
     _close(app, public_id)
     page = client.get(f"/c/{SLUG}/evaluations/comments")
     html = page.get_data(as_text=True)
-    assert '<mark title="namnet på en kollega">Per</mark> pratade för länge.' in html
+    # Marked and explained the way the case form does it (one partial for both).
+    assert (
+        '<p class="guard-preview"><mark class="finding finding-warn"><span class="visually-hidden">'
+        "Början på fynd 1: </span>Per<sup"
+    ) in html
+    assert "<strong>Namn på en kollega</strong> (kontrollera):" in html
     keys = {text: key for key, text in web_session.exec(select(EvaluationComment.id, EvaluationComment.text))}
     released = auth.post(
         f"/c/{SLUG}/evaluations/comments/{keys['Bra möte.']}/release",
