@@ -135,34 +135,59 @@ def report():
     """Reports for the county's yearly follow-up."""
 
 
-@report.command("statistics")
-@click.option("--consultation", "slug", required=True, help="The consultation's short name (slug).")
-@click.option("--from", "first", required=True, help="First day, YYYY-MM-DD.")
-@click.option("--to", "last", required=True, help="Last day (inclusive), YYYY-MM-DD.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-@with_appcontext
-def report_statistics(slug: str, first: str, last: str, fmt: str):
-    """Print the suppressed statistics tables of the dashboard (no case text)."""
-    import json
-    from datetime import date
+class DateParam(click.ParamType):
+    """A day written YYYY-MM-DD (the one date format of every command)."""
 
-    from samrad import db
-    from samrad.services import directory
-    from samrad.services import statistics as service
-    from samrad.statistics import PeriodError, custom_period
+    name = "date"
 
-    days = {}
-    for option, value in (("--from", first), ("--to", last)):
+    def convert(self, value, param, ctx):
+        from datetime import date
+
+        if isinstance(value, date):
+            return value
         try:
-            days[option] = date.fromisoformat(value)
+            return date.fromisoformat(value)
         except ValueError:
-            raise click.BadParameter(f"{value!r} is not a date as YYYY-MM-DD.", param_hint=option) from None
+            self.fail(f"{value!r} is not a date as YYYY-MM-DD.", param, ctx)
+
+
+DATE = DateParam()
+
+
+def period_options(command):
+    """``--from`` and ``--to`` (Stockholm days, inclusive) for every report command."""
+    command = click.option(
+        "--to", "last", required=True, type=DATE, help="Last day (inclusive), YYYY-MM-DD."
+    )(command)
+    return click.option("--from", "first", required=True, type=DATE, help="First day, YYYY-MM-DD.")(command)
+
+
+def report_period(first, last):
+    """The report's :class:`samrad.periods.Period`, with the same rules and messages for every report."""
+    from samrad.periods import PeriodError, custom_period
+
     try:
-        period = custom_period(days["--from"], days["--to"])
+        return custom_period(first, last)
     except PeriodError as exc:
         if exc.code == "inverted":
             raise click.BadParameter("the last day is before the first day.", param_hint="--to") from None
         raise click.BadParameter("choose a period of at most ten years.", param_hint="--to") from None
+
+
+@report.command("statistics")
+@click.option("--consultation", "slug", required=True, help="The consultation's short name (slug).")
+@period_options
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@with_appcontext
+def report_statistics(slug: str, first, last, fmt: str):
+    """Print the suppressed statistics tables of the dashboard (no case text)."""
+    import json
+
+    from samrad import db
+    from samrad.services import directory
+    from samrad.services import statistics as service
+
+    period = report_period(first, last)
     with db.session_scope() as session:
         consultation = directory.consultation_by_slug(session, slug)
         if consultation is None:

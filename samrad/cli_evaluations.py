@@ -11,6 +11,8 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import select
 
+from samrad.cli import period_options, report_period
+
 #: Exit status when a report is withheld because it covers too few respondents.
 WITHHELD = 3
 
@@ -19,20 +21,7 @@ WITHHELD = 3
 @click.option(
     "--consultation", "slug", required=True, help="The consultation's short name, e.g. una-norrbotten."
 )
-@click.option(
-    "--from",
-    "first",
-    required=True,
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="First meeting date (YYYY-MM-DD, Stockholm time).",
-)
-@click.option(
-    "--to",
-    "last",
-    required=True,
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Last meeting date, inclusive.",
-)
+@period_options
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @with_appcontext
 def report_evaluations(slug: str, first, last, fmt: str):
@@ -46,16 +35,13 @@ def report_evaluations(slug: str, first, last, fmt: str):
     from samrad.services import directory
     from samrad.services import evaluations as service
 
-    if first.date() > last.date():
-        raise click.UsageError("--from must not be after --to.")
+    period = report_period(first, last)
     k = current_app.config["EVALUATION_MIN_RESPONDENTS"]
     with db.session_scope() as session:
         consultation = directory.consultation_by_slug(session, slug)
         if consultation is None:
             raise click.ClickException(f"No consultation with the short name {slug!r}.")
-        report = service.period_report(
-            session, consultation, first=first.date(), last=last.date(), min_respondents=k
-        )
+        report = service.period_report(session, consultation, period, min_respondents=k)
         if not report.shown:
             click.echo(
                 f"Withheld: the period covers fewer than {k} respondents (EVALUATION_MIN_RESPONDENTS). "

@@ -6,7 +6,7 @@ Stockholm days. Pure: no Flask, no database.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -19,3 +19,8 @@ def utcnow() -> datetime:
 def stockholm_date(moment: datetime) -> date:
     """The Stockholm calendar day of an aware moment."""
     return moment.astimezone(STOCKHOLM).date()
+
+
+def local_midnight_utc(day: date) -> datetime:
+    """The instant a Stockholm day begins, in UTC (days are the unit of every period and deadline)."""
+    return datetime.combine(day, time(0), tzinfo=STOCKHOLM).astimezone(UTC)

@@ -84,7 +84,10 @@ def test_report_arguments_are_checked(tmp_path):
     runner = app.test_cli_runner()
     runner.invoke(args=["init-db"])
     reversed_dates = _report(runner, "--from", "2020-02-01", "--to", "2020-01-01")
-    assert reversed_dates.exit_code == 2 and "--from must not be after --to." in reversed_dates.output
+    # The same parser and messages as `samrad report statistics`.
+    assert reversed_dates.exit_code == 2 and "the last day is before the first day." in reversed_dates.output
+    malformed = _report(runner, "--from", "2020-02-30", "--to", "2020-03-01")
+    assert malformed.exit_code == 2 and "'2020-02-30' is not a date as YYYY-MM-DD." in malformed.output
     unknown = runner.invoke(
         args=[
             "report",

@@ -11,8 +11,8 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from samrad import db
 from samrad.enums import Sex
+from samrad.periods import custom_period
 from samrad.services import statistics as service
-from samrad.statistics import custom_period
 from tests.factories import make_consultation, make_municipality, make_organisation
 from tests.statistics_factories import add_case, add_meeting, at
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, event, func, insert, inspect
 from sqlalchemy.orm import Session as OrmSession
@@ -47,6 +47,7 @@ from samrad.models import (
     User,
     utcnow,
 )
+from samrad.periods import Period
 
 SYSTEM = "system"
 PAGE_SIZE = 100
@@ -322,12 +323,8 @@ class Filters:
     actor: str = ""
     object_id: str = ""
     consultation_id: int | None = None
-    first_day: date | None = None
-    last_day: date | None = None
-
-
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
+    #: Stockholm days, as in every report.
+    period: Period | None = None
 
 
 def _query(filters: Filters):
@@ -342,10 +339,10 @@ def _query(filters: Filters):
         query = query.where(AuditEvent.object_id == filters.object_id)
     if filters.consultation_id:
         query = query.where(AuditEvent.consultation_id == filters.consultation_id)
-    if filters.first_day:
-        query = query.where(AuditEvent.at >= _local_midnight(filters.first_day))
-    if filters.last_day:
-        query = query.where(AuditEvent.at < _local_midnight(filters.last_day + timedelta(days=1)))
+    if filters.period:
+        query = query.where(AuditEvent.at >= filters.period.start_utc).where(
+            AuditEvent.at < filters.period.end_utc
+        )
     return query
 
 

@@ -29,7 +29,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import delete, func, insert, tuple_, update
@@ -54,6 +54,7 @@ from samrad.models import (
     User,
 )
 from samrad.models.evaluation import EvaluationStatus, QuestionKind, ScaleOption
+from samrad.periods import Period
 
 #: The Norrbotten form "Mötesutvärdering – regionalt samråd" (domain brief §4.1), word for word.
 NORRBOTTEN_TITLE = "Mötesutvärdering – regionalt samråd"
@@ -791,8 +792,7 @@ class MeetingReport:
 @dataclass(frozen=True)
 class PeriodReport:
     consultation: Consultation
-    first: date | None
-    last: date | None
+    period: Period
     min_respondents: int
     #: Closed evaluations in the period, all of which count in the totals.
     meetings: int
@@ -868,14 +868,10 @@ def meeting_report(session: Session, evaluation: Evaluation, *, min_respondents:
     )
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
-
-
 def closed_evaluations(
-    session: Session, consultation: Consultation, *, first: date | None = None, last: date | None = None
+    session: Session, consultation: Consultation, period: Period | None = None
 ) -> list[tuple[Evaluation, Meeting]]:
-    """Closed evaluations of meetings held from ``first`` to ``last`` (Stockholm dates, inclusive)."""
+    """Closed evaluations of meetings held in ``period`` (all of them without one), oldest first."""
     stmt = (
         select(Evaluation, Meeting)
         .join(Meeting, Meeting.id == Evaluation.meeting_id)
@@ -883,10 +879,8 @@ def closed_evaluations(
         .where(Evaluation.status == EvaluationStatus.CLOSED)
         .order_by(Meeting.starts_at)
     )
-    if first is not None:
-        stmt = stmt.where(Meeting.starts_at >= _local_midnight(first))
-    if last is not None:
-        stmt = stmt.where(Meeting.starts_at < _local_midnight(last + timedelta(days=1)))
+    if period is not None:
+        stmt = stmt.where(Meeting.starts_at >= period.start_utc).where(Meeting.starts_at < period.end_utc)
     return list(session.exec(stmt).all())
 
 
@@ -907,9 +901,8 @@ def evaluations_overview(
 def period_report(
     session: Session,
     consultation: Consultation,
+    period: Period,
     *,
-    first: date | None,
-    last: date | None,
     min_respondents: int,
 ) -> PeriodReport:
     """The combined report over the closed evaluations of a period (the published "Kombinerad rapport").
@@ -918,12 +911,11 @@ def period_report(
     also shown on their own. While the period covers fewer than ``min_respondents`` respondents the
     report is withheld (``shown`` is False) — the threshold is on respondents, not on cells.
     """
-    evaluations = closed_evaluations(session, consultation, first=first, last=last)
+    evaluations = closed_evaluations(session, consultation, period)
     respondents = sum(e.respondents for e, _ in evaluations)
     base = {
         "consultation": consultation,
-        "first": first,
-        "last": last,
+        "period": period,
         "min_respondents": min_respondents,
         "meetings": len(evaluations),
         "respondents": respondents,

@@ -55,12 +55,11 @@ from samrad.models import (
     Organisation,
     StandingSeat,
 )
+from samrad.periods import Period, PeriodKind
 from samrad.statistics import (
     HIDDEN_TEXT,
     DaySummary,
     Mark,
-    Period,
-    PeriodKind,
     Published,
     Relation,
     Row,

@@ -19,7 +19,7 @@ from samrad.enums import AuditKind, AuditVerb
 from samrad.models import utcnow
 from samrad.services import audit, directory
 from samrad.web.access import admin_required, exported
-from samrad.web.forms import options
+from samrad.web.forms import options, period_between
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
@@ -76,9 +76,8 @@ def _form() -> AuditFilterForm:
 def _filters(form: AuditFilterForm) -> audit.Filters | None:
     if request.args and not form.validate():
         return None
-    first, last = form.first_day.data, form.last_day.data
-    if first and last and last < first:
-        form.last_day.errors = [_l("The end date must not be before the start date.")]
+    period = period_between(form.first_day, form.last_day)
+    if period is None:
         return None
     return audit.Filters(
         verb=AuditVerb(form.verb.data) if form.verb.data else None,
@@ -86,8 +85,7 @@ def _filters(form: AuditFilterForm) -> audit.Filters | None:
         actor=(form.actor.data or "").strip(),
         object_id=(form.object_id.data or "").strip(),
         consultation_id=int(form.consultation.data) if form.consultation.data else None,
-        first_day=first,
-        last_day=last,
+        period=period if form.first_day.data or form.last_day.data else None,
     )
 
 

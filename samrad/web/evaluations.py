@@ -12,7 +12,6 @@ and no page or log line ties the request to an account.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from functools import wraps
 
@@ -55,10 +54,11 @@ from samrad.extensions import login_manager
 from samrad.i18n import date_filter
 from samrad.models import Consultation, Meeting, utcnow
 from samrad.models.evaluation import QuestionKind, ScaleOption
+from samrad.periods import Period
 from samrad.services import evaluations as service
 from samrad.web import guard
 from samrad.web.access import Action, load_consultation, may
-from samrad.web.forms import DecisionForm, options
+from samrad.web.forms import DecisionForm, options, period_between
 from samrad.web.htmx import is_htmx, render
 
 bp = Blueprint("evaluations", __name__)
@@ -389,20 +389,12 @@ class PeriodForm(FlaskForm):
     class Meta:
         csrf = False
 
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        if valid and self.first.data and self.last.data and self.first.data > self.last.data:
-            self.last.errors = [*self.last.errors, _l("The end date must not be before the start date.")]
-            valid = False
-        return valid
 
-
-def _period_from_request() -> tuple[PeriodForm, date | None, date | None, bool]:
+def _period_from_request() -> tuple[PeriodForm, Period | None]:
+    """The report's period from the query string (either end may be open), or None with a message."""
     form = PeriodForm(request.args, meta={"csrf": False})
-    valid = form.validate()
-    if not valid:
-        return form, None, None, False
-    return form, form.first.data, form.last.data, True
+    form.validate()
+    return form, period_between(form.first, form.last)
 
 
 def _meeting_label(meeting: Meeting) -> str:
@@ -441,14 +433,12 @@ def _trend_charts(report: service.PeriodReport) -> dict[int, object]:
 @login_required
 def report(slug: str):
     consultation = load_consultation(slug, Action.VIEW_STATISTICS)
-    form, first, last, valid = _period_from_request()
-    if not valid:
+    form, period = _period_from_request()
+    if period is None:
         return render_template(
             "evaluations/report.html", consultation=consultation, period=form, report=None, charts={}
         ), 400
-    result = service.period_report(
-        db.get_session(), consultation, first=first, last=last, min_respondents=min_respondents()
-    )
+    result = service.period_report(db.get_session(), consultation, period, min_respondents=min_respondents())
     return render_template(
         "evaluations/report.html",
         consultation=consultation,
@@ -463,12 +453,10 @@ def report(slug: str):
 @login_required
 def report_export(slug: str):
     consultation = load_consultation(slug, Action.VIEW_STATISTICS)
-    _form, first, last, valid = _period_from_request()
-    if not valid:
+    form, period = _period_from_request()
+    if period is None:
         abort(400)
-    result = service.period_report(
-        db.get_session(), consultation, first=first, last=last, min_respondents=min_respondents()
-    )
+    result = service.period_report(db.get_session(), consultation, period, min_respondents=min_respondents())
     if not result.shown:
         return _message(
             _l("The report is withheld"),
@@ -480,6 +468,7 @@ def report_export(slug: str):
             409,
         )
     response = Response(service.export_csv(result, per_meeting=True), mimetype="text/csv")
+    first, last = form.first.data, form.last.data
     name = f"utvardering-{consultation.slug}-{first or 'start'}-{last or 'idag'}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -31,7 +31,9 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from samrad import periods
 from samrad.enums import REQUESTABLE_ROLES, OrganisationType, Role, Sector, VideoProvider, Weekday
+from samrad.periods import Period
 
 
 class CheckboxesField(SelectMultipleField):
@@ -44,6 +46,37 @@ class CheckboxesField(SelectMultipleField):
 def options(pairs) -> list[SelectChoice]:
     """Choices for select, radio and checkbox fields from (value, label) pairs."""
     return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+#: What a person is told about a date range that cannot be used, next to the field to fix.
+PERIOD_MESSAGES = {
+    "inverted": _l("The end date is before the start date."),
+    "too_long": _l("Choose a period of at most ten years."),
+    "invalid": _l("Choose dates from 2000 to 2100."),
+}
+
+
+def period_between(first_field, last_field, *, open_ends: bool = True) -> Period | None:
+    """The period between two date fields (the one date-range rule of every form), or None with the
+    message next to the field to fix. With ``open_ends`` either date may be left empty."""
+    if first_field.errors or last_field.errors:
+        return None
+    if not open_ends:
+        missing = [f for f in (first_field, last_field) if f.data is None]
+        for f in missing:
+            f.errors = [*f.errors, _l("Enter a date as YYYY-MM-DD.")]
+        if missing:
+            return None
+    try:
+        if not open_ends:
+            periods.custom_period(first_field.data, last_field.data)  # inverted or too long first
+        return periods.between(first_field.data, last_field.data)
+    except periods.PeriodError as exc:
+        field = (
+            first_field if exc.code == "invalid" and first_field.data and not last_field.data else last_field
+        )
+        field.errors = [*field.errors, PERIOD_MESSAGES[exc.code]]
+        return None
 
 
 def _choices(enum_cls):

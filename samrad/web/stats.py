@@ -20,23 +20,22 @@ from wtforms.validators import AnyOf, NumberRange, Optional, ValidationError
 
 from samrad import db
 from samrad.charts import Datum, bar_chart, line_chart
+from samrad.clock import STOCKHOLM
 from samrad.enums import AuditKind
 from samrad.models import utcnow
-from samrad.services import access, directory
-from samrad.services import statistics as service
-from samrad.services.access import Action
-from samrad.statistics import (
-    STOCKHOLM,
+from samrad.periods import (
     PeriodError,
     PeriodKind,
     Term,
-    custom_period,
     month_period,
     term_period,
     year_period,
 )
+from samrad.services import access, directory
+from samrad.services import statistics as service
+from samrad.services.access import Action
 from samrad.web.access import actor, exported
-from samrad.web.forms import options
+from samrad.web.forms import options, period_between
 from samrad.web.htmx import is_htmx, render
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
@@ -133,21 +132,7 @@ class StatisticsFilterForm(FlaskForm):
         except (PeriodError, ValueError):
             self.year.errors = [*self.year.errors, _l("This period cannot be used.")]
             return None
-        missing = False
-        for field in (self.start, self.end):
-            if field.data is None and not field.errors:
-                field.errors = [_l("Enter a date as YYYY-MM-DD.")]
-                missing = True
-        if missing or self.start.errors or self.end.errors:
-            return None
-        try:
-            return custom_period(self.start.data, self.end.data)
-        except PeriodError as exc:
-            if exc.code == "inverted":
-                self.end.errors = [_l("The end date is before the start date.")]
-            else:
-                self.end.errors = [_l("Choose a period of at most ten years.")]
-            return None
+        return period_between(self.start, self.end, open_ends=False)
 
 
 def _allowed():

@@ -9,6 +9,7 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import select
 
+from samrad import periods
 from samrad.enums import AuditKind, AuditVerb, CaseStatus, Role
 from samrad.models import AuditEvent, Case, Organisation
 from samrad.services import audit, directory, retention
@@ -221,9 +222,9 @@ def test_filters_and_csv_export(session):
     assert [e.object_id for e in audit.events(session, audit.Filters(kind=AuditKind.STATISTICS))[0]] == ["x"]
     # Days are Stockholm days, the last one included.
     day = (NOW + timedelta(days=1)).date()
-    assert [e.object_id for e in audit.events(session, audit.Filters(first_day=day, last_day=day))[0]] == [
-        "x"
-    ]
+    assert [
+        e.object_id for e in audit.events(session, audit.Filters(period=periods.between(day, day)))[0]
+    ] == ["x"]
     lines = audit.export_csv(session, audit.Filters()).splitlines()
     assert lines[0] == "time,actor,user_id,organisation,consultation_id,verb,kind,object_id,fields"
     assert lines[1] == (

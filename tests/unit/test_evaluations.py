@@ -23,6 +23,7 @@ from samrad.models import (
     utcnow,
 )
 from samrad.models.evaluation import EvaluationStatus, QuestionKind, ScaleOption
+from samrad.periods import between
 from samrad.services import demo, directory, evaluations
 from samrad.services.evaluations import QuestionDraft
 from samrad.tokens import token_hash
@@ -635,10 +636,10 @@ def test_a_period_report_is_withheld_below_k_respondents_and_shows_every_cell_fr
     for token in issued.values():
         evaluations.submit_answers(session, evaluation, token, ANSWERS_ALL_FULLY, now=NOW)
     evaluations.close_evaluation(session, evaluation, now=NOW)
-    period = {"first": date(2027, 3, 1), "last": date(2027, 3, 31)}
-    withheld = evaluations.period_report(session, consultation, **period, min_respondents=3)
+    period = between(date(2027, 3, 1), date(2027, 3, 31))
+    withheld = evaluations.period_report(session, consultation, period, min_respondents=3)
     assert (withheld.shown, withheld.questions, withheld.comments) == (False, (), ())
-    shown = evaluations.period_report(session, consultation, **period, min_respondents=2)
+    shown = evaluations.period_report(session, consultation, period, min_respondents=2)
     assert shown.shown and shown.respondents == 2
     assert [(o.n, o.percent) for o in shown.questions[0].options] == [
         (2, Decimal("100.00")),
@@ -646,7 +647,7 @@ def test_a_period_report_is_withheld_below_k_respondents_and_shows_every_cell_fr
         (0, Decimal("0.00")),
     ]
     outside = evaluations.period_report(
-        session, consultation, first=date(2027, 3, 9), last=None, min_respondents=2
+        session, consultation, between(date(2027, 3, 9), None), min_respondents=2
     )
     assert (outside.meetings, outside.shown) == (0, False)
 
@@ -728,7 +729,7 @@ def test_the_demo_reproduces_the_published_combined_report(session):
     demo.seed_demo(session, seed=1)
     consultation = directory.consultation_by_slug(session, "una-norrbotten")
     report = evaluations.period_report(
-        session, consultation, first=date(2019, 11, 1), last=date(2020, 2, 29), min_respondents=3
+        session, consultation, between(date(2019, 11, 1), date(2020, 2, 29)), min_respondents=3
     )
     assert (report.shown, report.meetings, report.respondents, report.hidden_meetings) == (True, 5, 28, 1)
     assert [(q.number, q.answers) for q in report.questions] == [(n, 28) for n in range(1, 7)]
@@ -765,7 +766,7 @@ def test_report_rows_and_exports_hold_aggregates_only(session):
     demo.seed_demo(session, seed=1)
     consultation = directory.consultation_by_slug(session, "una-norrbotten")
     report = evaluations.period_report(
-        session, consultation, first=date(2019, 11, 1), last=date(2020, 2, 29), min_respondents=3
+        session, consultation, between(date(2019, 11, 1), date(2020, 2, 29)), min_respondents=3
     )
     lines = evaluations.export_csv(report).splitlines()
     assert lines[0] == "question,question_text,option,option_label,n,percent"

@@ -18,24 +18,26 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from samrad.statistics import (
-    HIDDEN_TEXT,
+from samrad.periods import (
     MAX_MONTHS,
-    OTHER_MUNICIPALITIES,
-    Mark,
     PeriodError,
     PeriodKind,
-    Relation,
     Term,
     custom_period,
-    group_small_municipalities,
     month_period,
+    term_period,
+    year_period,
+)
+from samrad.statistics import (
+    HIDDEN_TEXT,
+    OTHER_MUNICIPALITIES,
+    Mark,
+    Relation,
+    group_small_municipalities,
     publish_count,
     publish_table,
     summarise_days,
     suppress,
-    term_period,
-    year_period,
 )
 
 # --- Enumeration helpers ---------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from samrad.enums import (
     Role,
     Sex,
 )
+from samrad.periods import custom_period, month_period, year_period
 from samrad.services.access import Action, actor_for, consultations_where
 from samrad.services.statistics import consultation_statistics
-from samrad.statistics import custom_period, month_period, year_period
 from tests.factories import make_consultation, make_municipality, make_organisation, make_user
 from tests.statistics_factories import add_case, add_meeting, at, attend, discuss
 

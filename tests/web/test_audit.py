@@ -122,7 +122,7 @@ def test_the_log_page_filters_and_exports_for_administrators(client, auth, web_s
     bad = client.get("/admin/audit/?first_day=2027-03-02&last_day=2027-03-01")
     assert bad.status_code == 400
     assert 'id="last_day-error"' in bad.get_data(as_text=True)
-    assert "Slutdatumet får inte vara före startdatumet." in bad.get_data(as_text=True)
+    assert "Slutdatumet är före startdatumet." in bad.get_data(as_text=True)
     export = client.get("/admin/audit/export.csv?kind=case")
     assert export.status_code == 200 and export.headers["Content-Type"] == "text/csv; charset=utf-8"
     lines = export.get_data(as_text=True).splitlines()
