@@ -99,13 +99,24 @@ def take_queued(session: Session) -> list[OutboxMessage]:
     return queued
 
 
+def already_queued(session: Session, dedupe_key: str) -> bool:
+    """Whether a message with ``dedupe_key`` was ever queued (callers skip costly work, e.g. a calendar
+    file, before :func:`queue_email_once`)."""
+    return (
+        session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first()
+        is not None
+    )
+
+
 def queue_email_once(session: Session, *, dedupe_key: str, **kwargs) -> OutboxMessage | None:
     """Queue a message unless one with ``dedupe_key`` exists; None means "already queued before".
 
-    The insert runs in a SAVEPOINT, so a concurrent run that queued the same key first (the UNIQUE
-    constraint raises) leaves the caller's transaction intact. The caller then simply moves on.
+    The one way samrad keeps an e-mail from being sent twice: every message that must go out at most
+    once (invitations, cancellations, agenda notices, reminders) has a key naming what it is about and
+    for whom, and the outbox's UNIQUE constraint on the key decides. The insert runs in a SAVEPOINT, so a
+    concurrent run that queued the same key first leaves the caller's transaction intact.
     """
-    if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first():
+    if already_queued(session, dedupe_key):
         return None
     queued = session.info.setdefault(_QUEUED_KEY, [])
     try:

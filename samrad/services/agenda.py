@@ -648,7 +648,7 @@ def publish(
         user = session.get(User, invitee.user_id) if invitee.user_id else None
         if user is not None and not user.is_active:
             continue
-        outbox.queue_email(
+        outbox.queue_email_once(
             session,
             to=invitee.email,
             template="agenda_published",

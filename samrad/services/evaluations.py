@@ -616,8 +616,9 @@ def remind_evaluations(session: Session, *, now: datetime, after: timedelta = ti
         meeting = session.get(Meeting, evaluation.meeting_id)
         consultation = session.get(Consultation, meeting.consultation_id)
         for email, locale in attendee_addresses(session, meeting):
-            outbox.queue_email(
+            outbox.queue_email_once(
                 session,
+                dedupe_key=f"evaluation-reminder:{evaluation.public_id}:{email}",
                 to=email,
                 template="evaluation_reminder",
                 locale=locale,

@@ -44,7 +44,6 @@ from samrad.models import (
     Invitee,
     Meeting,
     Membership,
-    OutboxMessage,
     User,
 )
 from samrad.services import access, directory
@@ -308,10 +307,6 @@ def calendar_event(
     )
 
 
-def _already_queued(session: Session, key: str) -> bool:
-    return session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first() is not None
-
-
 def rsvp_token(invitee: Invitee, meeting: Meeting) -> str:
     """A link token for one invitee's answers: their row id and an HMAC under SECRET_KEY.
 
@@ -349,7 +344,7 @@ def _send_request(
 ) -> bool:
     sequence = sequence_for(meeting, invitee)
     key = f"invite:{meeting.public_id}:{invitee.email}:{sequence}"
-    if _already_queued(session, key):
+    if outbox.already_queued(session, key):
         invitee.sent_sequence = max(invitee.sent_sequence, sequence)
         return False
     user = _user_of(session, invitee)
@@ -362,7 +357,7 @@ def _send_request(
         answer.value: external_url("meetings.rsvp", token=rsvp_token(invitee, meeting), answer=answer.value)
         for answer in (Rsvp.ON_SITE, Rsvp.VIA_LINK, Rsvp.CANNOT_ATTEND)
     }
-    outbox.queue_email(
+    if not outbox.queue_email_once(
         session,
         to=invitee.email,
         template="meeting_invitation",
@@ -381,7 +376,8 @@ def _send_request(
         rsvp_links=links,
         meeting_link=event.url,
         video_link=video_link(consultation, meeting, invitee),
-    )
+    ):
+        return False  # queued by a concurrent run a moment ago
     invitee.sent_sequence = sequence
     if slot is not None:
         invitee.slot_starts_at, invitee.slot_ends_at = slot
@@ -399,7 +395,7 @@ def _send_cancel(
 ) -> bool:
     sequence = sequence_for(meeting, invitee)
     key = f"cancel:{meeting.public_id}:{invitee.email}:{sequence}"
-    if _already_queued(session, key):
+    if outbox.already_queued(session, key):
         return False
     user = _user_of(session, invitee)
     locale = user.locale if user and user.locale else "sv"
@@ -408,7 +404,7 @@ def _send_cancel(
             session, consultation, meeting, now=now, invitee=invitee, user=user, cancelled=True
         )
         ics = build_calendar([event], method="CANCEL")
-    outbox.queue_email(
+    queued = outbox.queue_email_once(
         session,
         to=invitee.email,
         template="meeting_cancelled",
@@ -423,6 +419,8 @@ def _send_cancel(
         user=user,
         removed=removed,
     )
+    if queued is None:
+        return False  # queued by a concurrent run a moment ago
     invitee.sent_sequence = sequence
     return True
 
