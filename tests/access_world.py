@@ -9,15 +9,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from samrad.db import get_engine
 from samrad.enums import CaseStatus, JoinRequestStatus, OrganisationType, OutboxStatus, Role
 from samrad.models import JoinRequest, OutboxMessage, StandingSeat, utcnow
 from samrad.services import agenda
-from tests.case_factories import make_case, make_invitee, make_meeting
-from tests.conftest import Auth, make_app
-from tests.factories import PASSWORD, make_consultation, make_municipality, make_organisation, make_user
+from tests.conftest import Auth, schema_app
+from tests.factories import (
+    PASSWORD,
+    make_case,
+    make_consultation,
+    make_invitee,
+    make_meeting,
+    make_municipality,
+    make_organisation,
+    make_user,
+)
 
 #: Words that appear only in the text of the cases: a page that may not show a case must not contain them.
 CASE_MARKER = "Blåbärsskogen"
@@ -227,9 +235,8 @@ CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 def build_world(tmp: Path) -> World:
     db_path = tmp / "matrix.db"
-    app = make_app(f"sqlite:///{db_path}", tmp)
+    app = schema_app(f"sqlite:///{db_path}", tmp)
     with app.app_context():
-        SQLModel.metadata.create_all(get_engine())
         with Session(get_engine(), expire_on_commit=False) as s:
             ids = _arrange(s)
             s.commit()

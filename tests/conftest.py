@@ -186,30 +186,44 @@ def _reset_postgres(engine) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+def schema_app(database_url: str, tmp_path: Path, **overrides):
+    """The app on ``database_url`` with every table created and empty (the one way tests get a database;
+    the shared PostgreSQL database is emptied, a SQLite one is new)."""
+    app = make_app(database_url, tmp_path, **overrides)
+    with app.app_context():
+        engine = get_engine()
+        SQLModel.metadata.create_all(engine)
+        if database_url.startswith("postgresql"):
+            _reset_postgres(engine)
+    return app
+
+
+def _database_url(request, tmp_path: Path, kind: str, *, in_memory: bool) -> str:
+    if kind == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return "sqlite://" if in_memory else f"sqlite:///{tmp_path}/test.db"
+
+
 @pytest.fixture
 def app(tmp_path):
     """The web app on a fresh SQLite file (WAL, as in production; in-memory would share one connection)."""
-    app = make_app(f"sqlite:///{tmp_path}/web.db", tmp_path)
-    with app.app_context():
-        SQLModel.metadata.create_all(get_engine())
-    yield app
+    return schema_app(f"sqlite:///{tmp_path}/web.db", tmp_path)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_db_app(request, tmp_path):
-    """The app on SQLite and on PostgreSQL: for model and service tests that must hold on both."""
-    if request.param == "sqlite":
-        app = make_app("sqlite://", tmp_path)
-        with app.app_context():
-            SQLModel.metadata.create_all(get_engine())
-        yield app
-        return
-    url = request.getfixturevalue("postgres_url")
-    app = make_app(url, tmp_path)
+    """The app on SQLite (in memory) and on PostgreSQL: for model and service tests that must hold on both."""
+    app = schema_app(_database_url(request, tmp_path, request.param, in_memory=True), tmp_path)
+    yield app
     with app.app_context():
-        engine = get_engine()
-        SQLModel.metadata.create_all(engine)
-        _reset_postgres(engine)
+        get_engine().dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_db_app(request, tmp_path):
+    """An app whose database several connections share for real (a SQLite file, or PostgreSQL): for
+    races and concurrency."""
+    app = schema_app(_database_url(request, tmp_path, request.param, in_memory=False), tmp_path)
     yield app
     with app.app_context():
         get_engine().dispose()

@@ -8,8 +8,7 @@ from sqlmodel import select
 from samrad import db
 from samrad.models import Evaluation, OutboxMessage, utcnow
 from samrad.models.evaluation import EvaluationStatus
-from tests.evaluation_factories import add_invitee, make_meeting
-from tests.factories import make_consultation
+from tests.factories import attend, make_consultation, make_held_meeting
 
 
 def file_app(tmp_path):
@@ -110,8 +109,8 @@ def test_evaluations_commands_open_remind_and_close(tmp_path):
     runner.invoke(args=["init-db"])
     with app.app_context(), db.session_scope() as s:
         consultation = make_consultation(s)
-        meeting = make_meeting(s, consultation, starts_at=utcnow() - timedelta(days=3))
-        add_invitee(s, meeting, email="deltagare@kommun.example")
+        meeting = make_held_meeting(s, consultation, starts_at=utcnow() - timedelta(days=3))
+        attend(s, meeting, email="deltagare@kommun.example")
         public_id = meeting.public_id
     opened = runner.invoke(args=["evaluations", "open", public_id])
     assert opened.exit_code == 0 and opened.output.startswith("Opened; 1 attendee(s) will get a link.")

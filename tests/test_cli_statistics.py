@@ -7,29 +7,33 @@ import io
 import json
 from datetime import date
 
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from samrad import db
 from samrad.enums import Sex
 from samrad.periods import custom_period
 from samrad.services import statistics as service
-from tests.factories import make_consultation, make_municipality, make_organisation
-from tests.statistics_factories import add_case, add_meeting, at
+from tests.factories import (
+    at,
+    make_case,
+    make_consultation,
+    make_held_meeting,
+    make_municipality,
+    make_organisation,
+)
 
 
 def app_with_data(tmp_path):
-    from tests.conftest import make_app
+    from tests.conftest import schema_app
 
-    app = make_app(f"sqlite:///{tmp_path}/cli.db", tmp_path)
-    with app.app_context():
-        SQLModel.metadata.create_all(db.get_engine())
+    app = schema_app(f"sqlite:///{tmp_path}/cli.db", tmp_path)
     engine = create_engine(app.config["DATABASE_URL"])
     with Session(engine) as s:
         una = make_consultation(s, slug="una", name="Una Norrbotten")
         lulea, pajala = make_municipality(s, name="Luleå"), make_municipality(s, name="Pajala")
         org = make_organisation(s)
         for i in range(7):
-            add_case(
+            make_case(
                 s,
                 una,
                 org,
@@ -37,8 +41,8 @@ def app_with_data(tmp_path):
                 municipality=pajala if i == 0 else lulea,
                 sex=Sex.MALE if i < 2 else Sex.FEMALE,
             )
-        add_case(s, una, org, submitted_at=at(2027, 3, 9), is_training=True, municipality=pajala)
-        add_meeting(s, una, at(2027, 3, 15))
+        make_case(s, una, org, submitted_at=at(2027, 3, 9), is_training=True, municipality=pajala)
+        make_held_meeting(s, una, at(2027, 3, 15))
         s.commit()
     engine.dispose()
     return app

@@ -16,12 +16,12 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from samrad import db, jobs, migrate, outbox
 from samrad.enums import JobOutcome, OutboxStatus
 from samrad.models import JobRun, OutboxMessage, utcnow
-from tests.conftest import make_app
+from tests.conftest import make_app, schema_app
 from tests.processes import fresh_postgres_database, samrad_env, start_scheduler, wait_until
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -237,10 +237,8 @@ def test_a_scheduler_killed_mid_batch_loses_nothing_and_resends_at_most_the_acce
 def locked_db_app(tmp_path, smtp_server):
     """SQLite in a file with a short busy timeout, so that a held lock turns into an error quickly."""
     path = tmp_path / "locked.db"
-    app = make_app(f"sqlite:///{path}", tmp_path, SQLITE_BUSY_TIMEOUT_MS=100)
+    app = schema_app(f"sqlite:///{path}", tmp_path, SQLITE_BUSY_TIMEOUT_MS=100)
     smtp_server.configure(app)
-    with app.app_context():
-        SQLModel.metadata.create_all(db.get_engine())
     holder = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
     yield app, holder
     holder.close()

@@ -10,8 +10,15 @@ from samrad.enums import CaseStatus, InviteeKind, OrganisationType, Role
 from samrad.models import JoinRequest, StandingSeat, utcnow
 from samrad.services import access, cases, invitations
 from samrad.services.access import PRESENTER_LINK_LEAD, Action, actor_for
-from tests.case_factories import make_agenda_item, make_case, make_invitee, make_meeting
-from tests.factories import make_consultation, make_organisation, make_user
+from tests.factories import (
+    make_agenda_item,
+    make_case,
+    make_consultation,
+    make_invitee,
+    make_meeting,
+    make_organisation,
+    make_user,
+)
 
 
 def _may(session, user, action, obj, now=None):

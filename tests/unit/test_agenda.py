@@ -24,7 +24,9 @@ from samrad.enums import (
 from samrad.models import AgendaVersion, CaseCategoryEntry, Invitee, OutboxMessage
 from samrad.services import access, agenda, invitations, meetings
 from samrad.services.access import Action, actor_for
-from tests.meeting_factories import NOW, make_case, make_meeting, make_team
+from tests.factories import make_case, make_meeting, make_team
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 LINK = "https://samrad.example/agenda"
 START = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # Monday 13.00 Stockholm
@@ -41,6 +43,7 @@ def _setup(session, **kw):
 
 
 def _case(session, team, meeting, *, honour=False, submitted=None, minutes=20, **kw):
+    kw.setdefault("status", CaseStatus.ACCEPTED)
     case = make_case(
         session,
         team["consultation"],

@@ -13,8 +13,7 @@ from samrad import periods
 from samrad.enums import AuditKind, AuditVerb, CaseStatus, Role
 from samrad.models import AuditEvent, Case, Organisation
 from samrad.services import audit, directory, retention
-from tests.case_factories import make_case
-from tests.factories import make_consultation, make_organisation, make_user
+from tests.factories import make_case, make_consultation, make_organisation, make_user
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 MARKER = "Trollsländan"

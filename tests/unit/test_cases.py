@@ -10,17 +10,21 @@ from samrad.models import AgendaItem, Case, OutboxMessage
 from samrad.services import access, cases
 from samrad.services.access import Action, actor_for
 from samrad.services.cases import Attestation
-from tests.case_factories import (
+from tests.factories import (
     BACKGROUND,
-    NOW,
     QUESTIONS,
     case_input,
     make_agenda_item,
     make_case,
+    make_consultation,
     make_invitee,
     make_meeting,
+    make_municipality,
+    make_organisation,
+    make_user,
 )
-from tests.factories import make_consultation, make_municipality, make_organisation, make_user
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 ATTESTED = Attestation(attested=True)
 

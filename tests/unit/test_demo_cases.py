@@ -1,5 +1,6 @@
 import random
 from collections import Counter
+from datetime import UTC, datetime
 
 from sqlmodel import select
 
@@ -7,7 +8,8 @@ from samrad.deidentify import scan
 from samrad.enums import CaseStatus
 from samrad.models import Case, Consultation, OutboxMessage, User
 from samrad.services import demo
-from tests.case_factories import NOW
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def test_the_demo_brings_de_identified_cases_in_every_status_without_a_meeting(session):

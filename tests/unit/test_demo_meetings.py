@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, create_engine, select
 
 from samrad.clock import STOCKHOLM
 from samrad.enums import Attendance, MeetingStatus
@@ -53,11 +53,11 @@ def test_demo_has_held_and_planned_meetings_on_mondays_outside_holidays_and_brea
 def test_demo_meetings_are_deterministic_for_a_seed_and_day(tmp_path):
     summaries = []
     for name in ("a", "b"):
-        engine = create_engine(f"sqlite:///{tmp_path}/{name}.db")
-        SQLModel.metadata.create_all(engine)
-        from tests.conftest import make_app
+        from tests.conftest import schema_app
 
-        with make_app(f"sqlite:///{tmp_path}/{name}.db", tmp_path).app_context(), Session(engine) as s:
+        app = schema_app(f"sqlite:///{tmp_path}/{name}.db", tmp_path)
+        engine = create_engine(app.config["DATABASE_URL"])
+        with app.app_context(), Session(engine) as s:
             demo.seed_demo(s, seed=7, now=NOW)
             summaries.append(_summary(s))
         engine.dispose()

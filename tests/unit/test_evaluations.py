@@ -27,16 +27,17 @@ from samrad.periods import between
 from samrad.services import demo, directory, evaluations
 from samrad.services.evaluations import QuestionDraft
 from samrad.tokens import token_hash
-from tests.conftest import _reset_postgres, make_app
-from tests.evaluation_factories import (
+from tests.factories import (
     ANSWERS_ALL_FULLY,
     MEETING_AT,
     OPENED_AT,
-    add_invitee,
+    attend,
+    make_consultation,
+    make_held_meeting,
     make_meeting,
+    make_user,
     open_with_tokens,
 )
-from tests.factories import make_consultation, make_user
 
 NOW = OPENED_AT + timedelta(hours=1)
 NAMES = (
@@ -54,7 +55,7 @@ NAMES = (
 
 def _meeting_with_attendees(session, *, attendees=3):
     consultation = make_consultation(session)
-    meeting = make_meeting(session, consultation)
+    meeting = make_held_meeting(session, consultation)
     people = [
         make_user(
             session,
@@ -66,7 +67,7 @@ def _meeting_with_attendees(session, *, attendees=3):
         for i in range(attendees)
     ]
     for i, person in enumerate(people):
-        add_invitee(session, meeting, person, attendance=Attendance.VIA_LINK if i % 2 else Attendance.ON_SITE)
+        attend(session, meeting, person, attendance=Attendance.VIA_LINK if i % 2 else Attendance.ON_SITE)
     return consultation, meeting, people
 
 
@@ -84,7 +85,7 @@ def _counts(session, evaluation):
 
 def test_open_mails_every_attendee_a_link_and_stores_only_hashes(session):
     consultation = make_consultation(session, name="Una Norrbotten")
-    meeting = make_meeting(session, consultation)
+    meeting = make_held_meeting(session, consultation)
     on_site = make_user(session, email="pa.plats@kommun.example", locale="en")
     via_link = make_user(session, email="via.lank@kommun.example")
     absent = make_user(session, email="franvarande@kommun.example")
@@ -92,12 +93,12 @@ def test_open_mails_every_attendee_a_link_and_stores_only_hashes(session):
     unknown = make_user(session, email="okand@kommun.example")
     invited = make_user(session, email="inbjuden@kommun.example")
     substitute = make_user(session, email="ersattare@kommun.example")
-    add_invitee(session, meeting, on_site)
-    add_invitee(session, meeting, via_link, attendance=Attendance.VIA_LINK)
-    add_invitee(session, meeting, absent, attendance=Attendance.ABSENT)
-    add_invitee(session, meeting, removed, removed_at=MEETING_AT)
-    add_invitee(session, meeting, unknown, attendance=None)
-    add_invitee(session, meeting, invited, substitute_user_id=substitute.id)
+    attend(session, meeting, on_site)
+    attend(session, meeting, via_link, attendance=Attendance.VIA_LINK)
+    attend(session, meeting, absent, attendance=Attendance.ABSENT)
+    attend(session, meeting, removed, removed_at=MEETING_AT)
+    attend(session, meeting, unknown, attendance=None)
+    attend(session, meeting, invited, substitute_user_id=substitute.id)
 
     evaluation, issued = open_with_tokens(session, meeting)
 
@@ -156,10 +157,10 @@ def _assert_no_token_anywhere(session, tokens, *, skip=()):
 
 def test_open_requires_a_held_meeting_and_happens_once(session):
     consultation = make_consultation(session)
-    planned = make_meeting(session, consultation, status=MeetingStatus.PLANNED)
+    planned = make_meeting(session, consultation, MEETING_AT, status=MeetingStatus.PLANNED)
     with pytest.raises(evaluations.MeetingNotClosed):
         evaluations.open_evaluation(session, planned, now=NOW, open_for=timedelta(days=7))
-    held = make_meeting(session, consultation, starts_at=MEETING_AT + timedelta(days=14))
+    held = make_held_meeting(session, consultation, starts_at=MEETING_AT + timedelta(days=14))
     evaluations.open_evaluation(session, held, now=NOW, open_for=timedelta(days=7))
     with pytest.raises(evaluations.EvaluationExists):
         evaluations.open_evaluation(session, held, now=NOW, open_for=timedelta(days=7))
@@ -292,8 +293,8 @@ def test_the_guard_and_colleague_names_are_combined():
 def test_unknown_foreign_and_late_tokens_are_refused(session):
     consultation, meeting, _ = _meeting_with_attendees(session)
     evaluation, issued = open_with_tokens(session, meeting)
-    other_meeting = make_meeting(session, consultation, starts_at=MEETING_AT + timedelta(days=14))
-    add_invitee(session, other_meeting, email="gast@kommun.example")
+    other_meeting = make_held_meeting(session, consultation, starts_at=MEETING_AT + timedelta(days=14))
+    attend(session, other_meeting, email="gast@kommun.example")
     other, other_issued = open_with_tokens(session, other_meeting)
     token = issued["deltagare0@kommun.example"]
     with pytest.raises(evaluations.UnknownToken):
@@ -367,23 +368,6 @@ def evaluation_consultation(session, evaluation):
 # --- Concurrency (both databases, real connections) ------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def file_db_app(request, tmp_path):
-    if request.param == "sqlite":
-        app = make_app(f"sqlite:///{tmp_path}/concurrent.db", tmp_path)
-        with app.app_context():
-            SQLModel.metadata.create_all(db.get_engine())
-        yield app
-        return
-    app = make_app(request.getfixturevalue("postgres_url"), tmp_path)
-    with app.app_context():
-        SQLModel.metadata.create_all(db.get_engine())
-        _reset_postgres(db.get_engine())
-    yield app
-    with app.app_context():
-        db.get_engine().dispose()
-
-
 def _submit_concurrently(app, evaluation_id, tokens):
     engine = app.extensions["samrad.engine"]
     barrier = threading.Barrier(len(tokens))
@@ -410,16 +394,16 @@ def _submit_concurrently(app, evaluation_id, tokens):
     return sorted(outcomes)
 
 
-def test_concurrent_answers_all_count_once_and_a_doubled_token_counts_once(file_db_app):
-    with file_db_app.app_context(), db.session_scope() as s:
+def test_concurrent_answers_all_count_once_and_a_doubled_token_counts_once(shared_db_app):
+    with shared_db_app.app_context(), db.session_scope() as s:
         _, meeting, _ = _meeting_with_attendees(s, attendees=9)
         evaluation, issued = open_with_tokens(s, meeting)
         evaluation_id = evaluation.id
     tokens = sorted(issued.values())
     distinct, doubled = tokens[:8], tokens[8]
-    assert _submit_concurrently(file_db_app, evaluation_id, distinct) == ["ok"] * 8
-    assert _submit_concurrently(file_db_app, evaluation_id, [doubled] * 4) == ["ok", "used", "used", "used"]
-    with file_db_app.app_context(), db.session_scope() as s:
+    assert _submit_concurrently(shared_db_app, evaluation_id, distinct) == ["ok"] * 8
+    assert _submit_concurrently(shared_db_app, evaluation_id, [doubled] * 4) == ["ok", "used", "used", "used"]
+    with shared_db_app.app_context(), db.session_scope() as s:
         evaluation = s.get(Evaluation, evaluation_id)
         assert evaluation.respondents == 9
         assert _counts(s, evaluation) == {(n, "agree_fully"): 9 for n in range(1, 7)}
@@ -468,8 +452,8 @@ def test_no_reminder_when_everyone_has_answered(session):
 def test_due_evaluations_close_and_forget_their_tokens(session):
     consultation, meeting, _ = _meeting_with_attendees(session)
     evaluation, issued = open_with_tokens(session, meeting, open_for=timedelta(days=7))
-    later = make_meeting(session, consultation, starts_at=MEETING_AT + timedelta(days=14))
-    add_invitee(session, later, email="gast@kommun.example")
+    later = make_held_meeting(session, consultation, starts_at=MEETING_AT + timedelta(days=14))
+    attend(session, later, email="gast@kommun.example")
     still_open, _ = open_with_tokens(session, later, now=OPENED_AT + timedelta(days=14))
     evaluations.submit_answers(
         session, evaluation, issued["deltagare1@kommun.example"], {**ANSWERS_ALL_FULLY, 7: "Toppen!"}, now=NOW
@@ -557,7 +541,7 @@ def test_editing_the_form_makes_a_new_version_and_open_evaluations_keep_theirs(s
     evaluations.submit_answers(
         session, first, issued["deltagare0@kommun.example"], ANSWERS_ALL_FULLY, now=NOW
     )
-    later = make_meeting(session, consultation, starts_at=MEETING_AT + timedelta(days=14))
+    later = make_held_meeting(session, consultation, starts_at=MEETING_AT + timedelta(days=14))
     assert (
         evaluations.open_evaluation(session, later, now=NOW, open_for=timedelta(days=7)).questionnaire_id
         == second.id

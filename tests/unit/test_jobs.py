@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from samrad import db, jobs, outbox
 from samrad.enums import (
@@ -29,7 +29,7 @@ from samrad.enums import (
 )
 from samrad.models import AgendaItem, Case, CaseCategoryEntry, Invitee, JobRun, Meeting, OutboxMessage
 from samrad.services import reminders, retention
-from tests.conftest import make_app
+from tests.conftest import schema_app
 from tests.factories import make_consultation, make_municipality, make_user
 
 # Monday 15 March 2027, 13:00 in Stockholm (CET, UTC+1); cases due a week before, at 13:00.
@@ -607,28 +607,6 @@ def test_job_statuses_list_every_job_and_tell_whether_a_scheduler_runs(session):
 # --- Concurrency: two runs at the same time ----------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared_db_app(request, tmp_path):
-    """An app whose database several connections share for real (a SQLite file, or PostgreSQL)."""
-    if request.param == "sqlite":
-        app = make_app(f"sqlite:///{tmp_path}/shared.db", tmp_path)
-        with app.app_context():
-            SQLModel.metadata.create_all(db.get_engine())
-        yield app
-        return
-    url = request.getfixturevalue("postgres_url")
-    app = make_app(url, tmp_path)
-    with app.app_context():
-        engine = db.get_engine()
-        SQLModel.metadata.create_all(engine)
-        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    yield app
-    with app.app_context():
-        db.get_engine().dispose()
-
-
 def _in_threads(app, n, target):
     barrier = threading.Barrier(n)
     errors = []
@@ -688,12 +666,9 @@ def test_concurrent_outbox_runs_send_each_message_once(shared_db_app, smtp_serve
 @pytest.mark.postgres
 def test_queue_email_once_survives_a_concurrent_insert_of_the_same_key(postgres_url, tmp_path):
     """Two transactions queue the same key; the second waits for the first, then sees it was done."""
-    app = make_app(postgres_url, tmp_path)
+    app = schema_app(postgres_url, tmp_path)
     with app.app_context():
         engine = db.get_engine()
-        SQLModel.metadata.create_all(engine)
-        with engine.begin() as conn:
-            conn.execute(text("TRUNCATE outboxmessage RESTART IDENTITY"))
         kwargs = dict(
             to="a@k.example",
             template="join_request_receipt",

@@ -10,11 +10,13 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import select
 
-from samrad.enums import InviteeKind, MeetingStatus, Role, Rsvp, VideoProvider, Weekday
+from samrad.enums import CaseStatus, InviteeKind, MeetingStatus, Role, Rsvp, VideoProvider, Weekday
 from samrad.models import BreakPeriod, ConsultationRole, Invitee, Meeting, OutboxMessage
 from samrad.services import feeds, invitations, meetings
+from tests.factories import make_agenda_item, make_case, make_meeting, make_municipality, make_team
 from tests.icscheck import check_ics
-from tests.meeting_factories import NOW, make_agenda_item, make_case, make_meeting, make_team
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def _outbox(session):
@@ -427,7 +429,6 @@ def test_a_standing_member_named_as_presenter_keeps_the_whole_meeting(session):
 def test_no_email_or_calendar_file_contains_anything_about_a_case(session):
     team = make_team(session, video_provider=VideoProvider.JITSI, video_url="https://meet.jit.si")
     consultation = team["consultation"]
-    from tests.factories import make_municipality
 
     municipality = make_municipality(session, name="Överkalix")
     case = make_case(
@@ -440,6 +441,7 @@ def test_no_email_or_calendar_file_contains_anything_about_a_case(session):
         presenter_email="gast@skola.example",
         background="Flickan Zebulonia berättar om kontroll från brodern Quixotec.",
         questions="Hur stödjer vi Zebulonia inför resan till Xanthoria?",
+        status=CaseStatus.ACCEPTED,
     )
     meeting = make_meeting(session, consultation)
     item = make_agenda_item(

@@ -20,8 +20,18 @@ from samrad.enums import (
 from samrad.periods import custom_period, month_period, year_period
 from samrad.services.access import Action, actor_for, consultations_where
 from samrad.services.statistics import consultation_statistics
-from tests.factories import make_consultation, make_municipality, make_organisation, make_user
-from tests.statistics_factories import add_case, add_meeting, at, attend, discuss
+from tests.factories import (
+    at,
+    attend,
+    discuss,
+    make_case,
+    make_consultation,
+    make_held_meeting,
+    make_meeting,
+    make_municipality,
+    make_organisation,
+    make_user,
+)
 
 YEAR = year_period(2027)
 
@@ -54,7 +64,7 @@ def build_year(session):
             exposers.append(Exposer.SIBLING)
         if i in (3, 4):
             exposers.append(Exposer.RELATIVE)
-        add_case(
+        make_case(
             session,
             consultation,
             social if i < 8 else school,
@@ -71,7 +81,7 @@ def build_year(session):
             exposers=exposers,
         )
     # None of these may count in 2027.
-    add_case(
+    make_case(
         session,
         consultation,
         social,
@@ -80,13 +90,13 @@ def build_year(session):
         sex=Sex.MALE,
         municipality=m["Pajala"],
     )
-    add_case(
+    make_case(
         session, consultation, social, submitted_at=None, status=CaseStatus.DRAFT, municipality=m["Pajala"]
     )
-    add_case(session, consultation, social, submitted_at=at(2027, 4, 4), status=CaseStatus.WITHDRAWN)
-    add_case(session, other, social, submitted_at=at(2027, 5, 5), municipality=m["Pajala"])
+    make_case(session, consultation, social, submitted_at=at(2027, 4, 4), status=CaseStatus.WITHDRAWN)
+    make_case(session, other, social, submitted_at=at(2027, 5, 5), municipality=m["Pajala"])
     # 2027-12-31 23:30 UTC is already 2028 in Stockholm.
-    add_case(session, consultation, social, submitted_at=at(2027, 12, 31, 23).replace(minute=30))
+    make_case(session, consultation, social, submitted_at=at(2027, 12, 31, 23).replace(minute=30))
     return consultation, m
 
 
@@ -144,8 +154,8 @@ def test_periods_follow_stockholm_midnight(session):
     consultation = make_consultation(session)
     org = make_organisation(session)
     for _ in range(3):
-        add_case(session, consultation, org, submitted_at=at(2026, 12, 31, 22).replace(minute=30))  # 23:30
-        add_case(session, consultation, org, submitted_at=at(2026, 12, 31, 23).replace(minute=30))  # 00:30
+        make_case(session, consultation, org, submitted_at=at(2026, 12, 31, 22).replace(minute=30))  # 23:30
+        make_case(session, consultation, org, submitted_at=at(2026, 12, 31, 23).replace(minute=30))  # 00:30
     stats = consultation_statistics(
         session, consultation, custom_period(date(2026, 12, 31), date(2027, 1, 1)), threshold=3
     )
@@ -178,11 +188,11 @@ def test_a_municipality_with_one_case_is_never_named(session):
 def test_meetings_discussions_and_waiting_time(session):
     consultation = make_consultation(session)
     org = make_organisation(session)
-    held = [add_meeting(session, consultation, at(2027, 3, d)) for d in (1, 15, 29)]
-    cancelled = add_meeting(session, consultation, at(2027, 4, 12), status=MeetingStatus.CANCELLED)
-    add_meeting(session, consultation, at(2027, 4, 26), status=MeetingStatus.PLANNED)
-    add_meeting(session, consultation, at(2028, 1, 10))  # another year
-    cases = [add_case(session, consultation, org, submitted_at=at(2027, 2, 20)) for _ in range(5)]
+    held = [make_held_meeting(session, consultation, at(2027, 3, d)) for d in (1, 15, 29)]
+    cancelled = make_meeting(session, consultation, at(2027, 4, 12), status=MeetingStatus.CANCELLED)
+    make_meeting(session, consultation, at(2027, 4, 26), status=MeetingStatus.PLANNED)
+    make_held_meeting(session, consultation, at(2028, 1, 10))  # another year
+    cases = [make_case(session, consultation, org, submitted_at=at(2027, 2, 20)) for _ in range(5)]
     # Case 0 at three meetings, case 1 at two, cases 2–4 once; first discussed after 9, 23, 9, 23, 37 days.
     for meeting in held:
         discuss(session, meeting, cases[0])
@@ -194,9 +204,9 @@ def test_meetings_discussions_and_waiting_time(session):
     # Not discussions: cancelled meeting, on the agenda but not discussed, a training case.
     discuss(session, cancelled, cases[3])
     discuss(
-        session, held[0], add_case(session, consultation, org, submitted_at=at(2027, 2, 1)), discussed=False
+        session, held[0], make_case(session, consultation, org, submitted_at=at(2027, 2, 1)), discussed=False
     )
-    training = add_case(session, consultation, org, submitted_at=at(2027, 2, 1), is_training=True)
+    training = make_case(session, consultation, org, submitted_at=at(2027, 2, 1), is_training=True)
     discuss(session, held[0], training)
 
     stats = consultation_statistics(session, consultation, YEAR, threshold=3)
@@ -219,8 +229,8 @@ def test_meetings_discussions_and_waiting_time(session):
 def test_follow_ups_are_counted_per_case_within_the_period(session):
     consultation = make_consultation(session)
     org = make_organisation(session)
-    meetings = [add_meeting(session, consultation, at(2027, 9, d)) for d in (6, 20)]
-    cases = [add_case(session, consultation, org, submitted_at=at(2027, 8, 1)) for _ in range(7)]
+    meetings = [make_held_meeting(session, consultation, at(2027, 9, d)) for d in (6, 20)]
+    cases = [make_case(session, consultation, org, submitted_at=at(2027, 8, 1)) for _ in range(7)]
     for case in cases[:3]:
         discuss(session, meetings[0], case)
         discuss(session, meetings[1], case)
@@ -244,13 +254,13 @@ def test_attendance_counts_standing_members_per_organisation(session):
     officer = make_user(session, organisation=police)
     lulea_member = make_user(session, organisation=soc_lulea)
     presenter = make_user(session, organisation=soc_kiruna)
-    meetings = [add_meeting(session, consultation, at(2027, 5, d)) for d in (3, 17, 31)]
+    meetings = [make_held_meeting(session, consultation, at(2027, 5, d)) for d in (3, 17, 31)]
     for meeting in meetings:
         attend(session, meeting, officer)
     attend(session, meetings[0], lulea_member, attendance=Attendance.VIA_LINK)
     attend(session, meetings[1], lulea_member, attendance=Attendance.ABSENT)
     attend(session, meetings[2], presenter, kind=InviteeKind.PRESENTER)  # would reveal where a case is from
-    planned = add_meeting(session, consultation, at(2027, 6, 14), status=MeetingStatus.PLANNED)
+    planned = make_meeting(session, consultation, at(2027, 6, 14), status=MeetingStatus.PLANNED)
     attend(session, planned, lulea_member)
 
     stats = consultation_statistics(session, consultation, YEAR, threshold=3)

@@ -6,14 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from samrad.db import get_engine
 from samrad.enums import AuditKind, AuditVerb
 from samrad.models import AuditEvent, RecoveryCode, TwoFactor
 from samrad.services import two_factor
 from samrad.services.accounts import ThrottlePolicy
-from tests.conftest import _reset_postgres, make_app
 from tests.factories import make_user
 
 NOW = datetime(2027, 3, 1, 9, 0, 10, tzinfo=UTC)
@@ -71,16 +70,9 @@ def test_a_code_is_accepted_once_and_never_an_earlier_one(session):
     assert _verify(session, user, f"{code[:3]} {code[3:]}", now=nxt).recovery_code is False
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_two_sessions_racing_with_one_code_let_only_one_in(request, tmp_path, database):
-    """Two connections (a file database for SQLite: an in-memory one has only one connection)."""
-    if database == "sqlite":
-        app = request.getfixturevalue("app")
-    else:
-        app = make_app(request.getfixturevalue("postgres_url"), tmp_path)
-        with app.app_context():
-            SQLModel.metadata.create_all(get_engine())
-            _reset_postgres(get_engine())
+def test_two_sessions_racing_with_one_code_let_only_one_in(shared_db_app):
+    """Two connections to one database (a SQLite file, or PostgreSQL)."""
+    app = shared_db_app
     with app.app_context():
         engine = get_engine()
         with Session(engine, expire_on_commit=False) as s:
@@ -99,8 +91,6 @@ def test_two_sessions_racing_with_one_code_let_only_one_in(request, tmp_path, da
             first.commit()
             with pytest.raises(two_factor.CodeRefused):
                 _verify(second, user, code, now=later)
-        if database == "postgresql":
-            engine.dispose()
 
 
 def test_a_recovery_code_works_once_in_any_case_and_is_recorded(session):

@@ -8,8 +8,7 @@ from sqlmodel import select
 from samrad.enums import AgendaItemKind, Attendance, CaseCategory, CaseStatus, MeetingStatus
 from samrad.models import AgendaItem, Case, CaseCategoryEntry, Invitee, Meeting, OutboxMessage, utcnow
 from samrad.services import invitations
-from tests.factories import PASSWORD, make_user
-from tests.meeting_factories import make_case, make_meeting, make_team
+from tests.factories import PASSWORD, make_case, make_meeting, make_team, make_user
 
 HX = {"HX-Request": "true"}
 
@@ -27,6 +26,7 @@ def _setup(web_session, *, days=10, **kw):
         submitted_at=utcnow() - timedelta(days=2),
         officer_id=team["officer"].id,
         background="Hemlig bakgrund",
+        status=CaseStatus.ACCEPTED,
     )
     case.categories = [CaseCategoryEntry(category=CaseCategory.PARTNER_VIOLENCE)]
     team["outsider"] = make_user(web_session, email="utomstaende@example.se")

@@ -11,10 +11,19 @@ from sqlmodel import select
 from samrad import db
 from samrad.enums import AuditKind, AuditVerb
 from samrad.models import AuditEvent, Meeting, utcnow
-from tests.case_factories import BACKGROUND, make_case
 from tests.conftest import csrf_from
-from tests.evaluation_factories import ANSWERS_ALL_FULLY, add_invitee, make_meeting, open_with_tokens
-from tests.factories import PASSWORD, make_consultation, make_organisation, make_user
+from tests.factories import (
+    ANSWERS_ALL_FULLY,
+    BACKGROUND,
+    PASSWORD,
+    attend,
+    make_case,
+    make_consultation,
+    make_held_meeting,
+    make_organisation,
+    make_user,
+    open_with_tokens,
+)
 
 SLUG = "una-norrbotten"
 
@@ -138,10 +147,10 @@ def test_answering_an_evaluation_leaves_no_trace_in_the_log(client, auth, app, w
     person = make_user(
         web_session, email="deltagare@kommun.example", roles=["member"], consultation=consultation
     )
-    meeting = make_meeting(web_session, consultation, starts_at=utcnow() - timedelta(hours=3))
+    meeting = make_held_meeting(web_session, consultation, starts_at=utcnow() - timedelta(hours=3))
     for _ in range(3):
-        add_invitee(web_session, meeting, make_user(web_session, roles=["member"], consultation=consultation))
-    add_invitee(web_session, meeting, person)
+        attend(web_session, meeting, make_user(web_session, roles=["member"], consultation=consultation))
+    attend(web_session, meeting, person)
     web_session.commit()
     with app.app_context(), db.session_scope() as s:
         _, issued = open_with_tokens(s, s.get(Meeting, meeting.id), now=utcnow())

@@ -7,16 +7,20 @@ from sqlmodel import func, select
 
 from samrad.enums import CaseStatus, InviteeKind, MeetingStatus
 from samrad.models import Case, OutboxMessage, utcnow
-from tests.case_factories import (
+from tests.conftest import csrf_from
+from tests.factories import (
     BACKGROUND,
+    PASSWORD,
     QUESTIONS,
     make_agenda_item,
     make_case,
+    make_consultation,
     make_invitee,
     make_meeting,
+    make_municipality,
+    make_organisation,
+    make_user,
 )
-from tests.conftest import csrf_from
-from tests.factories import PASSWORD, make_consultation, make_municipality, make_organisation, make_user
 
 SLUG = "una-norrbotten"
 HX = {"HX-Request": "true"}

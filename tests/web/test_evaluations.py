@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from samrad import db
-from samrad.enums import Attendance, MeetingStatus
+from samrad.enums import Attendance
 from samrad.models import (
     Evaluation,
     EvaluationComment,
@@ -19,8 +19,16 @@ from samrad.models import (
 from samrad.services import demo, evaluations
 from samrad.tokens import token_hash
 from tests.conftest import csrf_from
-from tests.evaluation_factories import ANSWERS_ALL_FULLY, add_invitee, make_meeting, open_with_tokens
-from tests.factories import PASSWORD, make_consultation, make_user
+from tests.factories import (
+    ANSWERS_ALL_FULLY,
+    PASSWORD,
+    attend,
+    make_consultation,
+    make_held_meeting,
+    make_meeting,
+    make_user,
+    open_with_tokens,
+)
 
 SLUG = "una-norrbotten"
 
@@ -42,7 +50,7 @@ def _setup(web_session, *, attendees=3):
         consultation=consultation,
     )
     make_user(web_session, email="admin@region.example", is_admin=True)
-    meeting = make_meeting(web_session, consultation, starts_at=utcnow() - timedelta(hours=3))
+    meeting = make_held_meeting(web_session, consultation, starts_at=utcnow() - timedelta(hours=3))
     names = ("Karin Lantto", "Per Öberg", "Elin Niemi", "Jonas Rova")
     for i in range(attendees):
         person = make_user(
@@ -52,7 +60,7 @@ def _setup(web_session, *, attendees=3):
             roles=["member"],
             consultation=consultation,
         )
-        add_invitee(web_session, meeting, person)
+        attend(web_session, meeting, person)
     web_session.commit()
     return consultation, meeting
 
@@ -203,8 +211,8 @@ def test_bad_answers_get_messages_next_to_the_fields_and_store_nothing(client, a
 
 def test_unknown_links_foreign_tokens_and_missing_tokens_get_friendly_pages(client, app, web_session):
     consultation, meeting = _setup(web_session)
-    other = make_meeting(web_session, consultation, starts_at=utcnow() - timedelta(days=14))
-    add_invitee(web_session, other, email="gast@kommun.example")
+    other = make_held_meeting(web_session, consultation, starts_at=utcnow() - timedelta(days=14))
+    attend(web_session, other, email="gast@kommun.example")
     web_session.commit()
     public_id, _ = _open(app, meeting.id)
     _, other_issued = _open(app, other.id)
@@ -426,10 +434,8 @@ def test_the_coordinator_releases_or_deletes_free_text(client, auth, app, web_se
 
 def test_the_coordinator_opens_and_closes_an_evaluation(client, auth, app, web_session):
     consultation, meeting = _setup(web_session)
-    planned = make_meeting(
-        web_session, consultation, starts_at=utcnow() + timedelta(days=7), status=MeetingStatus.PLANNED
-    )
-    add_invitee(web_session, meeting, email="franvarande@kommun.example", attendance=Attendance.ABSENT)
+    planned = make_meeting(web_session, consultation, starts_at=utcnow() + timedelta(days=7))
+    attend(web_session, meeting, email="franvarande@kommun.example", attendance=Attendance.ABSENT)
     web_session.commit()
     auth.login("samordnare@kommun.example", PASSWORD)
     index = f"/c/{SLUG}/evaluations"

@@ -9,9 +9,8 @@ from sqlmodel import select
 from samrad.clock import STOCKHOLM
 from samrad.enums import MeetingStatus, Rsvp
 from samrad.models import BreakPeriod, Invitee, Meeting, OutboxMessage, utcnow
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_meeting, make_team, make_user
 from tests.icscheck import check_ics
-from tests.meeting_factories import make_meeting, make_team
 
 
 def _setup(web_session, **kw):

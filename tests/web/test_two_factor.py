@@ -8,12 +8,11 @@ from datetime import timedelta
 
 import pyotp
 import pytest
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
-from samrad.db import get_engine
 from samrad.enums import AuditKind, AuditVerb
 from samrad.models import AuditEvent, TwoFactor, utcnow
-from tests.conftest import Auth, csrf_from, make_app
+from tests.conftest import Auth, csrf_from, schema_app
 from tests.factories import PASSWORD, make_consultation, make_user
 
 HX = {"HX-Request": "true"}
@@ -101,10 +100,7 @@ def test_the_code_step_expires_and_cannot_be_reached_without_the_password(client
 
 @pytest.fixture
 def strict_app(tmp_path):
-    app = make_app(f"sqlite:///{tmp_path}/strict.db", tmp_path, TWO_FACTOR_REQUIRED=True)
-    with app.app_context():
-        SQLModel.metadata.create_all(get_engine())
-    return app
+    return schema_app(f"sqlite:///{tmp_path}/strict.db", tmp_path, TWO_FACTOR_REQUIRED=True)
 
 
 def test_when_required_coordinators_set_it_up_before_anything_else(strict_app, tmp_path):

@@ -1,11 +1,11 @@
-"""Plain factory functions with sensible defaults: make_<model>(session, **overrides)."""
+"""Municipalities, organisations, consultations, people and their roles."""
 
 from __future__ import annotations
 
 from datetime import time
 from itertools import count
 
-from samrad.enums import OrganisationType, Role, Sector, VideoProvider, Weekday
+from samrad.enums import OrganisationType, Role, VideoProvider, Weekday
 from samrad.models import Consultation, ConsultationRole, Municipality, Organisation, User
 from samrad.passwords import hash_password
 from samrad.services import accounts
@@ -82,4 +82,54 @@ def make_user(
     return user
 
 
-__all__ = ["PASSWORD", "Sector", "make_consultation", "make_municipality", "make_organisation", "make_user"]
+def make_team(session, **consultation_kw):
+    """A consultation with a coordinator, two standing members (police, Kiruna), a case officer and a
+    colleague of the Kiruna member who is not in the consultation."""
+    consultation = make_consultation(session, **consultation_kw)
+    police = make_organisation(session, name=f"Polisen {next(_seq)}", type=OrganisationType.POLICE)
+    kiruna = make_organisation(session, name=f"Socialtjänsten Kiruna {next(_seq)}")
+    freda = make_organisation(
+        session, name=f"Freda {next(_seq)}", type=OrganisationType.CENTRE_AGAINST_VIOLENCE
+    )
+    team = {
+        "consultation": consultation,
+        "police": police,
+        "kiruna": kiruna,
+        "coordinator": make_user(
+            session,
+            email=f"samordnare{next(_seq)}@lulea.example",
+            name="Åsa Öberg",
+            organisation=freda,
+            roles=[Role.COORDINATOR, Role.MEMBER],
+            consultation=consultation,
+        ),
+        "polis": make_user(
+            session,
+            email=f"polis{next(_seq)}@polisen.example",
+            name="Per Lantto",
+            organisation=police,
+            roles=[Role.MEMBER],
+            consultation=consultation,
+        ),
+        "soc": make_user(
+            session,
+            email=f"soc{next(_seq)}@kiruna.example",
+            name="Sara Niemi",
+            organisation=kiruna,
+            roles=[Role.MEMBER],
+            consultation=consultation,
+            locale="en",
+        ),
+        "officer": make_user(
+            session,
+            email=f"handlaggare{next(_seq)}@kiruna.example",
+            name="Ida Rova",
+            organisation=kiruna,
+            roles=[Role.CASE_OFFICER],
+            consultation=consultation,
+        ),
+        "colleague": make_user(
+            session, email=f"kollega{next(_seq)}@kiruna.example", name="Karin Strand", organisation=kiruna
+        ),
+    }
+    return team

@@ -1,0 +1,24 @@
+"""Evaluations whose tokens the test can see (the app never keeps them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from samrad.services import evaluations
+
+MEETING_AT = datetime(2027, 3, 8, 12, 0, tzinfo=UTC)  # Monday 13:00 in Stockholm
+OPENED_AT = MEETING_AT + timedelta(hours=2)
+ANSWERS_ALL_FULLY = {n: "agree_fully" for n in range(1, 7)}
+
+
+def open_with_tokens(session, meeting, *, now=OPENED_AT, open_for=timedelta(days=7)):
+    """Open the evaluation and return it with {recipient: token}, read from the queued links."""
+    links: list[str] = []
+
+    def link_for(token: str) -> str:
+        links.append(token)
+        return f"https://samrad.test/evaluation/{token}"
+
+    evaluation = evaluations.open_evaluation(session, meeting, now=now, open_for=open_for, link_for=link_for)
+    recipients = [email for email, _ in evaluations.attendee_addresses(session, meeting)]
+    return evaluation, dict(zip(recipients, links, strict=True))
