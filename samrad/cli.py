@@ -63,9 +63,9 @@ def init_db():
 def demo(seed: int, password: str | None, if_empty: bool):
     """Seed the demo county Una Norrbotten (migrating the database first)."""
     from samrad import db, migrate
+    from samrad import demo as demo_service
     from samrad.models import Consultation
     from samrad.passwords import password_problems
-    from samrad.services import demo as demo_service
 
     migrate.upgrade(db.get_engine())
     if password is not None and password_problems(password):

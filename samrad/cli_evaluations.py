@@ -63,13 +63,20 @@ def open_evaluation(meeting_public_id: str):
     from samrad import db
     from samrad.models import Meeting, utcnow
     from samrad.services import evaluations as service
+    from samrad.urls import evaluation_link
 
     with db.session_scope() as session:
         meeting = session.exec(select(Meeting).where(Meeting.public_id == meeting_public_id)).first()
         if meeting is None:
             raise click.ClickException(f"No meeting {meeting_public_id}.")
         try:
-            evaluation = service.open_evaluation(session, meeting, now=utcnow())
+            evaluation = service.open_evaluation(
+                session,
+                meeting,
+                now=utcnow(),
+                open_for=timedelta(days=current_app.config["EVALUATION_OPEN_DAYS"]),
+                link_for=evaluation_link,
+            )
         except service.MeetingNotClosed:
             raise click.ClickException("The meeting has not been closed (held) yet.") from None
         except service.EvaluationExists:

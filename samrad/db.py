@@ -16,6 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from samrad import outbox
+
 ENGINE_KEY = "samrad.engine"
 
 
@@ -84,12 +86,10 @@ def close_session(exc: BaseException | None = None) -> None:
 
 def commit() -> None:
     """Commit the request's transaction, then deliver the e-mails it queued."""
-    from samrad import outbox
-
     session = get_session()
     queued = outbox.take_queued(session)
     session.commit()
-    outbox.deliver_after_commit(queued)
+    outbox.deliver_after_commit(queued, get_engine())
 
 
 @contextmanager
@@ -99,8 +99,6 @@ def session_scope(*, deliver_mail: bool = True) -> Iterator[Session]:
     Scheduled jobs that queue many messages pass ``deliver_mail=False`` and leave sending to the outbox
     job, which retries with backoff and stops early when the mail server is down.
     """
-    from samrad import outbox
-
     session = Session(get_engine(), expire_on_commit=False)
     try:
         yield session
@@ -112,4 +110,4 @@ def session_scope(*, deliver_mail: bool = True) -> Iterator[Session]:
     finally:
         session.close()
     if deliver_mail:
-        outbox.deliver_after_commit(queued)
+        outbox.deliver_after_commit(queued, get_engine())

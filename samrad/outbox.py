@@ -30,6 +30,7 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import case, func, or_, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
@@ -129,13 +130,12 @@ def queue_email_once(session: Session, *, dedupe_key: str, **kwargs) -> OutboxMe
     return message
 
 
-def deliver_after_commit(queued: list[OutboxMessage]) -> None:
-    """Try to deliver messages right after their transaction committed; failures stay queued."""
+def deliver_after_commit(queued: list[OutboxMessage], engine: Engine) -> None:
+    """Try to deliver messages right after their transaction committed (in a session of their own on
+    ``engine``); failures stay queued."""
     if not queued:
         return
-    from samrad.db import get_engine
-
-    with Session(get_engine(), expire_on_commit=False) as session, _transport() as transport:
+    with Session(engine, expire_on_commit=False) as session, _transport() as transport:
         for message in queued:
             _, error = _attempt(session, message.id, now=utcnow(), transport=transport)
             if error is not None and is_connection_problem(error):

@@ -17,3 +17,8 @@ def external_url(endpoint: str, **values) -> str:
         public.netloc, script_name=public.path or "/", url_scheme=public.scheme
     )
     return adapter.build(endpoint, values, force_external=True)
+
+
+def evaluation_link(token: str) -> str:
+    """The single-use link to an evaluation form, as mailed to an attendee."""
+    return external_url("evaluations.land", token=token)

@@ -5,10 +5,10 @@ from pathlib import Path
 from sqlmodel import select
 
 from samrad import db
+from samrad.demo import demo_accounts
 from samrad.enums import Role
 from samrad.models import Consultation, ConsultationRole, Municipality, Organisation, StandingSeat, User
 from samrad.passwords import verify_password
-from samrad.services.demo import demo_accounts
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,8 +12,6 @@ version (a link only, nothing about a case).
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -857,8 +855,8 @@ def record_advice(
 
 
 def close_meeting(session: Session, meeting: Meeting, *, now: datetime) -> Meeting:
-    """Close a held meeting. Cases on its agenda that were not discussed go back to the queue. Closing
-    opens the evaluation (issue E), when that module is installed."""
+    """Close a held meeting. Cases on its agenda that were not discussed go back to the queue. (The caller
+    then opens the meeting's evaluation, in the same transaction.)"""
     if meeting.status != MeetingStatus.PLANNED:
         raise AgendaRefused(_l("The meeting is closed or cancelled."))
     if meeting.starts_at > now:
@@ -881,25 +879,8 @@ def close_meeting(session: Session, meeting: Meeting, *, now: datetime) -> Meeti
     meeting.revision += 1
     session.add(meeting)
     session.flush()
-    _open_evaluation(session, meeting, now=now)
     log.info("meeting %s closed", meeting.id)
     return meeting
-
-
-EVALUATIONS = "samrad.services.evaluations"
-
-
-def _open_evaluation(session: Session, meeting: Meeting, *, now: datetime) -> None:
-    try:
-        found = importlib.util.find_spec(EVALUATIONS) is not None
-    except ModuleNotFoundError:
-        found = False
-    if not found:
-        return
-    module = importlib.import_module(EVALUATIONS)
-    opener = getattr(module, "open_evaluation", None)
-    if opener is not None:
-        opener(session, meeting, now=now)
 
 
 def release_meeting_cases(session: Session, meeting: Meeting, *, now: datetime) -> list[Case]:

@@ -353,32 +353,20 @@ def attendee_addresses(session: Session, meeting: Meeting) -> list[tuple[str, st
     return sorted(recipients.items())
 
 
-def _default_link(token: str) -> str:
-    from samrad.urls import external_url
-
-    return external_url("evaluations.land", token=token)
-
-
-def _default_open_for() -> timedelta:
-    from flask import current_app
-
-    return timedelta(days=current_app.config["EVALUATION_OPEN_DAYS"])
-
-
 def open_evaluation(
     session: Session,
     meeting: Meeting,
     *,
     now: datetime,
-    open_for: timedelta | None = None,
-    link_for: Callable[[str], str] | None = None,
+    open_for: timedelta,
+    link_for: Callable[[str], str],
 ) -> Evaluation:
     """Open the evaluation of a held meeting and mail each attendee a single-use answer link.
 
-    Called when the meeting is closed (issue C) or by ``samrad evaluations open``. Creates the counters
-    at zero and one token per attendee; only the tokens' hashes are stored, without any reference to the
-    person, and the e-mails are ephemeral (their body is blanked in the outbox once delivered).
-    ``open_for`` defaults to ``EVALUATION_OPEN_DAYS`` and ``link_for`` to the public answer link.
+    Called when the meeting is closed, from the coordinator's page, or by ``samrad evaluations open``.
+    Creates the counters at zero and one token per attendee; only the tokens' hashes are stored, without
+    any reference to the person, and the e-mails are ephemeral (their body is blanked in the outbox once
+    delivered). ``open_for`` is ``EVALUATION_OPEN_DAYS``; ``link_for`` makes the answer link of a token.
     """
     if meeting.status != MeetingStatus.CLOSED:
         raise MeetingNotClosed()
@@ -390,7 +378,7 @@ def open_evaluation(
         meeting_id=meeting.id,
         questionnaire_id=questionnaire.id,
         opened_at=now,
-        closes_at=now + (open_for if open_for is not None else _default_open_for()),
+        closes_at=now + open_for,
     )
     try:
         with session.begin_nested():
@@ -418,7 +406,6 @@ def open_evaluation(
     )
     if token_rows:
         session.execute(insert(EvaluationToken), token_rows)
-    link_for = link_for or _default_link
     for email, locale, token in issued:
         outbox.queue_email(
             session,

@@ -20,6 +20,7 @@ from samrad.models import Case, Consultation, Invitee, Meeting, utcnow
 from samrad.services import agenda, cases, invitations, meetings
 from samrad.urls import external_url
 from samrad.web.access import Action, load_case_or_404, load_meeting_or_404, may, require, viewed
+from samrad.web.evaluations import open_evaluation
 from samrad.web.forms import DecisionForm
 from samrad.web.guard import feedback_for
 from samrad.web.htmx import is_htmx, render
@@ -552,6 +553,7 @@ def close(slug: str, public_id: str):
         abort(400)
     try:
         agenda.close_meeting(db.get_session(), meeting, now=utcnow())
+        open_evaluation(meeting)
     except agenda.AgendaRefused as exc:
         return _day_refused(consultation, meeting, exc, conflict=exc.message)
     return _day_done(consultation, meeting, _l("The meeting is closed."))

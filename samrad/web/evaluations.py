@@ -12,6 +12,7 @@ and no page or log line ties the request to an account.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from functools import wraps
 
@@ -56,6 +57,7 @@ from samrad.models import Consultation, Meeting, utcnow
 from samrad.models.evaluation import QuestionKind, ScaleOption
 from samrad.periods import Period
 from samrad.services import evaluations as service
+from samrad.urls import evaluation_link
 from samrad.web import guard
 from samrad.web.access import Action, load_consultation, may
 from samrad.web.forms import DecisionForm, options, period_between
@@ -334,6 +336,17 @@ def _meeting_in(consultation, public_id: str) -> Meeting:
     return meeting
 
 
+def open_evaluation(meeting: Meeting):
+    """Open the meeting's evaluation with the configured answering time (closing a meeting does too)."""
+    return service.open_evaluation(
+        db.get_session(),
+        meeting,
+        now=utcnow(),
+        open_for=timedelta(days=current_app.config["EVALUATION_OPEN_DAYS"]),
+        link_for=evaluation_link,
+    )
+
+
 @bp.post("/c/<slug>/meetings/<meeting_id>/evaluation")
 @login_required
 def open_(slug: str, meeting_id: str):
@@ -342,7 +355,7 @@ def open_(slug: str, meeting_id: str):
     if not DecisionForm().validate_on_submit():
         abort(400)
     try:
-        service.open_evaluation(db.get_session(), meeting, now=utcnow())
+        open_evaluation(meeting)
     except service.MeetingNotClosed:
         flash(_l("Only a meeting that has been held can be evaluated."), "error")
     except service.EvaluationExists:

@@ -18,8 +18,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playw
 from werkzeug.serving import make_server
 
 import samrad
-from samrad import db, migrate
-from samrad.services import demo
+from samrad import db, demo, migrate
 
 PW = "granris-myr-pulka-77"
 ADMIN = f"admin@{demo.DOMAIN}"

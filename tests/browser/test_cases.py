@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from samrad.services import demo
+from samrad import demo
 from tests.browser.conftest import COORDINATOR, SLUG, axe_check, log_in
 
 pytestmark = [

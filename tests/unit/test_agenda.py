@@ -3,7 +3,6 @@ notifications only to the people a change concerns, confidentiality, agencies pe
 day (attendance, advice behind the guard, closing). Runs on SQLite and PostgreSQL."""
 
 import json
-import sys
 import types
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from samrad.enums import (
     Rsvp,
 )
 from samrad.models import AgendaVersion, CaseCategoryEntry, Invitee, OutboxMessage
-from samrad.services import access, agenda, invitations, meetings
+from samrad.services import access, agenda, evaluations, invitations, meetings
 from samrad.services.access import Action, actor_for
 from tests.factories import make_case, make_meeting, make_team
 
@@ -401,36 +400,26 @@ def test_advice_warnings_need_confirmation(session):
     assert item.advice == text and case.status == CaseStatus.ON_AGENDA
 
 
-def test_closing_releases_undiscussed_cases_and_opens_the_evaluation(session, monkeypatch):
+def test_closing_releases_undiscussed_cases_and_leaves_the_evaluation_to_the_caller(session):
     team, meeting, case, day = _held(session)
-    calls = []
-    fake = types.ModuleType("samrad.services.evaluations")
-    fake.open_evaluation = lambda s, m, *, now: calls.append((m.id, now))
-    fake.__spec__ = importlib_spec("samrad.services.evaluations")
-    monkeypatch.setitem(sys.modules, "samrad.services.evaluations", fake)
     with pytest.raises(agenda.AgendaRefused):
         agenda.close_meeting(session, meeting, now=NOW)  # not started
     agenda.close_meeting(session, meeting, now=day)
     assert (meeting.status, meeting.closed_at) == (MeetingStatus.CLOSED, day)
-    assert calls == [(meeting.id, day)]
     assert case.status == CaseStatus.SUBMITTED  # not discussed: back in the queue
+    # The page that closes the meeting opens the evaluation (with its settings); the service does not.
+    assert evaluations.evaluation_of(session, meeting) is None
     with pytest.raises(agenda.AgendaRefused):
         agenda.close_meeting(session, meeting, now=day)
 
 
-def test_closing_without_the_evaluations_module_works(session):
+def test_a_discussed_case_stays_discussed_when_the_meeting_closes(session):
     team, meeting, case, day = _held(session)
     agenda.record_advice(
         session, meeting, meeting.items[0].id, advice="", follow_up=False, discussed=True, now=day
     )
     agenda.close_meeting(session, meeting, now=day)
     assert case.status == CaseStatus.DISCUSSED
-
-
-def importlib_spec(name):
-    import importlib.machinery
-
-    return importlib.machinery.ModuleSpec(name, None)
 
 
 def test_presenter_invitee_kind_is_slot_only(session):
@@ -444,9 +433,10 @@ def test_presenter_invitee_kind_is_slot_only(session):
 
 
 def test_demo_agendas_pass_the_guard_and_cover_held_and_next_meetings(session):
+    from samrad import demo
     from samrad.deidentify import scan
+    from samrad.demo import agenda as demo_agenda
     from samrad.models import AgendaItem, Meeting
-    from samrad.services import demo, demo_agenda
 
     for text in demo_agenda.ADVICE:
         assert scan(text) == [], text

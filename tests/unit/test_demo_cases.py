@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
+from samrad import demo
 from samrad.deidentify import scan
 from samrad.enums import CaseStatus
 from samrad.models import Case, Consultation, OutboxMessage, User
-from samrad.services import demo
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -4,11 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, create_engine, select
 
+from samrad import demo
 from samrad.clock import STOCKHOLM
 from samrad.enums import Attendance, MeetingStatus
 from samrad.models import Invitee, Meeting
 from samrad.series import swedish_holidays
-from samrad.services import demo
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

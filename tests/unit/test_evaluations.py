@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import Session, SQLModel, select
 
-from samrad import db
+from samrad import db, demo
 from samrad.charts import Series, stacked_percent_bars
 from samrad.clock import STOCKHOLM
 from samrad.enums import Attendance, MeetingStatus
@@ -24,7 +24,7 @@ from samrad.models import (
 )
 from samrad.models.evaluation import EvaluationStatus, QuestionKind, ScaleOption
 from samrad.periods import between
-from samrad.services import demo, directory, evaluations
+from samrad.services import directory, evaluations
 from samrad.services.evaluations import QuestionDraft
 from samrad.tokens import token_hash
 from tests.factories import (
@@ -40,6 +40,7 @@ from tests.factories import (
 )
 
 NOW = OPENED_AT + timedelta(hours=1)
+LINK = "https://samrad.test/evaluation/{}".format
 NAMES = (
     "Karin Lantto",
     "Per Öberg",
@@ -159,11 +160,11 @@ def test_open_requires_a_held_meeting_and_happens_once(session):
     consultation = make_consultation(session)
     planned = make_meeting(session, consultation, MEETING_AT, status=MeetingStatus.PLANNED)
     with pytest.raises(evaluations.MeetingNotClosed):
-        evaluations.open_evaluation(session, planned, now=NOW, open_for=timedelta(days=7))
+        evaluations.open_evaluation(session, planned, now=NOW, open_for=timedelta(days=7), link_for=LINK)
     held = make_held_meeting(session, consultation, starts_at=MEETING_AT + timedelta(days=14))
-    evaluations.open_evaluation(session, held, now=NOW, open_for=timedelta(days=7))
+    evaluations.open_evaluation(session, held, now=NOW, open_for=timedelta(days=7), link_for=LINK)
     with pytest.raises(evaluations.EvaluationExists):
-        evaluations.open_evaluation(session, held, now=NOW, open_for=timedelta(days=7))
+        evaluations.open_evaluation(session, held, now=NOW, open_for=timedelta(days=7), link_for=LINK)
     assert len(session.exec(select(Evaluation)).all()) == 1
 
 
@@ -543,7 +544,9 @@ def test_editing_the_form_makes_a_new_version_and_open_evaluations_keep_theirs(s
     )
     later = make_held_meeting(session, consultation, starts_at=MEETING_AT + timedelta(days=14))
     assert (
-        evaluations.open_evaluation(session, later, now=NOW, open_for=timedelta(days=7)).questionnaire_id
+        evaluations.open_evaluation(
+            session, later, now=NOW, open_for=timedelta(days=7), link_for=LINK
+        ).questionnaire_id
         == second.id
     )
     assert [(q.version, n) for q, n in evaluations.questionnaire_versions(session, consultation)] == [

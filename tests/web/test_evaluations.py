@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from samrad import db
+from samrad import db, demo
 from samrad.enums import Attendance
 from samrad.models import (
     Evaluation,
@@ -16,7 +16,7 @@ from samrad.models import (
     UserSession,
     utcnow,
 )
-from samrad.services import demo, evaluations
+from samrad.services import evaluations
 from samrad.tokens import token_hash
 from tests.conftest import csrf_from
 from tests.factories import (

@@ -1,5 +1,8 @@
 """The demo county: Una Norrbotten – kompetensteam mot våld (domain brief §1.1).
 
+Demo data is not part of the domain: this package uses the services like any other caller
+(``samrad demo`` and the tests seed with it) and no service imports it.
+
 Deterministic for a given seed, so that names and passwords can be printed again later.
 Every person here is fictitious; the organisations are the ones the final report names.
 """
@@ -12,6 +15,8 @@ from datetime import datetime, time, timedelta
 
 from sqlmodel import Session, select
 
+from samrad.demo import agenda as demo_agenda
+from samrad.demo import meetings as demo_meetings
 from samrad.enums import (
     AgeBand,
     CaseCategory,
@@ -28,7 +33,7 @@ from samrad.enums import (
 )
 from samrad.models import Case, Consultation, Meeting, Municipality, Organisation, User, utcnow
 from samrad.passwords import hash_password
-from samrad.services import accounts, cases, demo_agenda, demo_meetings, directory
+from samrad.services import accounts, cases, directory
 
 COUNTY = "Norrbottens län"
 DOMAIN = "demo.samrad.example"
@@ -328,7 +333,7 @@ def seed_demo(
         now=now,
     )
     # The five evaluated meetings of the final report, with their answers as published (issue E).
-    from samrad.services.demo_evaluations import seed_published_evaluations
+    from samrad.demo.evaluations import seed_published_evaluations
 
     seed_published_evaluations(session, consultation, now=now)
     return accounts_spec

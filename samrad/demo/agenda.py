@@ -1,7 +1,7 @@
 """The demo's agendas: held meetings with published agendas, discussed cases and advice; the next meeting
 with a published agenda of accepted cases. Written directly (no e-mail is queued), deterministic by seed.
 
-The case texts come from :mod:`samrad.services.demo` and pass the case service's guard; the advice below
+The case texts come from :mod:`samrad.demo` and pass the case service's guard; the advice below
 is de-identified by construction (a test runs every text through the guard).
 """
 
