@@ -1,0 +1,188 @@
+"""The layer rule of docs/architecture.md, checked on the source: who may import whom, no import cycle,
+every module importable on its own, and the services free of request state.
+
+Read from the AST (imports inside functions count too: a lazy import is still a dependency).
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "samrad"
+
+#: Layers from the bottom; a module may import its own layer and the ones below, never one above.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    (
+        "pure",
+        (
+            "samrad.clock",
+            "samrad.config",
+            "samrad.enums",
+            "samrad.tokens",
+            "samrad.passwords",
+            "samrad.deidentify",
+            "samrad.periods",
+            "samrad.statistics",
+            "samrad.calendar",
+            "samrad.series",
+            "samrad.charts",
+            "samrad.logs",
+            "samrad.extensions",
+        ),
+    ),
+    ("models", ("samrad.models",)),
+    ("infrastructure", ("samrad.db", "samrad.outbox", "samrad.urls", "samrad.i18n", "samrad.migrate")),
+    ("services", ("samrad.services",)),
+    ("application", ("samrad.jobs", "samrad.demo")),
+    ("entry", ("samrad.web", "samrad.cli", "samrad.cli_evaluations", "samrad.scheduler")),
+]
+#: The application factory wires everything together.
+FACTORY = "samrad"
+#: Flask objects bound to a request or an app; services take settings and the clock as arguments.
+REQUEST_STATE = {"current_app", "request", "g", "session", "url_for", "render_template"}
+#: Reads of the app's configuration still inside a service, to be passed in (see docs/architecture.md).
+#: The test fails when this list grows, and when an entry here is no longer needed.
+SETTINGS_STILL_READ = {("samrad.services.invitations", "current_app")}
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _layer(module: str) -> int | None:
+    for index, (_, prefixes) in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return index
+    return None
+
+
+def _imports(path: Path, *, top_level_only: bool = False):
+    """(imported samrad module or 'flask', names, line) for every import in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = tree.body if top_level_only else ast.walk(tree)
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names = [a.name for a in node.names]
+            if node.module.startswith("samrad"):
+                for name in names:
+                    full = f"{node.module}.{name}"
+                    yield (full if full in MODULES else node.module), names, node.lineno
+            elif node.module == "flask":
+                yield "flask", names, node.lineno
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("samrad") or alias.name == "flask":
+                    yield alias.name, [], node.lineno
+
+
+def test_every_module_belongs_to_a_layer():
+    assert sorted(m for m in MODULES if m != FACTORY and _layer(m) is None) == []
+
+
+def test_no_module_imports_a_layer_above_its_own():
+    violations = []
+    for module, path in MODULES.items():
+        own = _layer(module)
+        if own is None:
+            continue
+        for target, _, line in _imports(path):
+            theirs = _layer(target) if target != FACTORY else None
+            if target == FACTORY and LAYERS[own][0] != "entry":
+                violations.append(f"{module}:{line} imports the application factory")
+            elif theirs is not None and theirs > own:
+                violations.append(
+                    f"{module}:{line} ({LAYERS[own][0]}) imports {target} ({LAYERS[theirs][0]})"
+                )
+    assert violations == []
+
+
+def test_the_web_and_the_commands_do_not_import_each_other():
+    pairs = []
+    for module, path in MODULES.items():
+        for target, _, line in _imports(path):
+            if module.startswith("samrad.web") and target.startswith(("samrad.cli", "samrad.scheduler")):
+                pairs.append(f"{module}:{line} -> {target}")
+            if module.startswith(("samrad.cli", "samrad.scheduler", "samrad.jobs")) and target.startswith(
+                "samrad.web"
+            ):
+                pairs.append(f"{module}:{line} -> {target}")
+    assert pairs == []
+
+
+def test_pure_modules_and_models_know_nothing_of_flask():
+    found = [
+        f"{module}:{line}"
+        for module, path in MODULES.items()
+        if (_layer(module) or 0) <= 1 and module != FACTORY
+        for target, _, line in _imports(path)
+        if target == "flask"
+    ]
+    assert found == []
+
+
+def test_services_take_settings_as_arguments_instead_of_reading_request_state():
+    found = set()
+    for module, path in MODULES.items():
+        if not module.startswith("samrad.services"):
+            continue
+        for target, names, _ in _imports(path):
+            if target == "flask":
+                found |= {(module, name) for name in names if name in REQUEST_STATE}
+    assert found == SETTINGS_STILL_READ
+
+
+def test_no_import_cycle_at_module_level():
+    graph = {
+        m: {t for t, _, _ in _imports(p, top_level_only=True) if t in MODULES} for m, p in MODULES.items()
+    }
+    # A package importing its own submodules to re-export them is not a cycle.
+    for module in graph:
+        graph[module] = {
+            t
+            for t in graph[module]
+            if not (t.startswith(module + ".") and MODULES[module].name == "__init__.py")
+        }
+    seen, on_path, cycles = set(), [], []
+
+    def visit(node):
+        if node in on_path:
+            cycles.append(on_path[on_path.index(node) :] + [node])
+            return
+        if node in seen:
+            return
+        seen.add(node)
+        on_path.append(node)
+        for target in sorted(graph[node]):
+            visit(target)
+        on_path.pop()
+
+    for module in sorted(graph):
+        visit(module)
+    assert cycles == []
+
+
+def _import_alone(module: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    return "" if done.returncode == 0 else f"{module}: {done.stderr.strip().splitlines()[-1]}"
+
+
+def test_each_module_imports_on_its_own():
+    """Each in a fresh interpreter, so that no other import has prepared the ground (in parallel)."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        failures = [f for f in pool.map(_import_alone, sorted(MODULES)) if f]
+    assert failures == []
