@@ -51,6 +51,11 @@ SCHEDULER = "scheduler"
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 
 
+def sender() -> str:
+    """The From address of every message (MAIL_FROM), e.g. "Regionalt samråd <noreply@…>"."""
+    return current_app.config["MAIL_FROM"]
+
+
 def queue_email(
     session: Session,
     *,
@@ -73,7 +78,7 @@ def queue_email(
         subject = render_template(f"email/{template}.subject.txt", **context).strip()
         text = render_template(f"email/{template}.txt", **context)
         html = render_template(f"email/{template}.html", **context)
-    domain = current_app.config["MAIL_FROM"].rpartition("@")[2].rstrip(">") or "samrad.example"
+    domain = sender().rpartition("@")[2].rstrip(">") or "samrad.example"
     message = OutboxMessage(
         recipient=to,
         subject=" ".join(subject.split()),
@@ -240,7 +245,7 @@ def _attempt(
     attempts = message.attempts + 1
     scrub = scrubbed(message)
     try:
-        mime = build_mime(message, current_app.config["MAIL_FROM"])
+        mime = build_mime(message, sender())
     except Exception as exc:  # a row that cannot become an e-mail must not block the queue behind it
         session.rollback()
         reason = f"cannot build the message: {type(exc).__name__}"

@@ -1,10 +1,15 @@
-"""Absolute links for e-mails, built from PUBLIC_URL rather than the request's Host header."""
+"""Links that leave the app (e-mails, calendar files): absolute URLs built from PUBLIC_URL rather than the
+request's Host header, the host name that identifies this installation, and signatures for links that
+carry no secret of their own. The services call these instead of reading the app's configuration."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import current_app
+
+from samrad.calendar import domain_of
+from samrad.tokens import keyed_digest
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -22,3 +27,13 @@ def external_url(endpoint: str, **values) -> str:
 def evaluation_link(token: str) -> str:
     """The single-use link to an evaluation form, as mailed to an attendee."""
     return external_url("evaluations.land", token=token)
+
+
+def public_domain() -> str:
+    """The installation's host name (e.g. in calendar UIDs), from PUBLIC_URL."""
+    return domain_of(current_app.config["PUBLIC_URL"])
+
+
+def link_signature(purpose: str, value: str) -> str:
+    """A keyed signature (HMAC under SECRET_KEY) that makes a link unforgeable, e.g. an RSVP link."""
+    return keyed_digest(current_app.config["SECRET_KEY"], f"{purpose}:{value}")

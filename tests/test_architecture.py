@@ -45,9 +45,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 FACTORY = "samrad"
 #: Flask objects bound to a request or an app; services take settings and the clock as arguments.
 REQUEST_STATE = {"current_app", "request", "g", "session", "url_for", "render_template"}
-#: Reads of the app's configuration still inside a service, to be passed in (see docs/architecture.md).
-#: The test fails when this list grows, and when an entry here is no longer needed.
-SETTINGS_STILL_READ = {("samrad.services.invitations", "current_app")}
+#: Reads of the app's state still inside a service (see docs/architecture.md); none are left.
+SETTINGS_STILL_READ: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, Path]:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
-from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
@@ -33,7 +32,6 @@ from samrad.calendar import (
     CalendarEvent,
     Person,
     build_calendar,
-    domain_of,
     meeting_uid,
 )
 from samrad.enums import InviteeKind, MeetingStatus, Role, Rsvp
@@ -47,8 +45,7 @@ from samrad.models import (
     User,
 )
 from samrad.services import access, directory
-from samrad.tokens import keyed_digest
-from samrad.urls import external_url
+from samrad.urls import external_url, link_signature, public_domain
 
 PARTSTAT = {
     Rsvp.NO_ANSWER: PARTSTAT_NEEDS_ACTION,
@@ -229,7 +226,7 @@ def organizer(session: Session, consultation: Consultation) -> Person:
     coordinators = directory.people_with_role(session, consultation, Role.COORDINATOR)
     if coordinators:
         return Person(coordinators[0].email, coordinators[0].name)
-    name, address = parseaddr(current_app.config["MAIL_FROM"])
+    name, address = parseaddr(outbox.sender())
     return Person(address, name)
 
 
@@ -289,7 +286,7 @@ def calendar_event(
     if with_people and invitee is not None:
         attendee = Person(invitee.email, user.name if user else "")
     return CalendarEvent(
-        uid=meeting_uid(meeting.public_id, domain_of(current_app.config["PUBLIC_URL"])),
+        uid=meeting_uid(meeting.public_id, public_domain()),
         sequence=sequence_for(meeting, invitee) if invitee is not None else meeting.ics_sequence,
         start=start,
         end=end,
@@ -318,7 +315,7 @@ def rsvp_token(invitee: Invitee, meeting: Meeting) -> str:
 
 
 def _rsvp_digest(invitee_id: int, public_id: str) -> str:
-    return keyed_digest(current_app.config["SECRET_KEY"], f"rsvp:{invitee_id}:{public_id}")[:40]
+    return link_signature("rsvp", f"{invitee_id}:{public_id}")[:40]
 
 
 def invitee_for_rsvp_token(session: Session, token: str) -> Invitee | None:
