@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
 ]
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text(encoding="utf-8")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-BLOCKING_IMPACTS = {"serious", "critical"}
+BLOCKING_IMPACTS = {"moderate", "serious", "critical"}
 
 
 # --- The live server -----------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ _AXE_RUN = """async (tags) => {
 
 
 def axe_check(page: Page) -> list[dict]:
-    """Run axe-core (WCAG 2.0/2.1 A and AA rules) on the page; fail on serious or critical violations.
+    """Run axe-core (WCAG 2.0/2.1 A and AA rules) on the page; fail on moderate, serious or critical findings.
 
     axe is injected with ``page.evaluate`` (DevTools protocol evaluation), which the page's
     Content-Security-Policy does not block, unlike an inline ``<script>`` tag. Returns all violations.
