@@ -41,10 +41,12 @@ run: install
 system-deps:
 	@bash scripts/system-deps.sh
 
-# What the tests do not see drifts: style and formatting are checked on every `make test`.
+# What the tests do not see drifts: style, formatting and copied code are checked on every `make test`.
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/pylint --disable=all --enable=duplicate-code --min-similarity-lines=6 \
+	  --ignore-imports=yes --ignore-docstrings=yes --ignore-comments=yes --score=no samrad
 
 test: system-deps $(VENV)/.installed-test translations lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

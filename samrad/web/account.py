@@ -218,12 +218,13 @@ def turn_off_two_factor():
     return redirect(url_for("account.two_factor_settings"), code=303)
 
 
-def _code_accepted(form: CodeForm) -> bool:
-    """A fresh code proves that the person at the keyboard still holds the authenticator."""
+def check_code(form: CodeForm, user) -> two_factor.Verified | None:
+    """The person's code from the form, checked (and throttled); None with the message next to the field.
+    Used at login and before changing one's own second factor."""
     try:
-        two_factor.verify(
+        return two_factor.verify(
             db.get_session(),
-            current_user,
+            user,
             form.code.data,
             address=request.remote_addr or "",
             now=utcnow(),
@@ -232,5 +233,9 @@ def _code_accepted(form: CodeForm) -> bool:
     except two_factor.CodeRefused:
         db.commit()  # the failure record throttles the next guess
         form.code.errors.append(CODE_FAILED)
-        return False
-    return True
+        return None
+
+
+def _code_accepted(form: CodeForm) -> bool:
+    """A fresh code proves that the person at the keyboard still holds the authenticator."""
+    return check_code(form, current_user) is not None

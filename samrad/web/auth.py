@@ -13,7 +13,7 @@ from samrad import db
 from samrad.enums import AuditKind, AuditVerb
 from samrad.models import User, utcnow
 from samrad.services import accounts, audit, two_factor
-from samrad.web.account import CODE_FAILED
+from samrad.web.account import check_code
 from samrad.web.forms import CodeForm, DecisionForm, LoginForm, SetPasswordForm
 from samrad.web.security import SESSION_TOKEN_KEY, throttle_policy
 
@@ -120,25 +120,14 @@ def second_factor():
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
-        s = db.get_session()
-        try:
-            verified = two_factor.verify(
-                s,
-                user,
-                form.code.data,
-                address=request.remote_addr or "",
-                now=utcnow(),
-                policy=throttle_policy(),
-            )
-        except two_factor.CodeRefused:
-            db.commit()  # keep the failure record: it throttles the next guess
-            form.code.errors.append(CODE_FAILED)
+        verified = check_code(form, user)
+        if verified is None:
             status = 400
         else:
             _log_in(user)
             db.commit()
             if verified.recovery_code:
-                left = two_factor.unused_recovery_codes(s, user.id)
+                left = two_factor.unused_recovery_codes(db.get_session(), user.id)
                 flash(
                     _l(
                         "You used a recovery code; %(n)s are left. Make new ones on your account page.",
