@@ -47,6 +47,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/pylint --disable=all --enable=duplicate-code --min-similarity-lines=6 \
 	  --ignore-imports=yes --ignore-docstrings=yes --ignore-comments=yes --score=no samrad
+	$(BIN)/mypy
 
 test: system-deps $(VENV)/.installed-test translations lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from icalendar import Calendar, Conference, Event, vCalAddress, vDuration
+from icalendar.enums import STATUS, TRANSP
 
 from samrad.clock import STOCKHOLM
 
@@ -102,8 +103,8 @@ def _event(data: CalendarEvent) -> Event:
         organizer=_address(data.organizer) if data.organizer else None,
         attendees=attendees,
         conferences=conferences,
-        status="CANCELLED" if data.cancelled else "CONFIRMED",
-        transparency="OPAQUE",
+        status=STATUS.CANCELLED if data.cancelled else STATUS.CONFIRMED,
+        transparency=TRANSP.OPAQUE,
     )
 
 

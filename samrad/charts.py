@@ -174,6 +174,7 @@ def stacked_percent_bars(
     """A 100 % stacked bar per category (e.g. per meeting), series stacked from the bottom in order."""
     width, height = 640, 260
     left, right, top, bottom = 48, 12, 12, 64
+    base: float
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(categories), 1)
     bar = min(MAX_BAR, step * 0.6)

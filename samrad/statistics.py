@@ -96,7 +96,7 @@ class Published:
     @property
     def export_value(self) -> int | str:
         """A number for shown counts, else the mark's text (for CSV, XLSX and JSON)."""
-        return self.value if self.mark == Mark.SHOWN else self.text
+        return self.value if self.mark == Mark.SHOWN and self.value is not None else self.text
 
     @property
     def is_shown(self) -> bool:
@@ -185,7 +185,7 @@ def suppress(
         raise ValueError("a PARTITION or MULTI table needs its total")
     if relation == Relation.PARTITION and total != sum(values):
         raise ValueError("the cells of a PARTITION table must add up to its total")
-    if relation == Relation.MULTI and any(v > total for v in values):
+    if relation == Relation.MULTI and total is not None and any(v > total for v in values):
         raise ValueError("a cell of a MULTI table cannot exceed its total")
     total_mark = None if total is None else (Mark.SMALL if 0 < total < threshold else Mark.SHOWN)
     if total_mark == Mark.SMALL:
@@ -251,7 +251,7 @@ def publish_table(
         for (k, label, v), m in zip(rows, marks, strict=True)
     )
     published_total = None
-    if total is not None:
+    if total is not None and total_mark is not None:
         published_total = Published(total if total_mark == Mark.SHOWN else None, total_mark, threshold)
     return Table(key, title, relation, published, published_total, threshold)
 

@@ -55,7 +55,7 @@ def refuse_update_ddl(dialect_name: str) -> list[str]:
     return _REFUSE_UPDATE[dialect_name]
 
 
-@sa.event.listens_for(AuditEvent.__table__, "after_create")
+@sa.event.listens_for(AuditEvent.__table__, "after_create")  # type: ignore[attr-defined]
 def _append_only(target, connection, **_kw):
     for statement in refuse_update_ddl(connection.dialect.name):
         connection.exec_driver_sql(statement)

@@ -95,7 +95,7 @@ def load_meeting_or_404(
     s = db.get_session()
     consultation = directory.consultation_by_slug(s, slug)
     meeting = meetings.meeting_by_public_id(s, consultation, public_id) if consultation else None
-    if meeting is None or not may(Action.VIEW_MEETING, meeting):
+    if consultation is None or meeting is None or not may(Action.VIEW_MEETING, meeting):
         abort(404)
     if action != Action.VIEW_MEETING:
         require(action, meeting)

@@ -133,7 +133,7 @@ def _two_factor_page(
 ):
     s = db.get_session()
     factor = two_factor.factor_of(s, current_user.id)
-    context = {
+    context: dict[str, object] = {
         "factor": factor,
         "required": _required(),
         "form": form or CodeForm(formdata=None),

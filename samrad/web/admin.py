@@ -196,7 +196,7 @@ def user(user_id: int | None):
             # owner confirms it through the invitation link sent to it below.
             values["email_confirmed_at"] = None
         if _save(obj, form, values, {"email": _l("Another account already uses this e-mail address.")}):
-            organisations = [s.get(Organisation, oid) for oid in form.organisations.data]
+            organisations = [db.get_row(s, Organisation, oid) for oid in form.organisations.data]
             accounts.set_memberships(s, obj, organisations)
             grants = {(int(c), Role(r)) for c, r in (value.split(":") for value in form.roles.data)}
             directory.set_roles(s, obj, grants)

@@ -67,7 +67,7 @@ def _builder_context(
     now = utcnow()
     fit = agenda.agenda_fit(s, meeting)
     timed = agenda.item_times(meeting.starts_at, meeting.items)
-    item_cases = {i.id: s.get(Case, i.case_id) for i in meeting.items if i.case_id}
+    item_cases = {i.id: db.get_row(s, Case, i.case_id) for i in meeting.items if i.case_id}
     later = agenda.later_meetings(s, meeting)
     return {
         "consultation": consultation,
@@ -144,7 +144,7 @@ def order(slug: str, public_id: str):
                 abort(400)
             item_id = int(raw)
             agenda.move_item(s, meeting, item_id, direction, revision=revision, now=now)
-            ids = [i.id for i in meeting.items]
+            ids = [i.id for i in meeting.items if i.id is not None]
             index = ids.index(item_id)
             if direction == "up" and index == 0:
                 direction = "down"
@@ -431,7 +431,7 @@ def _day_context(
     s = db.get_session()
     rows, counts = invitations.overview(s, meeting)
     timed = agenda.item_times(meeting.starts_at, meeting.items)
-    item_cases = {i.id: s.get(Case, i.case_id) for i in meeting.items if i.case_id}
+    item_cases = {i.id: db.get_row(s, Case, i.case_id) for i in meeting.items if i.case_id}
     return {
         "consultation": consultation,
         "meeting": meeting,

@@ -160,13 +160,14 @@ def accept_invitation(token: str):
     s = db.get_session()
     now = utcnow()
     invitation, state = accounts.find_invitation(s, token, now=now)
-    if state is not accounts.InvitationState.VALID:
+    if state is not accounts.InvitationState.VALID or invitation is None:
         return render_template("auth/invitation_invalid.html", state=state.value), 410 if invitation else 404
+    invited = db.get_row(s, User, invitation.user_id)
     form = SetPasswordForm()
     status = 200
     if form.validate_on_submit():
         try:
-            with audit.acting_as(audit.acting_user(s.get(User, invitation.user_id))):
+            with audit.acting_as(audit.acting_user(invited)):
                 user = accounts.accept_invitation(
                     s,
                     invitation,
@@ -182,7 +183,7 @@ def accept_invitation(token: str):
             if current_user.is_authenticated:
                 logout_user()
             # A person with an authenticator still needs it: the link proves the address, not the person.
-            if two_factor.is_enabled(s, user.id):
+            if two_factor.is_enabled(s, invited.id or 0):
                 db.commit()
                 flash(
                     _l("Your password is set. Log in with it and a code from your authenticator app."),
@@ -195,5 +196,4 @@ def accept_invitation(token: str):
             return redirect(url_for("pages.index"), code=303)
     elif form.is_submitted():
         status = 400
-    user = s.get(accounts.User, invitation.user_id)
-    return render_template("auth/invitation.html", form=form, user=user, token=token), status
+    return render_template("auth/invitation.html", form=form, user=invited, token=token), status

@@ -34,6 +34,7 @@ from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlmodel import select
 from wtforms import (
     BooleanField,
@@ -162,8 +163,8 @@ class AnswerForm(FlaskForm):
     confirm_text = BooleanField(_l("I have checked the text: it points out nobody, so send it as it is"))
 
 
-def _question_field(name: str) -> str:
-    return f"q{name}"
+def _question_field(number: int) -> str:
+    return f"q{number}"
 
 
 def answer_form(questionnaire, formdata=None) -> AnswerForm:
@@ -237,8 +238,8 @@ def answer(public_id: str):
             ),
             400,
         )
-    meeting = s.get(Meeting, evaluation.meeting_id)
-    consultation = s.get(Consultation, meeting.consultation_id)
+    meeting = db.get_row(s, Meeting, evaluation.meeting_id)
+    consultation = db.get_row(s, Consultation, meeting.consultation_id)
     form = answer_form(evaluation.questionnaire, request.form if request.method == "POST" else None)
     status = 200
     needs_confirmation = False
@@ -371,7 +372,7 @@ def _evaluation_in(consultation, public_id: str):
     evaluation = service.evaluation_by_public_id(s, public_id)
     if evaluation is None:
         abort(404)
-    meeting = s.get(Meeting, evaluation.meeting_id)
+    meeting = db.get_row(s, Meeting, evaluation.meeting_id)
     if meeting.consultation_id != consultation.id:
         abort(404)
     return evaluation, meeting
@@ -414,7 +415,7 @@ def _meeting_label(meeting: Meeting) -> str:
     return date_filter(meeting.starts_at)
 
 
-def _trend_charts(report: service.PeriodReport) -> dict[int, object]:
+def _trend_charts(report: service.PeriodReport) -> dict[int, Markup]:
     charts = {}
     for number, text, points in report.trends:
         if not points:

@@ -116,7 +116,8 @@ class Feedback:
     def segments(self) -> list[tuple[str, Finding | None, int]]:
         """The text cut into plain parts and findings (with their number in the list); a finding that
         overlaps one already marked is listed but not marked again."""
-        parts, pos = [], 0
+        parts: list[tuple[str, Finding | None, int]] = []
+        pos = 0
         for n, f in enumerate(self.findings, start=1):
             if f.start < pos:
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, make_response, redirect, render_template, request
+from werkzeug.wrappers import Response as ResponseBase
 
 
 def is_htmx() -> bool:
@@ -17,7 +18,7 @@ def render(page: str, partial: str, status: int = 200, **context) -> Response:
     return response
 
 
-def hx_redirect(url: str) -> Response:
+def hx_redirect(url: str) -> ResponseBase:
     """Navigate away: htmx needs ``HX-Redirect``; a plain browser gets a 303."""
     if is_htmx():
         response = make_response("", 204)

@@ -132,7 +132,7 @@ def approve(slug: str, request_id: int):
             form.organisation.errors.append(_l("Choose the organisation the person works for."))
         return _row(consultation, join_request, form, 400)
     organisation = s.get(Organisation, form.organisation.data)
-    if not access.may_decide_join(s, actor(), join_request, organisation):
+    if organisation is None or not access.may_decide_join(s, actor(), join_request, organisation):
         form.organisation.errors.append(_l("The organisation does not take part in this consultation."))
         return _row(consultation, join_request, form, 400)
     try:

@@ -435,8 +435,8 @@ def _invitee_for_link(token: str):
     invitee = invitations.invitee_for_rsvp_token(s, token)
     if invitee is None:
         return None, None, None, "invalid"
-    meeting = s.get(Meeting, invitee.meeting_id)
-    consultation = s.get(Consultation, meeting.consultation_id)
+    meeting = db.get_row(s, Meeting, invitee.meeting_id)
+    consultation = db.get_row(s, Consultation, meeting.consultation_id)
     if (
         invitee.removed_at is not None
         or meeting.status != MeetingStatus.PLANNED

@@ -137,7 +137,7 @@ def init_app(app: Flask) -> None:
     app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_MAX_HOURS"])
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     login_manager.session_protection = "basic"
     app.after_request(_commit_session_touch)
     app.after_request(_security_headers)

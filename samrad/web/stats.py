@@ -244,7 +244,11 @@ def _export(kind: str):
     rows = service.export_rows(stats)
     period = stats.period
     consultation = directory.consultation_by_slug(db.get_session(), stats.consultation_slug)
-    exported(AuditKind.STATISTICS, f"{period.first}/{period.last} {kind}", consultation_id=consultation.id)
+    exported(
+        AuditKind.STATISTICS,
+        f"{period.first}/{period.last} {kind}",
+        consultation_id=consultation.id if consultation else None,
+    )
     name = f"statistik-{stats.consultation_slug}-{period.first.isoformat()}-{period.last.isoformat()}"
     if kind == "csv":
         body, mimetype = service.to_csv(rows).encode("utf-8"), "text/csv; charset=utf-8"
