@@ -8,6 +8,7 @@ page errors (a Content-Security-Policy violation is reported as a console error)
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,7 +47,8 @@ BLOCKING_IMPACTS = {"moderate", "serious", "critical"}
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
-    """The app the live server runs, migrated and seeded with the demo county (for arranging data)."""
+    """The app the live server runs. Its database is a fresh copy of the seeded demo county for every
+    test (see ``fresh_database``), so no test depends on what another one changed or on their order."""
     tmp = tmp_path_factory.mktemp("browser")
     instance = tmp / "instance"
     instance.mkdir()
@@ -67,9 +69,22 @@ def live_app(tmp_path_factory):
         migrate.upgrade(db.get_engine())
         with db.session_scope() as session:
             demo.seed_demo(session, seed=42, password=PW)
+        # Closing every connection folds the write-ahead log into the file, which is then the template.
+        db.get_engine().dispose()
+    shutil.copyfile(tmp / "browser.db", tmp / "template.db")
     yield app
     with app.app_context():
         db.get_engine().dispose()
+
+
+def fresh_database(app) -> None:
+    """Put a new copy of the seeded template in place of the live app's database."""
+    path = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
+    with app.app_context():
+        db.get_engine().dispose()
+    for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(path.with_name("template.db"), path)
 
 
 @pytest.fixture(scope="session")
@@ -145,8 +160,9 @@ def page_errors() -> PageErrors:
 
 
 @pytest.fixture
-def page(browser: Browser, live_server: str, page_errors: PageErrors) -> Iterator[Page]:
-    """A fresh context (Swedish browser, so the app answers in Swedish) and page for every test."""
+def page(browser: Browser, live_app, live_server: str, page_errors: PageErrors) -> Iterator[Page]:
+    """A fresh database, browser context (Swedish, so the app answers in Swedish) and page for every test."""
+    fresh_database(live_app)
     context = browser.new_context(base_url=live_server, locale="sv-SE", timezone_id="Europe/Stockholm")
     context.set_default_timeout(10_000)
     page = context.new_page()
