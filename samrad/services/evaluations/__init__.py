@@ -1,0 +1,173 @@
+"""Anonymous post-meeting evaluations: open, answer, remind, close, moderate and report.
+
+The anonymity design (see also ``samrad/models/evaluation.py`` and ``docs/decisions.md``):
+
+- :func:`open_evaluation` creates one random token per attendee, stores only its SHA-256 (rows written in
+  hash order, which has nothing to do with the recipients) and mails the link. The outbox row holding
+  the link is *ephemeral*: its body is blanked once the message is delivered, so no table ever pairs an
+  address with a token for longer than delivery takes.
+- :func:`submit_answers` validates everything first, then in one savepoint: takes the evaluation row
+  (``respondents + 1`` where still open), marks the token used (``used = true`` where still unused),
+  adds 1 to one counter per statement and inserts any free text under a random key. A refused step
+  rolls the savepoint back, so a submission counts entirely or not at all, and a token counts once.
+  Nothing is logged and nobody is notified.
+- :func:`close_evaluation` deletes the tokens and rewrites the free text under new random keys in a
+  random order, so neither physical row order nor keys say in which order answers came.
+- :func:`remind_evaluations` reminds *every* attendee once ("if you have not answered yet"), without a
+  link: the app never learns, and never stores, who has not answered.
+- Reports (:func:`meeting_report`, :func:`period_report`) exist only for closed evaluations; a single
+  meeting is shown only with at least ``min_respondents`` answers, and a period report is withheld while
+  it covers fewer. Free text appears only after the coordinator released it.
+"""
+
+from __future__ import annotations
+
+from samrad.services.evaluations.answers import (
+    accepts_answers,
+    check_answers,
+    find_token,
+    submit_answers,
+)
+from samrad.services.evaluations.closing import (
+    close_due_evaluations,
+    close_evaluation,
+    remind_evaluations,
+)
+from samrad.services.evaluations.comments import (
+    PendingComment,
+    _require_closed,
+    comment_in,
+    pending_comments,
+    release_comment,
+    remove_comment,
+)
+from samrad.services.evaluations.errors import (
+    EvaluationClosed,
+    EvaluationError,
+    EvaluationExists,
+    EvaluationStillOpen,
+    InvalidAnswers,
+    InvalidQuestionnaire,
+    MeetingNotClosed,
+    Problem,
+    QuestionnaireChanged,
+    TokenForAnotherEvaluation,
+    TokenUsed,
+    UnknownToken,
+)
+from samrad.services.evaluations.form import (
+    ATTENDED,
+    MAX_QUESTIONS,
+    NORRBOTTEN_QUESTIONS,
+    NORRBOTTEN_TITLE,
+    QUESTION_TEXT_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+)
+from samrad.services.evaluations.opening import (
+    attendee_addresses,
+    evaluation_by_public_id,
+    evaluation_of,
+    open_evaluation,
+)
+from samrad.services.evaluations.questionnaires import (
+    QuestionDraft,
+    _create_version,
+    current_questionnaire,
+    default_questions,
+    ensure_questionnaire,
+    questionnaire_versions,
+    save_questionnaire,
+)
+from samrad.services.evaluations.reports import (
+    EXPORT_COLUMNS,
+    MeetingReport,
+    OptionResult,
+    PeriodReport,
+    QuestionResult,
+    _count_rows,
+    _question_results,
+    _released_comments,
+    closed_evaluations,
+    evaluations_overview,
+    export_csv,
+    export_json,
+    meeting_report,
+    percent,
+    period_report,
+    report_rows,
+)
+from samrad.services.evaluations.texts import (
+    _CAPITALISED,
+    _findings,
+    colleague_names,
+    name_parts,
+    text_findings,
+)
+
+__all__ = [
+    "ATTENDED",
+    "EXPORT_COLUMNS",
+    "EvaluationClosed",
+    "EvaluationError",
+    "EvaluationExists",
+    "EvaluationStillOpen",
+    "InvalidAnswers",
+    "InvalidQuestionnaire",
+    "MAX_QUESTIONS",
+    "MeetingNotClosed",
+    "MeetingReport",
+    "NORRBOTTEN_QUESTIONS",
+    "NORRBOTTEN_TITLE",
+    "OptionResult",
+    "PendingComment",
+    "PeriodReport",
+    "Problem",
+    "QUESTION_TEXT_MAX",
+    "QuestionDraft",
+    "QuestionResult",
+    "QuestionnaireChanged",
+    "TEXT_MAX",
+    "TITLE_MAX",
+    "TokenForAnotherEvaluation",
+    "TokenUsed",
+    "UnknownToken",
+    "_CAPITALISED",
+    "_count_rows",
+    "_create_version",
+    "_findings",
+    "_question_results",
+    "_released_comments",
+    "_require_closed",
+    "accepts_answers",
+    "attendee_addresses",
+    "check_answers",
+    "close_due_evaluations",
+    "close_evaluation",
+    "closed_evaluations",
+    "colleague_names",
+    "comment_in",
+    "current_questionnaire",
+    "default_questions",
+    "ensure_questionnaire",
+    "evaluation_by_public_id",
+    "evaluation_of",
+    "evaluations_overview",
+    "export_csv",
+    "export_json",
+    "find_token",
+    "meeting_report",
+    "name_parts",
+    "open_evaluation",
+    "pending_comments",
+    "percent",
+    "period_report",
+    "questionnaire_versions",
+    "release_comment",
+    "remind_evaluations",
+    "remove_comment",
+    "report_rows",
+    "save_questionnaire",
+    "submit_answers",
+    "text_findings",
+]
