@@ -1,0 +1,120 @@
+"""Publishing a version: cases marked, presenters invited or cancelled, the invited told (a link only)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
+
+from samrad import outbox
+from samrad.enums import (
+    CaseStatus,
+    InviteeKind,
+    MeetingStatus,
+)
+from samrad.models import AgendaItem, AgendaVersion, Case, Meeting, User
+from samrad.services import cases, invitations
+from samrad.services.agenda.building import _check
+from samrad.services.agenda.errors import AgendaRefused, ConfirmationNeeded
+from samrad.services.agenda.reading import diff, published_snapshot, snapshot
+from samrad.services.agenda.timing import agenda_fit
+
+log = logging.getLogger(__name__)
+
+
+def publish(
+    session: Session,
+    meeting: Meeting,
+    *,
+    actor: User,
+    revision: int,
+    confirmed: bool,
+    now: datetime,
+    link: str,
+) -> AgendaVersion:
+    """Publish the agenda as the next version and tell only the people a change concerns."""
+    _check(meeting, revision=revision, now=now)
+    fit = agenda_fit(session, meeting)
+    if (not meeting.items or not fit.fits) and not confirmed:
+        raise ConfirmationNeeded(empty=not meeting.items, overflow=fit.overflow)
+    before = published_snapshot(session, meeting)
+    after = snapshot(session, meeting)
+    changes = diff(before, after)
+    if meeting.published_version and not changes:
+        raise AgendaRefused(_l("Nothing has changed since the published version."))
+    number = meeting.published_version + 1
+    version = AgendaVersion(
+        meeting_id=meeting.id,
+        version=number,
+        published_at=now,
+        published_by_id=actor.id,
+        snapshot=json.dumps(after, ensure_ascii=False),
+        changes=json.dumps(changes, ensure_ascii=False),
+    )
+    session.add(version)
+    meeting.published_version = number
+    meeting.agenda_revision += 1
+    session.add(meeting)
+    session.flush()
+
+    current_cases = {row["case_id"] for row in after if row["case_id"]}
+    for row in before:
+        case = session.get(Case, row["case_id"]) if row["case_id"] else None
+        if case is not None and row["case_id"] not in current_cases:
+            if case.status in (CaseStatus.ON_AGENDA, CaseStatus.ACCEPTED) and case.meeting_id == meeting.id:
+                target = (
+                    session.get(Meeting, case.requested_meeting_id) if case.requested_meeting_id else None
+                )
+                cases.release_case(session, case, now=now)
+                if target is not None and target.id != meeting.id and target.starts_at > meeting.starts_at:
+                    if target.status == MeetingStatus.PLANNED:
+                        cases.accept_case(session, case, target, actor=actor, now=now)
+    for item in meeting.items:
+        if item.case_id is None:
+            continue
+        case = session.get(Case, item.case_id)
+        if case.status == CaseStatus.ACCEPTED and case.meeting_id == meeting.id:
+            cases.mark_on_agenda(session, case, meeting, now=now)
+
+    _sync_presenters(session, meeting, now=now)
+    for invitee in invitations.invitees(session, meeting):
+        if invitee.kind == InviteeKind.PRESENTER:
+            continue
+        user = session.get(User, invitee.user_id) if invitee.user_id else None
+        if user is not None and not user.is_active:
+            continue
+        outbox.queue_email_once(
+            session,
+            to=invitee.email,
+            template="agenda_published",
+            locale=user.locale if user else None,
+            now=now,
+            dedupe_key=f"agenda:{meeting.public_id}:{invitee.email}:{number}",
+            when=meeting.starts_at,
+            version=number,
+            link=link,
+        )
+    session.flush()
+    log.info("agenda of meeting %s published as version %s (%d changes)", meeting.id, number, len(changes))
+    return version
+
+
+def _sync_presenters(session: Session, meeting: Meeting, *, now: datetime) -> None:
+    wanted: dict[str, AgendaItem] = {}
+    for item in meeting.items:
+        if item.case_id is None:
+            continue
+        case = session.get(Case, item.case_id)
+        if case.presenter_email:
+            wanted[case.presenter_email.strip().lower()] = item
+    for invitee in invitations.invitees(session, meeting):
+        if invitee.kind != InviteeKind.PRESENTER:
+            continue
+        item = wanted.get(invitee.email)
+        if item is None or invitee.agenda_item_id not in (None, item.id):
+            invitations.remove_presenter(session, meeting, invitee, now=now)
+    for email, item in wanted.items():
+        invitations.invite_presenter(session, meeting, item, email, now=now)

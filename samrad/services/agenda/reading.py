@@ -1,0 +1,153 @@
+"""Reading an agenda: its items, labels, versions and the change list."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlmodel import Session, select
+
+from samrad.clock import STOCKHOLM
+from samrad.enums import (
+    AgendaItemKind,
+    CaseStatus,
+    MeetingStatus,
+)
+from samrad.models import AgendaItem, AgendaVersion, Case, Meeting
+from samrad.services.agenda.timing import item_times
+
+
+def item_label(session: Session, item: AgendaItem) -> str:
+    """What an item is called on the agenda: the case reference (never case text) or the item's title."""
+    if item.kind == AgendaItemKind.CASE and item.case_id is not None:
+        case = session.get(Case, item.case_id)
+        return _("Case %(reference)s", reference=case.reference) if case else _("Case")
+    return item.title or item.kind.label
+
+
+def accepted_not_on_agenda(session: Session, meeting: Meeting) -> list[Case]:
+    on_agenda = {i.case_id for i in meeting.items if i.case_id is not None}
+    accepted = session.exec(
+        select(Case)
+        .where(Case.meeting_id == meeting.id)
+        .where(Case.status.in_([CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA]))
+        .order_by(Case.submitted_at, Case.id)
+    )
+    return [c for c in accepted if c.id not in on_agenda]
+
+
+def later_meetings(session: Session, meeting: Meeting) -> list[Meeting]:
+    """Planned meetings of the same consultation after this one, soonest first."""
+    return list(
+        session.exec(
+            select(Meeting)
+            .where(Meeting.consultation_id == meeting.consultation_id)
+            .where(Meeting.status == MeetingStatus.PLANNED)
+            .where(Meeting.starts_at > meeting.starts_at)
+            .order_by(Meeting.starts_at)
+        )
+    )
+
+
+def versions(session: Session, meeting: Meeting) -> list[AgendaVersion]:
+    return list(
+        session.exec(
+            select(AgendaVersion)
+            .where(AgendaVersion.meeting_id == meeting.id)
+            .order_by(AgendaVersion.version)
+        )
+    )
+
+
+def latest_version(session: Session, meeting: Meeting) -> AgendaVersion | None:
+    return session.exec(
+        select(AgendaVersion)
+        .where(AgendaVersion.meeting_id == meeting.id)
+        .order_by(AgendaVersion.version.desc())
+    ).first()
+
+
+def snapshot(session: Session, meeting: Meeting) -> list[dict]:
+    """The agenda as it stands, in the form stored in :class:`AgendaVersion` (no case text)."""
+    rows = []
+    for timed in item_times(meeting.starts_at, meeting.items):
+        item = timed.item
+        case = session.get(Case, item.case_id) if item.case_id else None
+        rows.append(
+            {
+                "item_id": item.id,
+                "kind": item.kind.value,
+                "case_id": item.case_id,
+                "reference": case.reference if case else None,
+                "title": item.title,
+                "offset": int((timed.starts_at - meeting.starts_at).total_seconds() // 60),
+                "duration": item.duration_minutes,
+            }
+        )
+    return rows
+
+
+def published_snapshot(session: Session, meeting: Meeting) -> list[dict]:
+    version = latest_version(session, meeting)
+    return json.loads(version.snapshot) if version else []
+
+
+def diff(before: list[dict], after: list[dict]) -> list[dict]:
+    """Changes between two snapshots (pure): added, removed, moved (new start), changed length."""
+    old = {row["item_id"]: row for row in before}
+    new = {row["item_id"]: row for row in after}
+    changes = []
+    for row in after:
+        previous = old.get(row["item_id"])
+        if previous is None:
+            changes.append({"change": "added", **_ref(row)})
+        elif previous["offset"] != row["offset"]:
+            changes.append({"change": "moved", **_ref(row)})
+        elif previous["duration"] != row["duration"]:
+            changes.append({"change": "length", **_ref(row)})
+    for row in before:
+        if row["item_id"] not in new:
+            changes.append({"change": "removed", **_ref(row)})
+    return changes
+
+
+def _ref(row: dict) -> dict:
+    return {
+        "kind": row["kind"],
+        "reference": row["reference"],
+        "title": row["title"],
+        "offset": row["offset"],
+        "duration": row["duration"],
+    }
+
+
+def row_label(row: dict) -> str:
+    if row["kind"] == AgendaItemKind.CASE.value:
+        return _("Case %(reference)s", reference=row["reference"] or "")
+    return row["title"] or AgendaItemKind(row["kind"]).label
+
+
+def change_lines(meeting: Meeting, changes: list[dict]) -> list[str]:
+    """Readable lines for a change list, in the current language ("Case UNA-2026-014 moved to 13.40")."""
+    lines = []
+    for c in changes:
+        label = row_label(c)
+        at = (meeting.starts_at + timedelta(minutes=c["offset"])).astimezone(STOCKHOLM).strftime("%H.%M")
+        if c["change"] == "added":
+            lines.append(_("New: %(item)s at %(time)s", item=label, time=at))
+        elif c["change"] == "moved":
+            lines.append(_("%(item)s moved to %(time)s", item=label, time=at))
+        elif c["change"] == "length":
+            lines.append(_("%(item)s now takes %(minutes)s minutes", item=label, minutes=c["duration"]))
+        else:
+            lines.append(_("Removed: %(item)s", item=label))
+    return lines
+
+
+def version_lines(meeting: Meeting, version: AgendaVersion) -> list[str]:
+    return change_lines(meeting, json.loads(version.changes or "[]"))
+
+
+def unpublished_changes(session: Session, meeting: Meeting) -> list[dict]:
+    return diff(published_snapshot(session, meeting), snapshot(session, meeting))
