@@ -113,7 +113,9 @@ def test_references_run_per_consultation_and_stockholm_year(session, world):
 
 def test_a_taken_reference_number_is_retried_with_the_next(session, world, monkeypatch):
     submit(session, world)
-    real = cases._next_reference_number
+    from samrad.services.cases import references
+
+    real = references._next_reference_number
     calls = []
 
     def stale_first(s, consultation_id, year):
@@ -122,7 +124,7 @@ def test_a_taken_reference_number_is_retried_with_the_next(session, world, monke
             1 if len(calls) == 1 else real(s, consultation_id, year)
         )  # as if computed before the other commit
 
-    monkeypatch.setattr(cases, "_next_reference_number", stale_first)
+    monkeypatch.setattr(references, "_next_reference_number", stale_first)
     case = submit(session, world)
     assert (case.reference, len(calls)) == ("UNA-2026-002", 2)
     assert count_cases(session) == 2

@@ -14,16 +14,10 @@ from __future__ import annotations
 
 from samrad.services.agenda.agencies import (
     Agencies,
-    _present,
     agencies_present,
     agency_rows,
 )
 from samrad.services.agenda.building import (
-    _changed,
-    _check,
-    _check_minutes,
-    _item_of,
-    _tell_officer,
     accept_for_meeting,
     add_case,
     add_item,
@@ -35,7 +29,6 @@ from samrad.services.agenda.building import (
     set_duration,
 )
 from samrad.services.agenda.confidentiality import (
-    _confirmation_exempt,
     confidentiality_gate,
     confirm_confidentiality,
     needs_confidentiality,
@@ -57,7 +50,6 @@ from samrad.services.agenda.limits import (
     TITLE_MAX,
 )
 from samrad.services.agenda.meeting_day import (
-    _check_day,
     close_meeting,
     consultation_of,
     record_advice,
@@ -65,11 +57,9 @@ from samrad.services.agenda.meeting_day import (
     release_meeting_cases,
 )
 from samrad.services.agenda.publishing import (
-    _sync_presenters,
     publish,
 )
 from samrad.services.agenda.reading import (
-    _ref,
     accepted_not_on_agenda,
     change_lines,
     diff,
@@ -111,16 +101,6 @@ __all__ = [
     "PRESENT",
     "TITLE_MAX",
     "Timed",
-    "_changed",
-    "_check",
-    "_check_day",
-    "_check_minutes",
-    "_confirmation_exempt",
-    "_item_of",
-    "_present",
-    "_ref",
-    "_sync_presenters",
-    "_tell_officer",
     "accept_for_meeting",
     "accepted_not_on_agenda",
     "add_case",

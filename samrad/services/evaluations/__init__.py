@@ -35,7 +35,6 @@ from samrad.services.evaluations.closing import (
 )
 from samrad.services.evaluations.comments import (
     PendingComment,
-    _require_closed,
     comment_in,
     pending_comments,
     release_comment,
@@ -72,7 +71,6 @@ from samrad.services.evaluations.opening import (
 )
 from samrad.services.evaluations.questionnaires import (
     QuestionDraft,
-    _create_version,
     current_questionnaire,
     default_questions,
     ensure_questionnaire,
@@ -85,9 +83,6 @@ from samrad.services.evaluations.reports import (
     OptionResult,
     PeriodReport,
     QuestionResult,
-    _count_rows,
-    _question_results,
-    _released_comments,
     closed_evaluations,
     evaluations_overview,
     export_csv,
@@ -98,8 +93,6 @@ from samrad.services.evaluations.reports import (
     report_rows,
 )
 from samrad.services.evaluations.texts import (
-    _CAPITALISED,
-    _findings,
     colleague_names,
     name_parts,
     text_findings,
@@ -132,13 +125,6 @@ __all__ = [
     "TokenForAnotherEvaluation",
     "TokenUsed",
     "UnknownToken",
-    "_CAPITALISED",
-    "_count_rows",
-    "_create_version",
-    "_findings",
-    "_question_results",
-    "_released_comments",
-    "_require_closed",
     "accepts_answers",
     "attendee_addresses",
     "check_answers",

@@ -1,51 +1,18 @@
-"""Cases: registration behind the de-identification guard, the lifecycle, and who may see what.
-
-Who may do each of these is decided in :mod:`samrad.services.access`, not here.
-
-Lifecycle (one function per transition; each raises :class:`TransitionNotAllowed` from a wrong status)::
-
-    draft ──submit_case──▶ submitted ──accept_case──▶ accepted ──mark_on_agenda──▶ on_agenda
-      │                      │   ▲                       │                              │
-      │                      │   └──── release_case ◀────┴──────────────────────────────┤
-      │                 return_case                                               mark_discussed
-      │                      ▼                                                          ▼
-      │                  returned ──update_case(submit)──▶ submitted        discussed / follow_up
-      │                                                                  (follow_up queues the case for
-      └─ withdraw_case (draft, submitted, returned, accepted, on_agenda,   accept_case again; a case can
-         follow_up) ──▶ withdrawn                                           be discussed at many meetings)
-                                                          discussed ──request_follow_up──▶ follow_up
-                                                   discussed, follow_up ──close_case──▶ closed
-
-Free text is checked by :mod:`samrad.deidentify` here, in the service, whatever the caller did before:
-blocking findings refuse the write; warnings must be confirmed (bound to exactly the warnings shown, by a
-digest); a submission needs the attestation. Logs carry case ids and references only, never text.
-Services flush but never commit.
-"""
+"""The case's journey: create, edit, submit, return, withdraw, accept, release, follow up, close."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from samrad import deidentify, outbox
-from samrad.clock import STOCKHOLM
-from samrad.deidentify import Finding
+from samrad import outbox
 from samrad.enums import (
-    AgeBand,
-    CaseCategory,
     CaseStatus,
-    Exposer,
     MeetingStatus,
-    RiskAssessment,
     Role,
-    Sex,
 )
 from samrad.models import (
     AgendaItem,
@@ -57,283 +24,30 @@ from samrad.models import (
     Meeting,
     User,
 )
-from samrad.services import access
-from samrad.services.access import Action, Actor
+from samrad.services.cases.errors import (
+    CaseError,
+    CommentRequired,
+    DeidentificationRefused,
+    DuplicateSubmission,
+    MeetingNotOpen,
+    TransitionNotAllowed,
+    WarningsNotConfirmed,
+)
+from samrad.services.cases.limits import (
+    BACKGROUND_MAX,
+    CLOSABLE,
+    EDITABLE,
+    QUESTIONS_MAX,
+    QUEUED,
+    RETURN_COMMENT_MAX,
+    RETURNABLE,
+    WITHDRAWABLE,
+)
+from samrad.services.cases.references import assign_reference
+from samrad.services.cases.requests import _check_requested_meeting
+from samrad.services.cases.texts import Attestation, CaseInput, GuardResult, _enforce_guard, check_texts
 
 log = logging.getLogger(__name__)
-
-
-#: Length limits of the free-text fields (characters).
-QUESTIONS_MAX = 2000
-BACKGROUND_MAX = 4000
-RETURN_COMMENT_MAX = 2000
-
-
-EDITABLE = frozenset({CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.RETURNED, CaseStatus.FOLLOW_UP})
-WITHDRAWABLE = frozenset(
-    {
-        CaseStatus.DRAFT,
-        CaseStatus.SUBMITTED,
-        CaseStatus.RETURNED,
-        CaseStatus.ACCEPTED,
-        CaseStatus.ON_AGENDA,
-        CaseStatus.FOLLOW_UP,
-    }
-)
-#: Waiting for a meeting: what the coordinator triages and accepts.
-QUEUED = frozenset({CaseStatus.SUBMITTED, CaseStatus.FOLLOW_UP})
-RETURNABLE = QUEUED
-CLOSABLE = frozenset({CaseStatus.DISCUSSED, CaseStatus.FOLLOW_UP})
-
-
-# --- Errors ----------------------------------------------------------------------------------------
-
-
-class CaseError(Exception):
-    """A refused case operation; ``field`` names the form field the message belongs to, if any."""
-
-    field: str | None = None
-
-
-class TransitionNotAllowed(CaseError):
-    def __init__(self, case: Case, action: str):
-        super().__init__(f"case {case.id} in status {case.status.value} cannot be {action}")
-        self.status = case.status
-        self.action = action
-
-
-class MeetingNotOpen(CaseError):
-    """The meeting is cancelled, held, past its case deadline or belongs to another consultation."""
-
-    field = "requested_meeting"
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason  # "cancelled", "deadline", "past", "other_consultation"
-
-
-class DeidentificationRefused(CaseError):
-    """The text still contains something that identifies a person (a blocking finding)."""
-
-    def __init__(self, guard: GuardResult):
-        super().__init__(
-            "blocking findings: " + ", ".join(f"{k}={len(v)}" for k, v in guard.blocking.items())
-        )
-        self.guard = guard
-
-
-class WarningsNotConfirmed(CaseError):
-    field = "confirm_warnings"
-
-    def __init__(self, guard: GuardResult):
-        super().__init__(f"{guard.warning_count} warnings not confirmed")
-        self.guard = guard
-
-
-class NotAttested(CaseError):
-    field = "attest"
-
-
-class CommentRequired(CaseError):
-    field = "comment"
-
-
-class DuplicateSubmission(CaseError):
-    """The form's submission key belongs to somebody else's case."""
-
-
-# --- Input and the guard -----------------------------------------------------------------------------
-
-
-@dataclass
-class CaseInput:
-    """What the case form collects (organisation and officer come from the account, not from here)."""
-
-    categories: list[CaseCategory]
-    sex: Sex
-    age_band: AgeBand
-    municipality_id: int
-    exposers: list[Exposer]
-    questions: str
-    background: str
-    risk_assessment: RiskAssessment
-    report_of_concern_made: bool
-    requested_meeting_id: int | None = None
-    presentation_minutes: int = 15
-    presenter_email: str = ""
-
-
-@dataclass(frozen=True)
-class Attestation:
-    """The submitter's confirmations: the case is de-identified; the warnings with this digest are checked."""
-
-    attested: bool = False
-    confirmed_digest: str = ""
-
-
-@dataclass
-class GuardResult:
-    """Findings per text field, and a digest that identifies exactly this set of warnings."""
-
-    texts: dict[str, str]
-    findings: dict[str, list[Finding]] = field(default_factory=dict)
-
-    @property
-    def blocking(self) -> dict[str, list[Finding]]:
-        return {name: b for name, fs in self.findings.items() if (b := deidentify.blocking(fs))}
-
-    @property
-    def warnings(self) -> dict[str, list[Finding]]:
-        return {name: w for name, fs in self.findings.items() if (w := deidentify.warnings(fs))}
-
-    @property
-    def blocking_count(self) -> int:
-        return sum(len(v) for v in self.blocking.values())
-
-    @property
-    def warning_count(self) -> int:
-        return sum(len(v) for v in self.warnings.values())
-
-    @property
-    def digest(self) -> str:
-        """A short hash of the warnings (field, kind, matched text); empty when there are none.
-
-        It travels in the form so that a confirmation covers the warnings that were on screen and no
-        others. It is never logged.
-        """
-        if not self.warning_count:
-            return ""
-        h = hashlib.sha256()
-        for name in sorted(self.warnings):
-            for f in self.warnings[name]:
-                h.update(f"{name}\x1f{f.kind}\x1f{f.text_in(self.texts[name])}\x1e".encode())
-        return h.hexdigest()[:32]
-
-
-def check_texts(texts: dict[str, str]) -> GuardResult:
-    """Run the guard over named texts (``{"questions": ..., "background": ...}``)."""
-    return GuardResult(
-        texts=dict(texts), findings={name: deidentify.scan(text or "") for name, text in texts.items()}
-    )
-
-
-def _enforce_guard(
-    texts: dict[str, str], attestation: Attestation | None, *, submitting: bool
-) -> GuardResult:
-    guard = check_texts(texts)
-    if guard.blocking:
-        raise DeidentificationRefused(guard)
-    if submitting:
-        if guard.warning_count and (attestation is None or attestation.confirmed_digest != guard.digest):
-            raise WarningsNotConfirmed(guard)
-        if attestation is None or not attestation.attested:
-            raise NotAttested("the case was not attested as de-identified")
-    return guard
-
-
-# --- Who may do what ---------------------------------------------------------------------------------
-
-
-def submitting_consultations(session: Session, actor: Actor) -> list[Consultation]:
-    """The consultations the person may bring a case to (see :mod:`samrad.services.access`)."""
-    return access.consultations_where(session, actor, Action.SUBMIT_CASE)
-
-
-def cases_visible_to(
-    session: Session,
-    actor: Actor,
-    *,
-    consultation_id: int | None = None,
-    statuses: Iterable[CaseStatus] | None = None,
-    own_organisation_only: bool = False,
-) -> list[Case]:
-    """The cases the person may see (:func:`samrad.services.access.case_clause`), newest first;
-    ``own_organisation_only`` keeps those they see as one of the owning agency."""
-    stmt = select(Case).where(access.case_clause(actor))
-    if own_organisation_only:
-        stmt = stmt.where(access.owned_clause(actor))
-    if consultation_id is not None:
-        stmt = stmt.where(Case.consultation_id == consultation_id)
-    if statuses is not None:
-        stmt = stmt.where(Case.status.in_(list(statuses)))
-    return list(session.exec(stmt.order_by(Case.updated_at.desc(), Case.id.desc())))
-
-
-# --- Meetings a case can ask for ----------------------------------------------------------------------
-
-
-def open_meetings(session: Session, consultation: Consultation, *, now: datetime) -> list[Meeting]:
-    """Planned meetings of the consultation whose case deadline has not passed, soonest first."""
-    return list(
-        session.exec(
-            select(Meeting)
-            .where(Meeting.consultation_id == consultation.id)
-            .where(Meeting.status == MeetingStatus.PLANNED)
-            .where(Meeting.case_deadline_at > now)
-            .order_by(Meeting.starts_at)
-        )
-    )
-
-
-def _check_requested_meeting(session: Session, consultation_id: int, meeting_id: int | None, *, now) -> None:
-    if meeting_id is None:
-        return
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or meeting.consultation_id != consultation_id:
-        raise MeetingNotOpen("other_consultation")
-    if meeting.status == MeetingStatus.CANCELLED:
-        raise MeetingNotOpen("cancelled")
-    if meeting.status != MeetingStatus.PLANNED or meeting.starts_at <= now:
-        raise MeetingNotOpen("past")
-    if meeting.case_deadline_at <= now:
-        raise MeetingNotOpen("deadline")
-
-
-# --- References -----------------------------------------------------------------------------------------
-
-
-def reference_prefix(consultation: Consultation) -> str:
-    """``una-norrbotten`` → ``UNA``: the slug's first part, letters only, at most six."""
-    letters = "".join(ch for ch in consultation.slug.split("-")[0] if ch.isalpha())
-    return (letters[:6] or "CASE").upper()
-
-
-def _next_reference_number(session: Session, consultation_id: int, year: int) -> int:
-    highest = session.exec(
-        select(func.max(Case.reference_number))
-        .where(Case.consultation_id == consultation_id)
-        .where(Case.reference_year == year)
-    ).one()
-    return (highest or 0) + 1
-
-
-def assign_reference(session: Session, case: Case, consultation: Consultation, *, now: datetime) -> str:
-    """Give ``case`` the next reference of its consultation and year (Stockholm time), e.g. UNA-2026-014.
-
-    Two simultaneous submissions may both compute the same next number; the unique constraint lets only
-    one of them have it, and the other retries inside a savepoint with the following number.
-    """
-    if case.reference:
-        return case.reference
-    year = now.astimezone(STOCKHOLM).year
-    prefix = reference_prefix(consultation)
-    for _attempt in range(20):
-        number = _next_reference_number(session, consultation.id, year)
-        try:
-            with session.begin_nested():
-                case.reference_year = year
-                case.reference_number = number
-                case.reference = f"{prefix}-{year}-{number:03d}"
-                session.add(case)
-                session.flush()
-        except IntegrityError:
-            log.info("case %s: reference number %s was taken meanwhile, retrying", case.id, number)
-            continue
-        return case.reference
-    raise RuntimeError("could not assign a case reference")
-
-
-# --- Writing a case -------------------------------------------------------------------------------------
 
 
 def _normalise_presenter(email: str, officer: User) -> str:
@@ -704,57 +418,3 @@ def close_case(session: Session, case: Case, *, actor: User, now: datetime) -> C
     session.flush()
     log.info("case %s (%s) closed", case.id, case.reference)
     return case
-
-
-# --- Reading ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Slot:
-    """Where a case stands on a meeting's agenda."""
-
-    meeting: Meeting
-    item: AgendaItem | None
-    starts_at: datetime | None  # only when the agenda with the case is published
-    published: bool
-
-
-def slot_of(session: Session, case: Case) -> Slot | None:
-    """The meeting of a case and, on a published agenda, its slot's start (meeting start + items before)."""
-    if case.meeting_id is None:
-        return None
-    meeting = session.get(Meeting, case.meeting_id)
-    if meeting is None:
-        return None
-    item = _agenda_item(session, case, meeting.id)
-    published = item is not None and meeting.published_version > 0 and case.status != CaseStatus.ACCEPTED
-    starts_at = None
-    if published:
-        before = sum(i.duration_minutes for i in meeting.items if i.position < item.position)
-        starts_at = meeting.starts_at + timedelta(minutes=before)
-    return Slot(meeting=meeting, item=item, starts_at=starts_at, published=published)
-
-
-def triage_queue(session: Session, consultation: Consultation) -> list[Case]:
-    """Cases waiting for the coordinator: submitted and follow-up, honour-related first, oldest first."""
-    cases = list(
-        session.exec(
-            select(Case)
-            .where(Case.consultation_id == consultation.id)
-            .where(Case.status.in_(list(QUEUED)))
-            .order_by(Case.submitted_at, Case.id)
-        )
-    )
-    return sorted(cases, key=lambda c: not any(e.category.is_honour_related for e in c.categories))
-
-
-def discussions(session: Session, case: Case) -> list[tuple[Meeting, AgendaItem]]:
-    """The meetings where the case was discussed, oldest first."""
-    rows = session.exec(
-        select(Meeting, AgendaItem)
-        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
-        .where(AgendaItem.case_id == case.id)
-        .where(AgendaItem.discussed_at.is_not(None))
-        .order_by(AgendaItem.discussed_at)
-    )
-    return list(rows)

@@ -1,0 +1,71 @@
+"""Reading cases: a consultation's queue and what a case officer sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from samrad.enums import (
+    CaseStatus,
+)
+from samrad.models import (
+    AgendaItem,
+    Case,
+    Consultation,
+    Meeting,
+)
+from samrad.services.cases.lifecycle import _agenda_item
+from samrad.services.cases.limits import QUEUED
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a case stands on a meeting's agenda."""
+
+    meeting: Meeting
+    item: AgendaItem | None
+    starts_at: datetime | None  # only when the agenda with the case is published
+    published: bool
+
+
+def slot_of(session: Session, case: Case) -> Slot | None:
+    """The meeting of a case and, on a published agenda, its slot's start (meeting start + items before)."""
+    if case.meeting_id is None:
+        return None
+    meeting = session.get(Meeting, case.meeting_id)
+    if meeting is None:
+        return None
+    item = _agenda_item(session, case, meeting.id)
+    published = item is not None and meeting.published_version > 0 and case.status != CaseStatus.ACCEPTED
+    starts_at = None
+    if published:
+        before = sum(i.duration_minutes for i in meeting.items if i.position < item.position)
+        starts_at = meeting.starts_at + timedelta(minutes=before)
+    return Slot(meeting=meeting, item=item, starts_at=starts_at, published=published)
+
+
+def triage_queue(session: Session, consultation: Consultation) -> list[Case]:
+    """Cases waiting for the coordinator: submitted and follow-up, honour-related first, oldest first."""
+    cases = list(
+        session.exec(
+            select(Case)
+            .where(Case.consultation_id == consultation.id)
+            .where(Case.status.in_(list(QUEUED)))
+            .order_by(Case.submitted_at, Case.id)
+        )
+    )
+    return sorted(cases, key=lambda c: not any(e.category.is_honour_related for e in c.categories))
+
+
+def discussions(session: Session, case: Case) -> list[tuple[Meeting, AgendaItem]]:
+    """The meetings where the case was discussed, oldest first."""
+    rows = session.exec(
+        select(Meeting, AgendaItem)
+        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .where(AgendaItem.case_id == case.id)
+        .where(AgendaItem.discussed_at.is_not(None))
+        .order_by(AgendaItem.discussed_at)
+    )
+    return list(rows)

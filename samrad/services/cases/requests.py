@@ -1,0 +1,43 @@
+"""The meetings a case can ask for: open for cases, before their deadline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from samrad.enums import (
+    MeetingStatus,
+)
+from samrad.models import (
+    Consultation,
+    Meeting,
+)
+from samrad.services.cases.errors import MeetingNotOpen
+
+
+def open_meetings(session: Session, consultation: Consultation, *, now: datetime) -> list[Meeting]:
+    """Planned meetings of the consultation whose case deadline has not passed, soonest first."""
+    return list(
+        session.exec(
+            select(Meeting)
+            .where(Meeting.consultation_id == consultation.id)
+            .where(Meeting.status == MeetingStatus.PLANNED)
+            .where(Meeting.case_deadline_at > now)
+            .order_by(Meeting.starts_at)
+        )
+    )
+
+
+def _check_requested_meeting(session: Session, consultation_id: int, meeting_id: int | None, *, now) -> None:
+    if meeting_id is None:
+        return
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.consultation_id != consultation_id:
+        raise MeetingNotOpen("other_consultation")
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise MeetingNotOpen("cancelled")
+    if meeting.status != MeetingStatus.PLANNED or meeting.starts_at <= now:
+        raise MeetingNotOpen("past")
+    if meeting.case_deadline_at <= now:
+        raise MeetingNotOpen("deadline")
