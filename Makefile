@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install test-deps system-deps translations extract-messages lint clean
+.PHONY: run test install test-deps system-deps translations extract-messages lint mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,5 +52,15 @@ lint: $(VENV)/.installed-test
 test: system-deps $(VENV)/.installed-test translations lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+$(VENV)/.installed-mutation: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e ".[test,mutation]"
+	touch $@
+
+# Mutation testing of the guard, the suppression and the permission layer (a few minutes; not in `make test`).
+mutation: $(VENV)/.installed-mutation translations
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2 > /dev/null 2>&1 || true
+	$(BIN)/python scripts/mutation_score.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache mutants
