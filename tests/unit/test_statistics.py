@@ -334,3 +334,29 @@ def test_custom_period_months_and_errors():
     assert too_long.value.code == "too_long"
     with pytest.raises(PeriodError):
         month_period(2027, 13)
+
+
+# --- Found by `make mutation` -----------------------------------------------------------------------
+
+
+def test_a_table_of_one_case_is_withheld_entirely():
+    # With total 1 the single non-zero cell *is* the case: every cell and the total are withheld
+    # (a mutant that only withheld totals from 2 upwards survived the enumeration tests).
+    marks, total_mark = suppress([1, 0, 0], total=1, relation=Relation.PARTITION, threshold=3)
+    assert total_mark == Mark.SMALL
+    assert marks == [Mark.WITHHELD, Mark.WITHHELD, Mark.WITHHELD]
+
+
+@pytest.mark.parametrize(
+    ("values", "total", "relation", "message"),
+    [
+        ([1, 2], None, Relation.PARTITION, "a PARTITION or MULTI table needs its total"),
+        ([1, 2], None, Relation.MULTI, "a PARTITION or MULTI table needs its total"),
+        ([1, 2], 4, Relation.PARTITION, "the cells of a PARTITION table must add up to its total"),
+        ([5, 2], 4, Relation.MULTI, "a cell of a MULTI table cannot exceed its total"),
+    ],
+)
+def test_a_table_that_breaks_its_relation_is_refused_with_the_reason(values, total, relation, message):
+    with pytest.raises(ValueError) as refused:
+        suppress(values, total=total, relation=relation, threshold=3)
+    assert str(refused.value) == message
