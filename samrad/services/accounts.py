@@ -82,6 +82,40 @@ class ThrottlePolicy:
     secret: str
 
 
+@dataclass(frozen=True)
+class Attempts:
+    """Where failed attempts are counted: one account key and one client address (keyed HMACs, not the
+    values). Logins count per typed address; second-factor codes per account, on a key of their own."""
+
+    account_key: str
+    address_key: str
+
+
+def attempts_for(policy: ThrottlePolicy, account: str, address: str) -> Attempts:
+    return Attempts(keyed_digest(policy.secret, account), keyed_digest(policy.secret, address))
+
+
+def throttled(session: Session, attempts: Attempts, *, now: datetime, policy: ThrottlePolicy) -> bool:
+    """Too many recent failures for the account or from the address."""
+    recent = (
+        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.created_at >= now - policy.window)
+    )
+    by_account = session.exec(recent.where(LoginAttempt.email_key == attempts.account_key)).one()
+    by_address = session.exec(recent.where(LoginAttempt.address_key == attempts.address_key)).one()
+    return by_account >= policy.max_failures or by_address >= policy.max_failures_per_address
+
+
+def record_failure(session: Session, attempts: Attempts, *, now: datetime) -> None:
+    session.add(
+        LoginAttempt(email_key=attempts.account_key, address_key=attempts.address_key, created_at=now)
+    )
+    session.flush()
+
+
+def clear_failures(session: Session, attempts: Attempts) -> None:
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email_key == attempts.account_key))
+
+
 def authenticate(
     session: Session, email: str, password: str, *, address: str, now: datetime, policy: ThrottlePolicy
 ) -> User:
@@ -90,21 +124,16 @@ def authenticate(
     Failures are recorded in the database so that the limit holds across web workers. An unknown
     address and a wrong password cost the same time (a dummy hash is verified) and give the same error.
     """
-    email_key = keyed_digest(policy.secret, normalise_email(email))
-    address_key = keyed_digest(policy.secret, address)
-    since = now - policy.window
-    recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.created_at >= since)
-    by_email = session.exec(recent.where(LoginAttempt.email_key == email_key)).one()
-    by_address = session.exec(recent.where(LoginAttempt.address_key == address_key)).one()
+    attempts = attempts_for(policy, normalise_email(email), address)
+    too_many = throttled(session, attempts, now=now, policy=policy)
     user = user_by_email(session, email)
     valid = verify_password(user.password_hash if user else None, password)
-    if by_email >= policy.max_failures or by_address >= policy.max_failures_per_address:
+    if too_many:
         raise LoginRefused("throttled")
     if not valid or user is None or not user.is_active:
-        session.add(LoginAttempt(email_key=email_key, address_key=address_key, created_at=now))
-        session.flush()
+        record_failure(session, attempts, now=now)
         raise LoginRefused("invalid")
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email_key == email_key))
+    clear_failures(session, attempts)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

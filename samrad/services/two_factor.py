@@ -21,15 +21,14 @@ from datetime import datetime
 
 import pyotp
 import segno
-from sqlalchemy import delete, func, update
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from samrad.enums import AuditKind, AuditVerb
-from samrad.models import LoginAttempt, RecoveryCode, TwoFactor, User
-from samrad.services import audit
+from samrad.models import RecoveryCode, TwoFactor, User
+from samrad.services import accounts, audit
 from samrad.services.access import Actor
 from samrad.services.accounts import ThrottlePolicy
-from samrad.tokens import keyed_digest
 
 RECOVERY_CODES = 10
 #: RFC 4648 base32: 32 symbols (5 bits each) without 0, 1, 8 and 9, so a typed 0 or 1 can only mean O or I.
@@ -172,22 +171,14 @@ def verify(
     factor = factor_of(session, user.id)
     if factor is None or factor.enabled_at is None:
         raise CodeRefused("invalid")
-    account_key = keyed_digest(policy.secret, f"second-factor:{user.id}")
-    address_key = keyed_digest(policy.secret, address)
-    since = now - policy.window
-    recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.created_at >= since)
-    if (
-        session.exec(recent.where(LoginAttempt.email_key == account_key)).one() >= policy.max_failures
-        or session.exec(recent.where(LoginAttempt.address_key == address_key)).one()
-        >= policy.max_failures_per_address
-    ):
+    attempts = accounts.attempts_for(policy, f"second-factor:{user.id}", address)
+    if accounts.throttled(session, attempts, now=now, policy=policy):
         raise CodeRefused("throttled")
     result = _check(session, factor, code, now=now)
     if result is None:
-        session.add(LoginAttempt(email_key=account_key, address_key=address_key, created_at=now))
-        session.flush()
+        accounts.record_failure(session, attempts, now=now)
         raise CodeRefused("invalid")
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email_key == account_key))
+    accounts.clear_failures(session, attempts)
     return result
 
 

@@ -97,7 +97,8 @@ def index():
     page = request.args.get("page", 1, type=int) or 1
     page = min(max(page, 1), 100_000)
     rows, more = audit.events(db.get_session(), filters, page=page) if filters else ([], False)
-    consultations = {c.id: c for c in directory.consultations(db.get_session())}
+    # Names for the table, from the filter's own list (one query for both).
+    consultations = {int(c.value): c.label for c in form.consultation.choices if c.value}
     query = {k: v for k, v in request.args.items() if k != "page"}
     return (
         render_template(

@@ -127,6 +127,11 @@ def test_reorder_and_keyboard_move_use_the_same_endpoint(client, auth, web_sessi
     welcome, case_item = web_session.exec(select(AgendaItem).order_by(AgendaItem.position)).all()
     response = _post(auth, meeting, "/agenda/order", {"revision": 2, "item": [case_item.id, welcome.id]})
     assert response.status_code == 200
+    web_session.expire_all()
+    assert [i.id for i in web_session.exec(select(AgendaItem).order_by(AgendaItem.position))] == [
+        case_item.id,
+        welcome.id,
+    ]
     response = _post(
         auth,
         meeting,
