@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import event
@@ -69,17 +68,6 @@ def init_app(app: Flask) -> None:
 
 def get_engine() -> Engine:
     return current_app.extensions[ENGINE_KEY]
-
-
-T = TypeVar("T")
-
-
-def get_row(session: Session, model: type[T], ident) -> T:
-    """A row that a foreign key promises exists (raises LookupError, a bug, if it does not)."""
-    row = session.get(model, ident)
-    if row is None:
-        raise LookupError(f"{model.__name__} {ident} does not exist")
-    return row
 
 
 def get_session() -> Session:

@@ -246,7 +246,8 @@ COMMON_WORDS = frozenset(
 PLACE_WORDS = frozenset({"lund", "svea", "strand", "berg", "holm"})
 
 _WORD = re.compile(r"(?<![\w])[A-ZÅÄÖÉ][a-zåäöéüçćčšžğışæø]+(?:-[A-ZÅÄÖ][a-zåäöéüçćčšžğışæø]+)*(?![\w])")
-_SENTENCE_END = re.compile(r"(?:^|[.!?:;•\n\"”»(–-]\s*|^\s*)$")
+#: What may come before a sentence's (or a list item's) first word, apart from spaces.
+_SENTENCE_BREAKS = '.!?:;•\n"”»(–-'
 
 
 def _name_base(word: str) -> str | None:
@@ -283,9 +284,8 @@ def _names(text: str) -> list[Finding]:
         if lower in PLACE_WORDS:
             flagged = next_to_name
         elif lower in COMMON_WORDS:
-            sentence_start = (
-                bool(_SENTENCE_END.search(text[max(0, m.start() - 3) : m.start()])) or m.start() == 0
-            )
+            before = text[: m.start()].rstrip(" \t\u00a0")
+            sentence_start = not before or before[-1] in _SENTENCE_BREAKS
             flagged = next_to_name or not sentence_start
         else:
             flagged = True
@@ -320,10 +320,16 @@ def scan(text: str) -> list[Finding]:
         + _dates_of_birth(text)
         + _names(text)
     )
+    return without_overlaps(candidates)
+
+
+def without_overlaps(candidates: list[Finding]) -> list[Finding]:
+    """Keep one finding for each stretch of text, sorted by position: the most specific kind (the order
+    of ``KINDS``), and of two of the same kind at the same place the longer. Findings that only touch
+    (one ends where the other starts) both stay."""
     priority = {kind: i for i, kind in enumerate(KINDS)}
-    candidates.sort(key=lambda f: (priority[f.kind], f.start, -(f.end - f.start)))
     kept: list[Finding] = []
-    for finding in candidates:
+    for finding in sorted(candidates, key=lambda f: (priority[f.kind], f.start, -(f.end - f.start))):
         if any(finding.start < k.end and k.start < finding.end for k in kept):
             continue
         kept.append(finding)

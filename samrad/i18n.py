@@ -33,6 +33,11 @@ def local_time(value: datetime) -> datetime:
     return value.astimezone(STOCKHOLM)
 
 
+def clock_time(value: datetime) -> str:
+    """The time of day as each language writes it: ``13.40`` in Swedish, ``13:40`` in English."""
+    return format_datetime(value, "HH.mm" if str(get_locale()) == "sv" else "HH:mm")
+
+
 def datetime_filter(value: datetime | None, style: str = "short") -> str:
     """``2027-03-11 13:00`` (short) or ``torsdag 11 mars 2027 kl. 13.00`` (long) in Stockholm time."""
     if value is None:

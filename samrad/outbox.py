@@ -491,6 +491,7 @@ class SMTPTransport:
 
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
+        client: smtplib.SMTP
         if self.security == "ssl":
             client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         else:

@@ -198,7 +198,12 @@ def run(app: Flask) -> int:
             return 1
         if released:
             log.info("put %s messages claimed by a stopped scheduler back in the queue", released)
-        scheduler = build_scheduler(app, lock=lock, on_lock_lost=lambda: (lost.set(), _stop(scheduler)))
+
+        def on_lock_lost() -> None:
+            lost.set()
+            _stop(scheduler)
+
+        scheduler = build_scheduler(app, lock=lock, on_lock_lost=on_lock_lost)
         log.info("scheduler started (%s); jobs: %s", lock.where, ", ".join(jobs.JOBS))
 
         def _terminate(signum, _frame):

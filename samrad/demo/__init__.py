@@ -299,9 +299,8 @@ def seed_demo(
             video_url="https://meet.jit.si",
         ),
     )
-    directory.set_standing_seats(
-        session, consultation, {org.id for name, org in organisations.items() if name not in NO_SEAT}
-    )
+    seated = {org.id for name, org in organisations.items() if name not in NO_SEAT and org.id is not None}
+    directory.set_standing_seats(session, consultation, seated)
 
     now = now or utcnow()
     names = person_names(seed=seed, count=len(accounts_spec))

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from samrad.enums import AgendaItemKind, CaseStatus, MeetingStatus
-from samrad.models import AgendaItem, AgendaVersion, Case, Consultation, Meeting, User
+from samrad.models import AgendaItem, AgendaVersion, Case, Consultation, Meeting, User, get_row
 from samrad.services import agenda, cases
 
 ADVICE = (
@@ -114,7 +114,7 @@ def seed_agendas(
         for item in items:
             if item.case_id is None:
                 continue
-            case = session.get(Case, item.case_id)
+            case = get_row(session, Case, item.case_id)
             follow_up = rng.random() < 0.15
             item.advice = rng.choice(ADVICE)
             item.follow_up_wanted = follow_up

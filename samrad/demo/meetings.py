@@ -23,7 +23,7 @@ AHEAD = timedelta(days=91)
 ANSWERS = ((Rsvp.ON_SITE, 30), (Rsvp.VIA_LINK, 45), (Rsvp.CANNOT_ATTEND, 15), (Rsvp.NO_ANSWER, 10))
 
 
-def _breaks(first: date, last: date) -> list[BreakPeriod]:
+def _breaks(first: date, last: date) -> list[tuple[str, date, date]]:
     periods = []
     for year in range(first.year - 1, last.year + 1):
         periods.append(("Sommaruppehåll", date(year, 6, 20), date(year, 8, 16)))

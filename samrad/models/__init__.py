@@ -1,7 +1,7 @@
 """All table models; importing this package registers every table on ``SQLModel.metadata``."""
 
 from samrad.models.audit import AuditEvent
-from samrad.models.base import UTCDateTime, utcnow
+from samrad.models.base import UTCDateTime, get_row, utcnow
 from samrad.models.case import Case, CaseCategoryEntry, CaseExposerEntry
 from samrad.models.consultation import Consultation, ConsultationRole, JoinRequest, StandingSeat
 from samrad.models.evaluation import (
@@ -27,6 +27,7 @@ from samrad.models.user import (
 )
 
 __all__ = [
+    "get_row",
     "AccountInvitation",
     "AgendaItem",
     "AuditEvent",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC
 from enum import StrEnum
+from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from samrad.clock import utcnow
 
@@ -58,3 +59,14 @@ def enum_type(enum_cls: type[StrEnum]) -> sa.Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+T = TypeVar("T")
+
+
+def get_row(session: Session, model: type[T], ident) -> T:
+    """A row that a foreign key promises exists (raises LookupError, a bug, if it does not)."""
+    row = session.get(model, ident)
+    if row is None:
+        raise LookupError(f"{model.__name__} {ident} does not exist")
+    return row

@@ -14,7 +14,15 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
 from samrad import outbox
-from samrad.models import AccountInvitation, LoginAttempt, Membership, Organisation, User, UserSession
+from samrad.models import (
+    AccountInvitation,
+    LoginAttempt,
+    Membership,
+    Organisation,
+    User,
+    UserSession,
+    get_row,
+)
 from samrad.passwords import hash_password, needs_rehash, password_problems, verify_password
 from samrad.tokens import keyed_digest, new_token, token_hash
 
@@ -313,7 +321,7 @@ def accept_invitation(
     session: Session, invitation: AccountInvitation, password: str, *, now: datetime, min_length: int
 ) -> User:
     """Use an invitation: set the password and make the link unusable."""
-    user = session.get(User, invitation.user_id)
+    user = get_row(session, User, invitation.user_id)
     set_password(session, user, password, now=now, min_length=min_length)
     invitation.used_at = now
     # The link reached this address: it is confirmed (it may have been changed since it was last used).

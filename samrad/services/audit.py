@@ -179,8 +179,8 @@ def _describe(session: OrmSession, obj) -> tuple[AuditKind, str, int | None, int
             return (
                 AuditKind.CASE,
                 str(obj.case_id),
-                case and case.consultation_id,
-                case and case.organisation_id,
+                case.consultation_id if case else None,
+                case.organisation_id if case else None,
                 label,
             )
         case Meeting():

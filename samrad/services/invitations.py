@@ -276,7 +276,12 @@ def calendar_event(
     slot = None
     if invitee is not None:
         slot = _slot(session, meeting, invitee)
-        if slot is None and invitee.kind == InviteeKind.PRESENTER and invitee.slot_starts_at:
+        if (
+            slot is None
+            and invitee.kind == InviteeKind.PRESENTER
+            and invitee.slot_starts_at
+            and invitee.slot_ends_at
+        ):
             slot = (invitee.slot_starts_at, invitee.slot_ends_at)
     start, end = slot or (meeting.starts_at, _end(meeting))
     page = meeting_url(consultation, meeting)

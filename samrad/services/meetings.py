@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime, time, timedelta
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
@@ -130,14 +131,12 @@ def _new_meeting(
 
 
 def _series_dates(session: Session, consultation: Consultation) -> list[date]:
-    return [
-        d
-        for d in session.exec(
-            select(Meeting.series_date)
-            .where(Meeting.consultation_id == consultation.id)
-            .where(Meeting.series_date.is_not(None))
-        )
-    ]
+    dates = session.scalars(
+        sa.select(Meeting.series_date)
+        .where(Meeting.consultation_id == consultation.id)
+        .where(Meeting.series_date.is_not(None))
+    )
+    return [d for d in dates if d is not None]
 
 
 def _break_days(session: Session, consultation: Consultation) -> list[BreakDays]:
@@ -312,7 +311,7 @@ def remove_break_period(session: Session, period: BreakPeriod, *, now: datetime)
     consultation = session.get(Consultation, period.consultation_id)
     session.delete(period)
     session.flush()
-    planned = [m for m in upcoming_meetings(session, consultation, now=now) if m.series_date is not None]
+    planned = [m.series_date for m in upcoming_meetings(session, consultation, now=now) if m.series_date]
     if not planned:
         return []
-    return extend_series(session, consultation, until=max(m.series_date for m in planned), now=now)
+    return extend_series(session, consultation, until=max(planned), now=now)

@@ -320,7 +320,7 @@ def consultation_statistics(
     age = by_column(Case.age_band)
     risk = by_column(Case.risk_assessment)
     concern = by_column(Case.report_of_concern_made)
-    org_type = dict(
+    org_type: dict[str, int] = dict(
         session.execute(
             _submitted_cases(cid, period, Organisation.type, sa.func.count())
             .join(Organisation, Organisation.id == Case.organisation_id)
@@ -332,14 +332,14 @@ def consultation_statistics(
         .outerjoin(Municipality, Municipality.id == Case.municipality_id)
         .group_by(Municipality.id, Municipality.name)
     ).all()
-    categories = dict(
+    categories: dict[str, int] = dict(
         session.execute(
             _submitted_cases(cid, period, CaseCategoryEntry.category, sa.func.count())
             .join(CaseCategoryEntry, CaseCategoryEntry.case_id == Case.id)
             .group_by(CaseCategoryEntry.category)
         ).all()
     )
-    exposers = dict(
+    exposers: dict[str, int] = dict(
         session.execute(
             _submitted_cases(cid, period, CaseExposerEntry.exposer, sa.func.count())
             .join(CaseExposerEntry, CaseExposerEntry.case_id == Case.id)

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from samrad import db
 from samrad.enums import AuditKind, OrganisationType, Role, Sector, VideoProvider, Weekday
-from samrad.models import Consultation, Municipality, Organisation, User, utcnow
+from samrad.models import Consultation, Municipality, Organisation, User, get_row, utcnow
 from samrad.services import accounts, directory, two_factor
 from samrad.urls import external_url
 from samrad.web.access import admin_required, viewed
@@ -196,7 +196,7 @@ def user(user_id: int | None):
             # owner confirms it through the invitation link sent to it below.
             values["email_confirmed_at"] = None
         if _save(obj, form, values, {"email": _l("Another account already uses this e-mail address.")}):
-            organisations = [db.get_row(s, Organisation, oid) for oid in form.organisations.data]
+            organisations = [get_row(s, Organisation, oid) for oid in form.organisations.data]
             accounts.set_memberships(s, obj, organisations)
             grants = {(int(c), Role(r)) for c, r in (value.split(":") for value in form.roles.data)}
             directory.set_roles(s, obj, grants)

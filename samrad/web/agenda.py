@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 
 from samrad import db
 from samrad.enums import AgendaItemKind, Attendance, AuditKind, CaseStatus, MeetingStatus
-from samrad.models import Case, Consultation, Invitee, Meeting, utcnow
+from samrad.models import Case, Consultation, Invitee, Meeting, get_row, utcnow
 from samrad.services import agenda, cases, invitations, meetings
 from samrad.urls import external_url
 from samrad.web.access import Action, load_case_or_404, load_meeting_or_404, may, require, viewed
@@ -67,7 +67,7 @@ def _builder_context(
     now = utcnow()
     fit = agenda.agenda_fit(s, meeting)
     timed = agenda.item_times(meeting.starts_at, meeting.items)
-    item_cases = {i.id: db.get_row(s, Case, i.case_id) for i in meeting.items if i.case_id}
+    item_cases = {i.id: get_row(s, Case, i.case_id) for i in meeting.items if i.case_id}
     later = agenda.later_meetings(s, meeting)
     return {
         "consultation": consultation,
@@ -431,7 +431,7 @@ def _day_context(
     s = db.get_session()
     rows, counts = invitations.overview(s, meeting)
     timed = agenda.item_times(meeting.starts_at, meeting.items)
-    item_cases = {i.id: db.get_row(s, Case, i.case_id) for i in meeting.items if i.case_id}
+    item_cases = {i.id: get_row(s, Case, i.case_id) for i in meeting.items if i.case_id}
     return {
         "consultation": consultation,
         "meeting": meeting,

@@ -11,7 +11,7 @@ from flask_login import current_user, login_user, logout_user
 
 from samrad import db
 from samrad.enums import AuditKind, AuditVerb
-from samrad.models import User, utcnow
+from samrad.models import User, get_row, utcnow
 from samrad.services import accounts, audit, two_factor
 from samrad.web.account import check_code
 from samrad.web.forms import CodeForm, DecisionForm, LoginForm, SetPasswordForm
@@ -162,7 +162,7 @@ def accept_invitation(token: str):
     invitation, state = accounts.find_invitation(s, token, now=now)
     if state is not accounts.InvitationState.VALID or invitation is None:
         return render_template("auth/invitation_invalid.html", state=state.value), 410 if invitation else 404
-    invited = db.get_row(s, User, invitation.user_id)
+    invited = get_row(s, User, invitation.user_id)
     form = SetPasswordForm()
     status = 200
     if form.validate_on_submit():

@@ -16,7 +16,7 @@ from sqlmodel import select
 from samrad import db
 from samrad.enums import AgeBand, AuditKind, CaseCategory, CaseStatus, Exposer, RiskAssessment, Sex
 from samrad.i18n import datetime_filter
-from samrad.models import Case, Consultation, Meeting, Municipality, Organisation, User, utcnow
+from samrad.models import Case, Consultation, Meeting, Municipality, Organisation, User, get_row, utcnow
 from samrad.services import access, cases
 from samrad.services.cases import Attestation, CaseInput, GuardResult
 from samrad.urls import external_url
@@ -102,7 +102,7 @@ def _prepare(form: CaseForm, consultation: Consultation, *, case: Case | None = 
             choices.append((old.id, _meeting_label(old, now)))
     form.requested_meeting.choices = options(choices)
     if case is not None:
-        organisations = [db.get_row(s, Organisation, case.organisation_id)]
+        organisations = [get_row(s, Organisation, case.organisation_id)]
     else:
         organisations = access.submitting_organisations(s, actor(), consultation)
     form.organisation.choices = (
@@ -321,7 +321,7 @@ def detail(case_id: int):
 
     meeting = agenda.confidentiality_gate(s, actor(), case)
     if meeting is not None:
-        consultation = db.get_row(s, Consultation, meeting.consultation_id)
+        consultation = get_row(s, Consultation, meeting.consultation_id)
         return redirect(
             url_for(
                 "agenda.confidentiality", slug=consultation.slug, public_id=meeting.public_id, case=case.id
@@ -357,7 +357,7 @@ def _detail_context(s, case: Case) -> dict:
 def edit(case_id: int):
     s = db.get_session()
     case = load_case_or_404(case_id, Action.EDIT_CASE)
-    consultation = db.get_row(s, Consultation, case.consultation_id)
+    consultation = get_row(s, Consultation, case.consultation_id)
     if case.status not in cases.EDITABLE:
         flash(_l("This case can no longer be changed. Contact the coordinator."), "error")
         return redirect(url_for("cases.detail", case_id=case.id), code=303)
@@ -517,7 +517,7 @@ def queue(slug: str):
 def return_to_officer(case_id: int):
     s = db.get_session()
     case = load_case_or_404(case_id, Action.RETURN_CASE)
-    consultation = db.get_row(s, Consultation, case.consultation_id)
+    consultation = get_row(s, Consultation, case.consultation_id)
     form = ReturnForm(prefix=f"r{case.id}-")
     guard = cases.check_texts({"comment": form.comment.data or ""})
     status, message = 400, None

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from samrad import db
 from samrad.clock import STOCKHOLM, stockholm_date
 from samrad.enums import MeetingStatus, Rsvp
-from samrad.models import BreakPeriod, Consultation, Meeting, User, utcnow
+from samrad.models import BreakPeriod, Consultation, Meeting, User, get_row, utcnow
 from samrad.services import access, agenda, feeds, invitations, meetings
 from samrad.urls import external_url
 from samrad.web.access import Action, actor, load_consultation, load_meeting_or_404, may
@@ -435,8 +435,8 @@ def _invitee_for_link(token: str):
     invitee = invitations.invitee_for_rsvp_token(s, token)
     if invitee is None:
         return None, None, None, "invalid"
-    meeting = db.get_row(s, Meeting, invitee.meeting_id)
-    consultation = db.get_row(s, Consultation, meeting.consultation_id)
+    meeting = get_row(s, Meeting, invitee.meeting_id)
+    consultation = get_row(s, Consultation, meeting.consultation_id)
     if (
         invitee.removed_at is not None
         or meeting.status != MeetingStatus.PLANNED

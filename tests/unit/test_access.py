@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlmodel import select
+
 from samrad.enums import CaseStatus, InviteeKind, OrganisationType, Role
-from samrad.models import JoinRequest, StandingSeat, utcnow
+from samrad.models import Case, ConsultationRole, JoinRequest, Membership, StandingSeat, utcnow
 from samrad.services import access, cases, invitations
 from samrad.services.access import PRESENTER_LINK_LEAD, Action, actor_for
 from tests.factories import (
@@ -162,3 +165,339 @@ def test_the_list_clause_agrees_with_the_rule_for_every_case_and_person(session)
     assert not access.may(session, actor_for(session, people[0]), Action.VIEW_CASE, draft_in_b)
     for person in people[1:]:
         assert not drafts & {c.id for c in cases.cases_visible_to(session, actor_for(session, person))}
+
+
+def test_every_rule_on_one_county(session):
+    """One consultation with a person of each kind and an object of each kind: who may do what, exactly.
+
+    The route × role matrix proves the same through the web; this table reaches every branch of
+    ``may`` with one database, so that `make mutation` can run it per mutant."""
+    a = make_consultation(session, county="Norrbottens län")
+    b = make_consultation(session, county="Norrbottens län")
+    owner = make_organisation(session, name="Socialtjänsten Luleå")
+    police = make_organisation(session, name="Polisen Nord", type=OrganisationType.POLICE)
+    elsewhere = make_organisation(session, name="Socialtjänsten Malmö", county="Skåne län")
+    published = make_meeting(session, a, published_version=1, video_url="https://video.example/rum")
+    unpublished = make_meeting(session, a, starts_at=published.starts_at + timedelta(days=14))
+    people = {
+        "writer": make_user(session, organisation=owner, roles=["case_officer"], consultation=a),
+        "colleague": make_user(session, organisation=owner, roles=["member"], consultation=a),
+        "far_colleague": make_user(session, organisation=elsewhere, roles=["case_officer"], consultation=a),
+        "in_b_only": make_user(session, organisation=owner, roles=["case_officer"], consultation=b),
+        "coordinator": make_user(session, roles=["coordinator"], consultation=a),
+        "coordinator_b": make_user(session, roles=["coordinator"], consultation=b),
+        "viewer": make_user(session, organisation=owner, roles=["statistics_viewer"], consultation=a),
+        "admin": make_user(session, is_admin=True),
+        "standing": make_user(session, organisation=police, roles=["member"], consultation=a),
+        "presenter": make_user(session),
+        "outsider": make_user(session, organisation=owner),
+    }
+    writer = people["writer"]
+    draft = make_case(session, a, owner, officer=writer, status=CaseStatus.DRAFT)
+    submitted = make_case(session, a, owner, officer=writer)
+    on_agenda = make_case(
+        session, a, owner, officer=writer, status=CaseStatus.ON_AGENDA, meeting_id=published.id
+    )
+    planned = make_case(
+        session, a, owner, officer=writer, status=CaseStatus.ACCEPTED, meeting_id=unpublished.id
+    )
+    in_b = make_case(session, b, owner, officer=people["in_b_only"])
+    item = make_agenda_item(session, published, on_agenda)
+    make_agenda_item(session, unpublished, planned)
+    make_invitee(session, published, people["standing"])
+    make_invitee(session, unpublished, people["standing"])
+    make_invitee(session, published, people["presenter"], kind=InviteeKind.PRESENTER, item=item)
+    join_request = JoinRequest(consultation_id=a.id, name="N", email="n@x.example", role=Role.MEMBER)
+    session.add(join_request)
+    session.flush()
+
+    objects = {
+        "None": None,
+        "a": a,
+        "draft": draft,
+        "submitted": submitted,
+        "on_agenda": on_agenda,
+        "planned": planned,
+        "in_b": in_b,
+        "published": published,
+        "unpublished": unpublished,
+        "join_request": join_request,
+    }
+    everyone = set(people) | {"anonymous"}
+    owning = {"writer", "colleague"}
+    expected = {
+        (Action.MANAGE_REGISTER, "None"): {"admin"},
+        (Action.VIEW_ALL_MAIL, "None"): {"admin"},
+        (Action.VIEW_OPERATIONS, "None"): {"admin", "coordinator", "coordinator_b"},
+        (Action.VIEW_CONSULTATION, "a"): {
+            "writer",
+            "colleague",
+            "far_colleague",
+            "coordinator",
+            "viewer",
+            "standing",
+        },
+        (Action.MANAGE_CONSULTATION, "a"): {"coordinator"},
+        (Action.REVIEW_COMMENTS, "a"): {"coordinator"},
+        (Action.VIEW_STATISTICS, "a"): {"coordinator", "viewer"},
+        # Only with an organisation that takes part (the county's, a seat's or the host's).
+        (Action.SUBMIT_CASE, "a"): {"writer", "colleague", "standing"},
+        (Action.VIEW_CASE, "draft"): {"writer"},
+        (Action.EDIT_CASE, "draft"): {"writer"},
+        (Action.VIEW_CASE, "submitted"): owning | {"coordinator"},
+        (Action.EDIT_CASE, "submitted"): owning,
+        (Action.WITHDRAW_CASE, "submitted"): owning,
+        (Action.FOLLOW_UP_CASE, "submitted"): owning,
+        (Action.CLOSE_CASE, "submitted"): owning | {"coordinator"},
+        (Action.RETURN_CASE, "submitted"): {"coordinator"},
+        (Action.PLAN_CASE, "submitted"): {"coordinator"},
+        (Action.RETURN_CASE, "draft"): set(),
+        (Action.CLOSE_CASE, "draft"): {"writer"},
+        (Action.VIEW_CASE, "on_agenda"): owning | {"coordinator", "standing", "presenter"},
+        (Action.EDIT_CASE, "on_agenda"): owning,
+        (Action.VIEW_CASE, "planned"): owning | {"coordinator"},
+        (Action.VIEW_CASE, "in_b"): {"in_b_only", "coordinator_b"},
+        (Action.PLAN_CASE, "in_b"): {"coordinator_b"},
+        (Action.VIEW_MEETING, "published"): {
+            "writer",
+            "colleague",
+            "far_colleague",
+            "coordinator",
+            "viewer",
+            "standing",
+            "presenter",
+        },
+        (Action.VIEW_AGENDA, "published"): {"coordinator", "standing", "presenter"},
+        (Action.VIEW_AGENDA, "unpublished"): {"coordinator"},
+        (Action.VIEW_VIDEO_LINK, "published"): {"coordinator", "colleague", "standing"},
+        (Action.MANAGE_MEETING, "published"): {"coordinator"},
+        (Action.MANAGE_MEETING, "unpublished"): {"coordinator"},
+        (Action.DECIDE_JOIN, "join_request"): {"coordinator"},
+    }
+    actors = {name: actor_for(session, user) for name, user in people.items()} | {
+        "anonymous": access.ANONYMOUS
+    }
+    # Long before the meeting: the presenter's slot has not come, so no video link yet.
+    early = published.starts_at - timedelta(days=1)
+    actual = {
+        (action, label): {
+            name
+            for name, actor in actors.items()
+            if access.may(session, actor, action, objects[label], now=early)
+        }
+        for action, label in expected
+    }
+    assert actual == expected
+    assert everyone - actual[(Action.VIEW_CASE, "on_agenda")] == {
+        "far_colleague",
+        "in_b_only",
+        "coordinator_b",
+        "viewer",
+        "admin",
+        "outsider",
+        "anonymous",
+    }
+
+    # The lists agree: what each person sees, and "my cases" (as one of the owning agency).
+    every_case = [draft, submitted, on_agenda, planned, in_b]
+    names = {
+        c.id: n
+        for c, n in zip(every_case, ["draft", "submitted", "on_agenda", "planned", "in_b"], strict=True)
+    }
+    listed = {n: {names[c.id] for c in cases.cases_visible_to(session, actor)} for n, actor in actors.items()}
+    mine = {
+        n: {names[c.id] for c in cases.cases_visible_to(session, actor, own_organisation_only=True)}
+        for n, actor in actors.items()
+    }
+    assert listed["writer"] == mine["writer"] == {"draft", "submitted", "on_agenda", "planned"}
+    assert listed["colleague"] == mine["colleague"] == {"submitted", "on_agenda", "planned"}
+    assert listed["coordinator"] == {"submitted", "on_agenda", "planned"} and mine["coordinator"] == set()
+    assert listed["standing"] == {"on_agenda"} and mine["standing"] == set()
+    assert listed["presenter"] == {"on_agenda"} and mine["presenter"] == set()
+    assert listed["in_b_only"] == mine["in_b_only"] == {"in_b"}
+    for name in ("viewer", "admin", "outsider", "anonymous", "far_colleague"):
+        assert listed[name] == mine[name] == set(), name
+
+    # Where each may do what, consultation by consultation.
+    def where(name, action):
+        return [c.id for c in access.consultations_where(session, actors[name], action)]
+
+    assert where("writer", Action.SUBMIT_CASE) == [a.id]
+    assert where("far_colleague", Action.SUBMIT_CASE) == []
+    assert where("viewer", Action.VIEW_STATISTICS) == [a.id]
+    assert where("coordinator_b", Action.VIEW_STATISTICS) == [b.id]
+    assert where("anonymous", Action.VIEW_CONSULTATION) == []
+    assert where("admin", Action.VIEW_CONSULTATION) == []
+    assert [o.id for o in access.submitting_organisations(session, actors["writer"], a)] == [owner.id]
+    assert access.submitting_organisations(session, actors["far_colleague"], a) == []
+    assert access.submitting_organisations(session, actors["outsider"], a) == []
+    assert access.submitting_organisations(session, actors["viewer"], a) == []
+
+    # What the actor carries: identity only matches invitations; the full actor has the roles.
+    standing = people["standing"]
+    assert access.identity(standing) == access.Actor(
+        user_id=standing.id, email=standing.email, email_confirmed=True
+    )
+    assert actors["standing"].roles == {a.id: frozenset({Role.MEMBER})}
+    assert actors["standing"].organisation_ids == frozenset({police.id})
+    assert actors["admin"].is_admin and not actors["coordinator"].is_admin
+    assert actors["coordinator"].has_role(a.id) and not actors["coordinator"].has_role(b.id)
+    assert actors["coordinator"].has_role(a.id, Role.COORDINATOR)
+    assert not actors["coordinator"].has_role(a.id, Role.MEMBER, Role.CASE_OFFICER)
+    assert access.actor_for(session, None) is access.ANONYMOUS
+    assert access.invitation(session, actors["standing"], published).kind == InviteeKind.STANDING
+    assert access.invitation(session, actors["outsider"], published) is None
+    assert access.invitation(session, access.ANONYMOUS, published) is None
+    assert {o.id for o in access.participating_organisations(session, a)} >= {owner.id, police.id}
+    assert elsewhere.id not in {o.id for o in access.participating_organisations(session, a)}
+
+    with pytest.raises(ValueError):
+        access.may(session, actors["coordinator"], Action.VIEW_MEETING, submitted)
+    with pytest.raises(ValueError):
+        access.may(session, actors["coordinator"], Action.VIEW_CASE, published)
+    with pytest.raises(ValueError):
+        access.may(session, actors["coordinator"], Action.VIEW_CASE, a)
+    with pytest.raises(ValueError):
+        access.may(session, actors["coordinator"], Action.VIEW_CASE, join_request)
+
+
+def test_a_case_is_shared_only_through_the_published_agenda_it_is_on(session):
+    """The standing invitees of a meeting see the cases on its published agenda: not a case accepted for
+    it that is not on the agenda yet, not one on an unpublished agenda, not one withdrawn."""
+    a = make_consultation(session)
+    owner = make_organisation(session)
+    published = make_meeting(session, a, published_version=1)
+    unpublished = make_meeting(session, a, starts_at=published.starts_at + timedelta(days=14))
+    invited_to_both = make_user(session)
+    invited_to_unpublished = make_user(session)
+    make_invitee(session, published, invited_to_both)
+    make_invitee(session, unpublished, invited_to_both)
+    make_invitee(session, unpublished, invited_to_unpublished)
+    on_agenda = make_case(session, a, owner, status=CaseStatus.ON_AGENDA, meeting_id=published.id)
+    # Moved: on the published agenda of one meeting, since accepted for the next.
+    moved = make_case(session, a, owner, status=CaseStatus.ACCEPTED, meeting_id=unpublished.id)
+    on_unpublished = make_case(session, a, owner, status=CaseStatus.ON_AGENDA, meeting_id=unpublished.id)
+    withdrawn = make_case(session, a, owner, status=CaseStatus.WITHDRAWN, meeting_id=published.id)
+    for meeting, case in ((published, on_agenda), (published, moved), (unpublished, on_unpublished)):
+        make_agenda_item(session, meeting, case)
+    make_agenda_item(session, published, withdrawn)
+    every_case = {
+        "on_agenda": on_agenda,
+        "moved": moved,
+        "on_unpublished": on_unpublished,
+        "withdrawn": withdrawn,
+    }
+    for person, expected in ((invited_to_both, {"on_agenda", "moved"}), (invited_to_unpublished, set())):
+        actor = actor_for(session, person)
+        one_by_one = {
+            name for name, case in every_case.items() if access.may(session, actor, Action.VIEW_CASE, case)
+        }
+        listed = {c.id for c in cases.cases_visible_to(session, actor)}
+        assert one_by_one == expected
+        assert listed == {every_case[name].id for name in expected}
+
+
+def test_my_cases_are_the_owning_agencys_in_consultations_where_the_person_submits(session):
+    a, b = make_consultation(session), make_consultation(session)
+    owner = make_organisation(session)
+    writer = make_user(session, organisation=owner, roles=["case_officer"], consultation=a)
+    viewer = make_user(session, organisation=owner, roles=["statistics_viewer"], consultation=a)
+    in_b = make_user(session, organisation=owner, roles=["case_officer"], consultation=b)
+    draft = make_case(session, a, owner, officer=writer, status=CaseStatus.DRAFT)
+    submitted = make_case(session, a, owner, officer=writer)
+
+    def owned(person):
+        return set(session.exec(select(Case.id).where(access.owned_clause(actor_for(session, person)))))
+
+    assert owned(writer) == {draft.id, submitted.id}
+    assert owned(make_user(session, organisation=owner, roles=["member"], consultation=a)) == {submitted.id}
+    assert owned(viewer) == set()
+    assert owned(in_b) == set()
+    assert set(session.exec(select(Case.id).where(access.owned_clause(access.ANONYMOUS)))) == set()
+
+
+def test_an_invitation_that_belongs_to_an_account_is_not_matched_by_address(session):
+    consultation = make_consultation(session)
+    meeting = make_meeting(session, consultation)
+    holder = make_user(session, email="forsta@kommun.example")
+    make_invitee(session, meeting, holder, email="delad@kommun.example")
+    make_invitee(session, meeting, None, email="ledig@kommun.example")
+    same_address = make_user(session, email="delad@kommun.example")
+    unclaimed = make_user(session, email="ledig@kommun.example")
+    assert access.invitation(session, actor_for(session, same_address), meeting) is None
+    assert access.invitation(session, actor_for(session, holder), meeting) is not None
+    assert access.invitation(session, actor_for(session, unclaimed), meeting) is not None
+
+
+def test_the_host_takes_part_from_another_county(session):
+    host = make_organisation(session, county="Västerbottens län")
+    consultation = make_consultation(session, county="Norrbottens län", host=host)
+    assert access.takes_part(session, host, consultation)
+    assert not access.takes_part(
+        session, make_organisation(session, county="Västerbottens län"), consultation
+    )
+
+
+def test_lists_of_organisations_and_consultations_are_in_name_order(session):
+    later = make_consultation(session, name="Samråd Östra")
+    earlier = make_consultation(session, name="Samråd Arjeplog")
+    second = make_organisation(session, name="Socialtjänsten Ö")
+    first = make_organisation(session, name="Polisen A")
+    person = make_user(session, organisation=second, roles=["case_officer"], consultation=later)
+    session.add(Membership(user_id=person.id, organisation_id=first.id))
+    session.add(ConsultationRole(user_id=person.id, consultation_id=earlier.id, role=Role.CASE_OFFICER))
+    session.flush()
+    session.refresh(person)
+    actor = actor_for(session, person)
+    assert [c.id for c in access.consultations_where(session, actor, Action.SUBMIT_CASE)] == [
+        earlier.id,
+        later.id,
+    ]
+    assert [o.id for o in access.submitting_organisations(session, actor, later)] == [first.id, second.id]
+    names = [o.name for o in access.participating_organisations(session, later)]
+    assert names == sorted(names) and {"Polisen A", "Socialtjänsten Ö"} <= set(names)
+
+
+def test_a_presenter_without_an_agenda_item_uses_their_slot_times(session):
+    consultation = make_consultation(session)
+    meeting = make_meeting(session, consultation)
+    start = meeting.starts_at + timedelta(minutes=40)
+    with_slot = make_invitee(
+        session,
+        meeting,
+        None,
+        kind=InviteeKind.PRESENTER,
+        email="hel@kommun.example",
+        slot_starts_at=start,
+        slot_ends_at=start + timedelta(minutes=20),
+    )
+    half = make_invitee(
+        session, meeting, None, kind=InviteeKind.PRESENTER, email="halv@kommun.example", slot_starts_at=start
+    )
+    assert access.presenter_window(session, meeting, with_slot) == (
+        start - PRESENTER_LINK_LEAD,
+        start + timedelta(minutes=20),
+    )
+    assert access.presenter_window(session, meeting, half) is None
+    # An item of another meeting says nothing about this one.
+    other = make_meeting(session, consultation, starts_at=meeting.starts_at + timedelta(days=14))
+    foreign_item = make_agenda_item(session, other, None)
+    stray = make_invitee(
+        session, meeting, None, kind=InviteeKind.PRESENTER, email="vilse@kommun.example", item=foreign_item
+    )
+    assert access.presenter_window(session, meeting, stray) is None
+
+
+def test_questions_without_a_rule_are_refused_by_name(session):
+    consultation = make_consultation(session)
+    coordinator = actor_for(session, make_user(session, roles=["coordinator"], consultation=consultation))
+    meeting = make_meeting(session, consultation)
+    case = make_case(session, consultation, make_organisation(session))
+    with pytest.raises(ValueError, match="view_meeting is not an action on a case"):
+        access.may(session, coordinator, Action.VIEW_MEETING, case)
+    with pytest.raises(ValueError, match="view_case is not an action on a meeting"):
+        access.may(session, coordinator, Action.VIEW_CASE, meeting)
+    with pytest.raises(ValueError, match="view_case is not an action on a consultation"):
+        access.may(session, coordinator, Action.VIEW_CASE, consultation)
+    with pytest.raises(ValueError, match="no rule for view_case on NoneType"):
+        access.may(session, coordinator, Action.VIEW_CASE, None)

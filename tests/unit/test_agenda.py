@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlmodel import select
 
 from samrad.enums import (
@@ -240,6 +241,11 @@ def test_publish_versions_with_change_lists_and_case_lifecycle(session):
         "Ärende UNA-2026-014 flyttat till 13.30",
         "Nytt: Ärende UNA-2026-015 kl. 13.50",
     ]
+    with force_locale("en"):
+        assert agenda.version_lines(meeting, v2)[1:] == [
+            "Case UNA-2026-014 moved to 13:30",
+            "New: Case UNA-2026-015 at 13:50",
+        ]
     item = next(i for i in meeting.items if i.case_id == first.id)
     agenda.remove_item(session, meeting, item.id, revision=meeting.agenda_revision, now=NOW)
     v3 = _publish(session, meeting, team)

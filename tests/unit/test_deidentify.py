@@ -3,7 +3,17 @@ from pathlib import Path
 
 import pytest
 
-from samrad.deidentify import BLOCKING_KINDS, KINDS, Finding, luhn_ok, names, scan
+from samrad.deidentify import (
+    BLOCKING_KINDS,
+    KINDS,
+    Finding,
+    blocking,
+    luhn_ok,
+    names,
+    scan,
+    warnings,
+    without_overlaps,
+)
 from tests.deidentify_corpus import evaluate, load_corpus, parse_line
 
 #: The personnummer project's shared vectors (MIT), copied from ../shared/testdata so the suite never skips.
@@ -220,3 +230,109 @@ def test_the_warnings_on_the_corpus_have_no_false_positives():
     scores, _clean = evaluate(load_corpus())
     for kind in ("name", "date_of_birth"):
         assert (kind, scores[kind].spurious) == (kind, [])
+
+
+# --- Edges that mutation testing found unpinned (`make mutation`) ---------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="module")
+def fresh_name_list():
+    """Read the shipped name lists anew for this module, so a broken reader fails here (the list is
+    cached per process, and an earlier test would otherwise have filled the cache)."""
+    names.cache_clear()
+    yield
+    names.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The first and the last day of the samordningsnummer range (day of birth + 60).
+        ("Nummer 850161-1233.", [("samordningsnummer", "850161-1233", "block")]),
+        ("Nummer 850191-1237.", [("samordningsnummer", "850191-1237", "block")]),
+        # An interim number on a samordningsnummer's day is still an interim number.
+        ("Nummer 850161-T233.", [("interim_number", "850161-T233", "block")]),
+        # 29 February 2000 exists; in 1800 and 1900 it does not ("+" means a hundred years or older).
+        ("Nummer 000229-1235.", [("personnummer", "000229-1235", "block")]),
+        ("Nummer 20000229-1235.", [("personnummer", "20000229-1235", "block")]),
+        ("Nummer 000229+1235.", []),
+        ("Nummer 19000229-1235.", []),
+        # An impossible date or a failed check digit does not stop the scan: the next number is found.
+        ("Nummer 850231-1239 och 850161-1233.", [("samordningsnummer", "850161-1233", "block")]),
+        ("Nummer 850161-1234 och 850161-1233.", [("samordningsnummer", "850161-1233", "block")]),
+    ],
+)
+def test_identity_number_edges(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Numbers that are not a person's are skipped, and the scan goes on to the next one.
+        ("Ring 020-123456 eller 070-123 45 67.", [("phone", "070-123 45 67", "block")]),
+        ("Kl. 08.30-10.00, ring 070-123 45 67.", [("phone", "070-123 45 67", "block")]),
+        ("Ring 114 14 eller skriv till 972 32 Luleå.", [("postcode", "972 32", "block")]),
+        # An amount is not a postcode.
+        ("Skulden är 123 45 kr.", []),
+        ("Hon har 123 45 kronor i skuld.", []),
+    ],
+)
+def test_numbers_that_belong_to_no_one(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A place word counts next to a first name, also at the very start and across a no-break space.
+        ("Anna Lund kom.", ["Anna", "Lund"]),
+        ("Anna\u00a0Lund kom.", ["Anna", "Lund"]),
+        ("Lund Anna kom.", ["Lund", "Anna"]),
+        # A common word with a capital: a name mid-sentence, an ordinary word after a sentence break,
+        # however many spaces follow the break.
+        ("& Stig kom.", ["Stig"]),
+        ("Hon sa   Stig.", ["Stig"]),
+        ("Ja.   Stig kom.", []),
+        ("Ja!\nStig kom.", []),
+        ("Stig kom.", []),
+        # A genitive is the name's: a common word's genitive follows the same rule.
+        ("Rosas bil står där.", []),
+        ("Hon tog Rosas bil.", ["Rosas"]),
+        # A name that ends in s, x or z takes no genitive s: "Maxs" is not Max's.
+        ("Hon såg Maxs bil.", []),
+        ("Hon såg Max bil.", ["Max"]),
+        # A double name is judged by its first part; each part may be a genitive; a part that is no
+        # name makes the word no name.
+        ("Anna-Lisa kom.", ["Anna-Lisa"]),
+        ("Hon tog Anna-Lisas bil.", ["Anna-Lisas"]),
+        ("Hon läste Anna-Kurs.", []),
+    ],
+)
+def test_name_edges(text, expected):
+    assert [f.text_in(text) for f in scan(text) if f.kind == "name"] == expected
+
+
+def _finding(start, end, kind):
+    return Finding(start, end, kind, KINDS[kind])
+
+
+def test_overlaps_keep_the_most_specific_kind_and_the_longest_and_findings_that_only_touch():
+    phone = _finding(7, 17, "phone")
+    personnummer = _finding(7, 17, "personnummer")
+    name = _finding(20, 24, "name")
+    short_address, long_address = _finding(30, 40, "address"), _finding(30, 48, "address")
+    touching_left, touching_right = _finding(50, 55, "postcode"), _finding(55, 60, "name")
+    kept = without_overlaps(
+        [name, phone, short_address, touching_right, personnummer, long_address, touching_left]
+    )
+    assert kept == [personnummer, name, long_address, touching_left, touching_right]
+    # One character in common is an overlap.
+    assert without_overlaps([_finding(0, 5, "email"), _finding(4, 9, "name")]) == [_finding(0, 5, "email")]
+
+
+def test_blocking_and_warnings_split_by_severity():
+    text = "Anna, 070-174 06 05, född 14 mars 2009."
+    findings = scan(text)
+    assert [f.kind for f in blocking(findings)] == ["phone"]
+    assert [f.kind for f in warnings(findings)] == ["name", "date_of_birth"]

@@ -32,10 +32,12 @@ from samrad.statistics import (
     HIDDEN_TEXT,
     OTHER_MUNICIPALITIES,
     Mark,
+    Published,
     Relation,
     group_small_municipalities,
     publish_count,
     publish_table,
+    revealed,
     summarise_days,
     suppress,
 )
@@ -360,3 +362,70 @@ def test_a_table_that_breaks_its_relation_is_refused_with_the_reason(values, tot
     with pytest.raises(ValueError) as refused:
         suppress(values, total=total, relation=relation, threshold=3)
     assert str(refused.value) == message
+
+
+# --- Edges that mutation testing found unpinned (`make mutation`) ---------------------------------------
+
+
+def test_a_published_table_keeps_its_names_and_its_rule():
+    table = publish_table(
+        "category",
+        "Cases by category",
+        [("hrv", "Honour-related violence", 7), ("ipv", "Intimate-partner violence", 2), ("both", "Both", 5)],
+        total=14,
+        relation=Relation.PARTITION,
+        threshold=3,
+    )
+    assert (table.key, table.title, table.relation, table.threshold) == (
+        "category",
+        "Cases by category",
+        Relation.PARTITION,
+        3,
+    )
+    assert [(r.key, r.label) for r in table.rows] == [
+        ("hrv", "Honour-related violence"),
+        ("ipv", "Intimate-partner violence"),
+        ("both", "Both"),
+    ]
+    # The small cell would follow from the total, so the smallest other cell is hidden too.
+    assert [r.count.mark for r in table.rows] == [Mark.SHOWN, Mark.SMALL, Mark.HIDDEN]
+    assert [r.count.value for r in table.rows] == [7, None, None]
+    assert table.total is not None and (table.total.value, table.total.mark) == (14, Mark.SHOWN)
+
+
+def test_a_table_without_a_total_publishes_none_and_a_small_total_is_not_shown():
+    without = publish_table("k", "t", [("a", "A", 4)], total=None, relation=Relation.INDEPENDENT, threshold=3)
+    assert without.total is None
+    small = publish_table("k", "t", [("a", "A", 2)], total=2, relation=Relation.PARTITION, threshold=3)
+    assert small.total is not None and (small.total.value, small.total.mark) == (None, Mark.SMALL)
+
+
+def test_a_count_keeps_its_threshold_for_the_small_mark():
+    assert publish_count(5, threshold=4) == Published(5, Mark.SHOWN, 4)
+    assert publish_count(3, threshold=4).text == "<4"
+
+
+def test_revealed_names_the_cells_a_reader_can_work_out():
+    values, marks = [10, 1, 4], [Mark.SHOWN, Mark.SMALL, Mark.SHOWN]
+    assert revealed(values, marks, total=15, relation=Relation.PARTITION, threshold=3) == [1]
+    assert revealed(values, marks, total=None, relation=Relation.PARTITION, threshold=3) == []
+    assert revealed(values, marks, total=15, relation=Relation.INDEPENDENT, threshold=3) == []
+
+
+def test_named_municipalities_are_ordered_by_count_then_name():
+    rows = [
+        ("3", "Boden", 5),
+        ("1", "Arjeplog", 9),
+        ("4", "Kiruna", 5),
+        ("2", "Älvsbyn", 0),
+        ("5", "Luleå", 5),
+    ]
+    grouped = group_small_municipalities(rows, threshold=3, other_label="Övriga")
+    assert [label for _, label, _ in grouped] == ["Arjeplog", "Boden", "Kiruna", "Luleå", "Övriga"]
+
+
+def test_a_municipality_without_cases_does_not_keep_a_lone_small_one_company():
+    rows = [("1", "Arjeplog", 9), ("2", "Boden", 4), ("3", "Kiruna", 1), ("4", "Älvsbyn", 0)]
+    grouped = group_small_municipalities(rows, threshold=3, other_label="Övriga")
+    # Kiruna is the only small one: the smallest named (Boden) joins it; Älvsbyn's zero does not count.
+    assert grouped == [("1", "Arjeplog", 9), (OTHER_MUNICIPALITIES, "Övriga", 5)]

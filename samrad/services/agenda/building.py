@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -132,7 +133,7 @@ def reorder(
     """Put the items in the given order (the drag-and-drop result); it must name every item once."""
     _check(meeting, revision=revision, now=now)
     items = {i.id: i for i in meeting.items}
-    if sorted(item_ids) != sorted(items):
+    if Counter(item_ids) != Counter(list(items)):
         raise AgendaChanged()
     for position, item_id in enumerate(item_ids):
         items[item_id].position = position

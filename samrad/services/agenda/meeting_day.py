@@ -14,7 +14,7 @@ from samrad.enums import (
     CaseStatus,
     MeetingStatus,
 )
-from samrad.models import AgendaItem, Case, Consultation, Invitee, Meeting
+from samrad.models import AgendaItem, Case, Consultation, Invitee, Meeting, get_row
 from samrad.services import cases
 from samrad.services.agenda.building import _item_of
 from samrad.services.agenda.errors import AdviceRefused, AgendaRefused
@@ -128,4 +128,4 @@ def release_meeting_cases(session: Session, meeting: Meeting, *, now: datetime) 
 
 
 def consultation_of(session: Session, meeting: Meeting) -> Consultation:
-    return session.get(Consultation, meeting.consultation_id)
+    return get_row(session, Consultation, meeting.consultation_id)

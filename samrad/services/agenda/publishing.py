@@ -113,8 +113,8 @@ def _sync_presenters(session: Session, meeting: Meeting, *, now: datetime) -> No
     for invitee in invitations.invitees(session, meeting):
         if invitee.kind != InviteeKind.PRESENTER:
             continue
-        item = wanted.get(invitee.email)
-        if item is None or invitee.agenda_item_id not in (None, item.id):
+        slot = wanted.get(invitee.email)
+        if slot is None or invitee.agenda_item_id not in (None, slot.id):
             invitations.remove_presenter(session, meeting, invitee, now=now)
     for email, item in wanted.items():
         invitations.invite_presenter(session, meeting, item, email, now=now)

@@ -8,12 +8,12 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
-from samrad.clock import STOCKHOLM
 from samrad.enums import (
     AgendaItemKind,
     CaseStatus,
     MeetingStatus,
 )
+from samrad.i18n import clock_time
 from samrad.models import AgendaItem, AgendaVersion, Case, Meeting
 from samrad.services.agenda.timing import item_times
 
@@ -133,7 +133,7 @@ def change_lines(meeting: Meeting, changes: list[dict]) -> list[str]:
     lines = []
     for c in changes:
         label = row_label(c)
-        at = (meeting.starts_at + timedelta(minutes=c["offset"])).astimezone(STOCKHOLM).strftime("%H.%M")
+        at = clock_time(meeting.starts_at + timedelta(minutes=c["offset"]))
         if c["change"] == "added":
             lines.append(_("New: %(item)s at %(time)s", item=label, time=at))
         elif c["change"] == "moved":

@@ -69,11 +69,12 @@ def _apply(case: Case, data: CaseInput, officer: User) -> None:
     wanted_categories = list(dict.fromkeys(data.categories))
     case.categories = [e for e in case.categories if e.category in wanted_categories]
     have = {e.category for e in case.categories}
-    case.categories += [CaseCategoryEntry(category=c) for c in wanted_categories if c not in have]
+    # case_id is set through the relationship when the case is flushed.
+    case.categories += [CaseCategoryEntry(category=c) for c in wanted_categories if c not in have]  # type: ignore[call-arg]
     wanted_exposers = list(dict.fromkeys(data.exposers))
     case.exposers = [e for e in case.exposers if e.exposer in wanted_exposers]
     have_exposers = {e.exposer for e in case.exposers}
-    case.exposers += [CaseExposerEntry(exposer=x) for x in wanted_exposers if x not in have_exposers]
+    case.exposers += [CaseExposerEntry(exposer=x) for x in wanted_exposers if x not in have_exposers]  # type: ignore[call-arg]
 
 
 def _validate(data: CaseInput) -> None:

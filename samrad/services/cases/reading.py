@@ -40,7 +40,7 @@ def slot_of(session: Session, case: Case) -> Slot | None:
     item = _agenda_item(session, case, meeting.id)
     published = item is not None and meeting.published_version > 0 and case.status != CaseStatus.ACCEPTED
     starts_at = None
-    if published:
+    if published and item is not None:
         before = sum(i.duration_minutes for i in meeting.items if i.position < item.position)
         starts_at = meeting.starts_at + timedelta(minutes=before)
     return Slot(meeting=meeting, item=item, starts_at=starts_at, published=published)

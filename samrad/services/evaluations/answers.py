@@ -17,6 +17,7 @@ from samrad.models import (
     EvaluationToken,
     Meeting,
     Questionnaire,
+    get_row,
 )
 from samrad.models.evaluation import EvaluationStatus, QuestionKind, ScaleOption
 from samrad.services.evaluations.errors import (
@@ -38,7 +39,7 @@ def find_token(session: Session, token: str) -> tuple[Evaluation, bool] | None:
     ).first()
     if row is None:
         return None
-    return session.get(Evaluation, row.evaluation_id), row.used
+    return get_row(session, Evaluation, row.evaluation_id), row.used
 
 
 def accepts_answers(evaluation: Evaluation, *, now: datetime) -> bool:

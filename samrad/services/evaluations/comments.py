@@ -34,7 +34,7 @@ def pending_comments(
 ) -> list[PendingComment]:
     """Unreleased free text of the consultation's closed evaluations, in random-key order, with what the
     guard finds in it (recomputed here: only counts and kinds are ever stored, never matches)."""
-    names: dict[int, frozenset[str]] = {}
+    names: dict[int | None, frozenset[str]] = {}
     rows = session.exec(
         select(EvaluationComment, EvaluationQuestion, Evaluation, Meeting)
         .join(EvaluationQuestion, EvaluationQuestion.id == EvaluationComment.question_id)

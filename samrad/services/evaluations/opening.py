@@ -103,7 +103,7 @@ def open_evaluation(
             {"token_hash": tokens.token_hash(t), "evaluation_id": evaluation.id, "used": False}
             for *_, t in issued
         ),
-        key=lambda row: row["token_hash"],
+        key=lambda row: str(row["token_hash"]),
     )
     if token_rows:
         session.execute(insert(EvaluationToken), token_rows)

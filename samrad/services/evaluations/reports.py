@@ -20,6 +20,7 @@ from samrad.models import (
     EvaluationCount,
     EvaluationQuestion,
     Meeting,
+    get_row,
 )
 from samrad.models.evaluation import EvaluationStatus, ScaleOption
 from samrad.periods import Period
@@ -128,12 +129,13 @@ def meeting_report(session: Session, evaluation: Evaluation, *, min_respondents:
     """One meeting's results, or None while the evaluation is open or has fewer than ``min_respondents``."""
     if evaluation.status != EvaluationStatus.CLOSED or evaluation.respondents < min_respondents:
         return None
+    ids = [evaluation.id] if evaluation.id is not None else []
     return MeetingReport(
         evaluation,
-        session.get(Meeting, evaluation.meeting_id),
+        get_row(session, Meeting, evaluation.meeting_id),
         evaluation.respondents,
-        _question_results(_count_rows(session, [evaluation.id])),
-        _released_comments(session, [evaluation.id]),
+        _question_results(_count_rows(session, ids)),
+        _released_comments(session, ids),
     )
 
 

@@ -1,0 +1,245 @@
+"""The anonymous answer form of an evaluation.
+
+The answer flow keeps the token out of every address but the first:
+``GET /evaluation/<token>`` (the e-mail link; logs redact the token) only checks the token, keeps it in
+the browser's signed session cookie and redirects to ``/evaluations/answer/<evaluation>``, which names
+the meeting's evaluation but no person. The form posts there; the token travels in the cookie, is used
+up in the same transaction as the counters, and is then forgotten. The answer views never load the
+logged-in user (a respondent may be logged in): nothing in the database is touched on their behalf,
+and no page or log line ties the request to an account.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, g, make_response, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, TextAreaField
+
+from samrad import db
+from samrad.extensions import login_manager
+from samrad.models import Consultation, Meeting, get_row, utcnow
+from samrad.models.evaluation import QuestionKind, ScaleOption
+from samrad.services import evaluations as service
+from samrad.web import guard
+from samrad.web.evaluations.common import bp, message_page, min_respondents
+from samrad.web.forms import options
+
+#: Session key holding {evaluation public id: token} between the e-mail link and the answer.
+TOKENS_KEY = "evaluation_tokens"
+MAX_HELD_TOKENS = 5
+
+
+def anonymous(view):
+    """Serve the view without ever loading the logged-in user: no session row is touched, no
+    ``last_seen_at`` moves when someone answers, and the page does not show who is logged in."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        g._login_user = login_manager.anonymous_user()
+        response = make_response(view(*args, **kwargs))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return wrapped
+
+
+def _unknown_link():
+    return message_page(
+        _l("The link does not work"),
+        _l(
+            "The link may be incomplete, or the evaluation has closed: an evaluation is open for %(days)s "
+            "days after the meeting. If you have already answered: thank you!",
+            days=current_app.config["EVALUATION_OPEN_DAYS"],
+        ),
+        404,
+    )
+
+
+def _already_answered():
+    return message_page(
+        _l("You have already answered"),
+        _l("Each link works once, and this one has been used to answer. Thank you for your answers!"),
+        409,
+    )
+
+
+def _closed():
+    return message_page(
+        _l("The evaluation has closed"),
+        _l("The evaluation of this meeting no longer takes answers. Nothing was saved."),
+        410,
+    )
+
+
+def _held_tokens() -> dict[str, str]:
+    held = session.get(TOKENS_KEY)
+    return dict(held) if isinstance(held, dict) else {}
+
+
+def _forget_token(public_id: str) -> None:
+    held = _held_tokens()
+    if held.pop(public_id, None) is not None:
+        session[TOKENS_KEY] = held
+
+
+@bp.get("/evaluation/<token>")
+@anonymous
+def land(token: str):
+    """The e-mail link: check the token, keep it in the session cookie, move to a token-free address."""
+    found = service.find_token(db.get_session(), token)
+    if found is None:
+        return _unknown_link()
+    evaluation, used = found
+    if used:
+        return _already_answered()
+    if not service.accepts_answers(evaluation, now=utcnow()):
+        return _closed()
+    held = _held_tokens()
+    held[evaluation.public_id] = token
+    session[TOKENS_KEY] = dict(list(held.items())[-MAX_HELD_TOKENS:])
+    return redirect(url_for("evaluations.answer", public_id=evaluation.public_id), code=303)
+
+
+class AnswerForm(FlaskForm):
+    confirm_text = BooleanField(_l("I have checked the text: it points out nobody, so send it as it is"))
+
+
+def _question_field(number: int) -> str:
+    return f"q{number}"
+
+
+def answer_form(questionnaire, formdata=None) -> AnswerForm:
+    class Form_(AnswerForm):
+        pass
+
+    for q in questionnaire.questions:
+        label = f"{q.number}. {q.text}"
+        if q.kind == QuestionKind.SCALE:
+            # The service checks the choice, so that its message (in Swedish) is the one shown.
+            field = RadioField(
+                label, choices=options((o.value, o.label) for o in ScaleOption), validate_choice=False
+            )
+        else:
+            field = TextAreaField(
+                label,
+                description=_l(
+                    "Optional, at most %(max)s characters. Do not write names or anything else that points "
+                    "out a person – not even a colleague.",
+                    max=service.TEXT_MAX,
+                ),
+                render_kw={"rows": 5},
+            )
+        setattr(Form_, _question_field(q.number), field)
+    return Form_(formdata=formdata) if formdata is not None else Form_()
+
+
+def _show_problems(form: AnswerForm, problems: dict[int, service.Problem]) -> None:
+    for number, problem in problems.items():
+        field = form[_question_field(number)]
+        text = (field.data or "").replace("\r\n", "\n").strip()
+        if problem.code == "missing":
+            message = _l("Choose one of the answers.")
+        elif problem.code == "invalid_option":
+            message = _l("That answer is not one of the options. Choose one of the answers.")
+        elif problem.code == "too_long":
+            message = _l(
+                "Write at most %(max)s characters (you wrote %(n)s).", max=service.TEXT_MAX, n=len(text)
+            )
+        elif problem.code == "identifying":
+            blocking = [f for f in problem.findings if f.severity == "block"]
+            message = _l(
+                "The text contains %(what)s. Remove it and send again: the evaluation must not point out "
+                "anyone.",
+                what=guard.quoted(text, blocking),
+            )
+        else:
+            message = _l(
+                "The text may contain %(what)s. Make sure it points out nobody, not even a colleague. "
+                "Change the text, or tick the box below the form to send it as it is.",
+                what=guard.quoted(text, problem.findings),
+            )
+        field.errors = [*field.errors, message]
+
+
+@bp.route("/evaluations/answer/<public_id>", methods=["GET", "POST"])
+@anonymous
+def answer(public_id: str):
+    s = db.get_session()
+    evaluation = service.evaluation_by_public_id(s, public_id) or abort(404)
+    if not service.accepts_answers(evaluation, now=utcnow()):
+        _forget_token(public_id)
+        return _closed()
+    token = _held_tokens().get(public_id)
+    if token is None:
+        return message_page(
+            _l("Open the link in your e-mail"),
+            _l(
+                "To answer, open the link in the e-mail you got after the meeting. If you have already "
+                "answered: thank you!"
+            ),
+            400,
+        )
+    meeting = get_row(s, Meeting, evaluation.meeting_id)
+    consultation = get_row(s, Consultation, meeting.consultation_id)
+    form = answer_form(evaluation.questionnaire, request.form if request.method == "POST" else None)
+    status = 200
+    needs_confirmation = False
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            status = 400
+        else:
+            answers = {
+                q.number: form[_question_field(q.number)].data for q in evaluation.questionnaire.questions
+            }
+            try:
+                service.submit_answers(
+                    s, evaluation, token, answers, now=utcnow(), confirm_warnings=bool(form.confirm_text.data)
+                )
+            except service.InvalidAnswers as exc:
+                _show_problems(form, exc.problems)
+                needs_confirmation = any(p.code == "check_names" for p in exc.problems.values())
+                status = 400
+            except service.TokenUsed:
+                _forget_token(public_id)
+                return _already_answered()
+            except service.UnknownToken:
+                _forget_token(public_id)
+                return _unknown_link()
+            except service.TokenForAnotherEvaluation:
+                _forget_token(public_id)
+                return message_page(
+                    _l("The link belongs to another meeting"),
+                    _l(
+                        "The link you opened is for the evaluation of another meeting. Open the link in the "
+                        "e-mail about this meeting. Nothing was saved."
+                    ),
+                    409,
+                )
+            except service.EvaluationClosed:
+                _forget_token(public_id)
+                return _closed()
+            else:
+                db.commit()
+                _forget_token(public_id)
+                return redirect(url_for("evaluations.thanks"), code=303)
+    return (
+        render_template(
+            "evaluations/answer.html",
+            form=form,
+            evaluation=evaluation,
+            meeting=meeting,
+            consultation=consultation,
+            needs_confirmation=needs_confirmation,
+            min_respondents=min_respondents(),
+        ),
+        status,
+    )
+
+
+@bp.get("/evaluations/thanks")
+@anonymous
+def thanks():
+    return render_template("evaluations/thanks.html", min_respondents=min_respondents())
