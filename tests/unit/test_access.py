@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_login import AnonymousUserMixin
 from sqlmodel import select
 
 from samrad.enums import CaseStatus, InviteeKind, OrganisationType, Role
@@ -345,6 +346,7 @@ def test_every_rule_on_one_county(session):
     assert actors["coordinator"].has_role(a.id, Role.COORDINATOR)
     assert not actors["coordinator"].has_role(a.id, Role.MEMBER, Role.CASE_OFFICER)
     assert access.actor_for(session, None) is access.ANONYMOUS
+    assert access.actor_for(session, AnonymousUserMixin()) is access.ANONYMOUS
     assert access.invitation(session, actors["standing"], published).kind == InviteeKind.STANDING
     assert access.invitation(session, actors["outsider"], published) is None
     assert access.invitation(session, access.ANONYMOUS, published) is None
