@@ -295,6 +295,7 @@ def test_numbers_that_belong_to_no_one(text, expected):
         ("Hon sa   Stig.", ["Stig"]),
         ("Ja.   Stig kom.", []),
         ("Ja!\nStig kom.", []),
+        ("Punkter\nStig kom.", []),
         ("Stig kom.", []),
         # A genitive is the name's: a common word's genitive follows the same rule.
         ("Rosas bil står där.", []),
@@ -327,6 +328,9 @@ def test_overlaps_keep_the_most_specific_kind_and_the_longest_and_findings_that_
         [name, phone, short_address, touching_right, personnummer, long_address, touching_left]
     )
     assert kept == [personnummer, name, long_address, touching_left, touching_right]
+    # A less specific finding that ends where a kept one starts stays too.
+    left_of_postcode = _finding(45, 50, "name")
+    assert without_overlaps([touching_left, left_of_postcode]) == [left_of_postcode, touching_left]
     # One character in common is an overlap.
     assert without_overlaps([_finding(0, 5, "email"), _finding(4, 9, "name")]) == [_finding(0, 5, "email")]
 
