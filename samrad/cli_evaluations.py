@@ -44,8 +44,8 @@ def report_evaluations(slug: str, first, last, fmt: str):
         report = service.period_report(session, consultation, period, min_respondents=k)
         if not report.shown:
             click.echo(
-                f"Withheld: the period covers fewer than {k} respondents (EVALUATION_MIN_RESPONDENTS). "
-                "Choose a longer period.",
+                f"Withheld: no meeting in the period was answered by at least {k} people "
+                "(EVALUATION_MIN_RESPONDENTS). Choose a longer period.",
                 err=True,
             )
             sys.exit(WITHHELD)
@@ -89,12 +89,12 @@ def open_evaluation(meeting_public_id: str):
 @evaluations.command("close-due")
 def close_due():
     """Close every evaluation whose time is up (what the scheduler runs)."""
-    from samrad import db
+    from samrad import db, keys
     from samrad.models import utcnow
     from samrad.services import evaluations as service
 
     with db.session_scope() as session:
-        closed = service.close_due_evaluations(session, now=utcnow())
+        closed = service.close_due_evaluations(session, now=utcnow(), sealer=keys.sealer(keys.ANSWERS))
     click.echo(f"Closed {closed} evaluation(s).")
 
 

@@ -31,6 +31,7 @@ class Key:
 #: Every configuration key, its type and its default.
 SPEC: dict[str, Key] = {
     "SECRET_KEY": Key(None, str),
+    "SECRET_KEY_PREVIOUS": Key("", str),
     "DATABASE_URL": Key("", str),
     "PUBLIC_URL": Key("http://127.0.0.1:5000", str),
     "SITE_NAME": Key("Regionalt samråd", str),
@@ -49,6 +50,7 @@ SPEC: dict[str, Key] = {
     "MAIL_TRANSPORT": Key("file", ("file", "smtp")),
     "MAIL_FROM": Key("Regionalt samråd <noreply@samrad.example>", str),
     "MAIL_FILE_DIR": Key("", str),
+    "MAIL_FILE_KEEP_HOURS": Key(24, int, 1, 24 * 30),
     "MAIL_SMTP_HOST": Key("localhost", str),
     "MAIL_SMTP_PORT": Key(25, int, 1, 65535),
     "MAIL_SMTP_SECURITY": Key("none", ("none", "starttls", "ssl")),
@@ -69,6 +71,7 @@ SPEC: dict[str, Key] = {
     "EVALUATION_MIN_RESPONDENTS": Key(3, int, 3, 100),
     "EVALUATION_OPEN_DAYS": Key(7, int, 1, 60),
     "EVALUATION_REMINDER_DAYS": Key(2, int, 0, 59),
+    "EVALUATION_COMMENT_RETENTION_DAYS": Key(365, int, 30, 3650),
 }
 
 #: Keys Flask and its extensions read that samrad sets itself and does not let deployers change.
@@ -192,6 +195,8 @@ def validate_config(app) -> None:
         cfg["SECRET_KEY"] = "insecure-development-key"
     elif len(cfg["SECRET_KEY"]) < 16:
         raise ConfigError("Configuration key SECRET_KEY must be at least 16 characters long.")
+    # Flask opens session cookies signed with the fallbacks; samrad.keys opens sealed values with them.
+    cfg["SECRET_KEY_FALLBACKS"] = [cfg["SECRET_KEY_PREVIOUS"]] if cfg["SECRET_KEY_PREVIOUS"] else []
     if not cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "samrad.db")
     if not cfg["DATABASE_URL"].startswith(("sqlite:", "postgresql")):

@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, select
 
-from samrad import db, outbox
+from samrad import db, keys, outbox
 from samrad.clock import STOCKHOLM
 from samrad.enums import JobOutcome
 from samrad.models import JobRun, utcnow
@@ -94,10 +94,26 @@ def purge_audit_log(now: datetime) -> str:
 
 
 def purge_sent_mail(now: datetime) -> str:
-    """Erase the bodies of delivered e-mail (they may hold single-use links)."""
+    """Erase the bodies of delivered e-mail, and the file transport's old messages (they may hold
+    single-use links)."""
     with db.session_scope() as session:
         mails = retention.purge_sent_mail(session)
-    return f"erased the bodies of {mails} delivered e-mails"
+    detail = f"erased the bodies of {mails} delivered e-mails"
+    transport = outbox.transport_from_config(current_app.config)
+    if isinstance(transport, outbox.FileTransport):
+        keep = timedelta(hours=current_app.config["MAIL_FILE_KEEP_HOURS"])
+        files = transport.purge(older_than=now - keep)
+        detail += f" and {files} mail files"
+    return detail
+
+
+def purge_evaluation_comments(now: datetime) -> str:
+    """Delete evaluation free text past its retention time."""
+    with db.session_scope() as session:
+        comments = retention.purge_evaluation_comments(
+            session, now=now, retention_days=current_app.config["EVALUATION_COMMENT_RETENTION_DAYS"]
+        )
+    return f"deleted {comments} evaluation comments"
 
 
 def extend_meeting_series(now: datetime) -> str:
@@ -115,8 +131,19 @@ def extend_meeting_series(now: datetime) -> str:
 def close_evaluations(now: datetime) -> str:
     """Close evaluations whose answering time is up (their results can then be shown)."""
     with db.session_scope() as session:
-        closed = evaluations.close_due_evaluations(session, now=now)
+        closed = evaluations.close_due_evaluations(session, now=now, sealer=keys.sealer(keys.ANSWERS))
     return f"closed {closed} evaluations"
+
+
+def count_evaluation_answers(now: datetime) -> str:
+    """Count the answers waiting in each open evaluation's pool, in batches of at least the threshold."""
+    with db.session_scope() as session:
+        counted = evaluations.count_due_pools(
+            session,
+            sealer=keys.sealer(keys.ANSWERS),
+            min_batch=current_app.config["EVALUATION_MIN_RESPONDENTS"],
+        )
+    return f"counted {counted} answers"
 
 
 def send_evaluation_reminders(now: datetime) -> str:
@@ -184,6 +211,12 @@ JOBS: dict[str, Job] = {
             _l("Delete audit log entries after their retention time"),
         ),
         Job(
+            "purge-evaluation-comments",
+            purge_evaluation_comments,
+            _cron(hour=4, minute=35),
+            _l("Delete evaluation free text after its retention time"),
+        ),
+        Job(
             "extend-series",
             extend_meeting_series,
             _cron(hour=5, minute=40),
@@ -194,6 +227,12 @@ JOBS: dict[str, Job] = {
             close_evaluations,
             _cron(hour="0-1,3-23", minute="3-59/10"),
             _l("Close evaluations whose time is up"),
+        ),
+        Job(
+            "count-evaluation-answers",
+            count_evaluation_answers,
+            lambda: IntervalTrigger(minutes=10, timezone=STOCKHOLM),
+            _l("Count evaluation answers in batches"),
         ),
         Job(
             "evaluation-reminders",

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from enum import StrEnum
@@ -479,6 +479,17 @@ class FileTransport:
 
     def close(self) -> None:
         pass
+
+    def purge(self, *, older_than: datetime) -> int:
+        """Delete the messages written before ``older_than`` (they may hold single-use links)."""
+        if not self.directory.is_dir():
+            return 0
+        deleted = 0
+        for path in self.directory.glob("*.eml"):
+            if datetime.fromtimestamp(path.stat().st_mtime, UTC) < older_than:
+                path.unlink(missing_ok=True)
+                deleted += 1
+        return deleted
 
 
 class SMTPTransport:

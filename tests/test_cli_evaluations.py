@@ -30,32 +30,32 @@ def test_report_evaluations_prints_the_published_combined_report(tmp_path):
     rows = json.loads(result.output)
     assert len(rows) == 18
     assert {(r["question"], r["option"]): (r["n"], r["percent"]) for r in rows} == {
-        (1, "agree_fully"): (27, 96.43),
-        (1, "agree_partly"): (1, 3.57),
+        (1, "agree_fully"): (26, 96.3),
+        (1, "agree_partly"): (1, 3.7),
         (1, "disagree"): (0, 0.0),
-        (2, "agree_fully"): (27, 96.43),
-        (2, "agree_partly"): (1, 3.57),
+        (2, "agree_fully"): (26, 96.3),
+        (2, "agree_partly"): (1, 3.7),
         (2, "disagree"): (0, 0.0),
-        (3, "agree_fully"): (18, 64.29),
-        (3, "agree_partly"): (10, 35.71),
+        (3, "agree_fully"): (17, 62.96),
+        (3, "agree_partly"): (10, 37.04),
         (3, "disagree"): (0, 0.0),
-        (4, "agree_fully"): (19, 67.86),
-        (4, "agree_partly"): (9, 32.14),
+        (4, "agree_fully"): (18, 66.67),
+        (4, "agree_partly"): (9, 33.33),
         (4, "disagree"): (0, 0.0),
-        (5, "agree_fully"): (16, 57.14),
-        (5, "agree_partly"): (8, 28.57),
-        (5, "disagree"): (4, 14.29),
-        (6, "agree_fully"): (19, 67.86),
-        (6, "agree_partly"): (9, 32.14),
+        (5, "agree_fully"): (16, 59.26),
+        (5, "agree_partly"): (7, 25.93),
+        (5, "disagree"): (4, 14.81),
+        (6, "agree_fully"): (18, 66.67),
+        (6, "agree_partly"): (9, 33.33),
         (6, "disagree"): (0, 0.0),
     }
     assert rows[0]["option_label"] == "Instämmer helt"
     as_csv = _report(runner, "--from", "2019-11-01", "--to", "2020-02-29", "--format", "csv")
     table = list(csv.DictReader(io.StringIO(as_csv.output)))
     assert [(r["question"], r["option"], r["n"], r["percent"]) for r in table][12:15] == [
-        ("5", "agree_fully", "16", "57.14"),
-        ("5", "agree_partly", "8", "28.57"),
-        ("5", "disagree", "4", "14.29"),
+        ("5", "agree_fully", "16", "59.26"),
+        ("5", "agree_partly", "7", "25.93"),
+        ("5", "disagree", "4", "14.81"),
     ]
 
 
@@ -68,14 +68,15 @@ def test_a_report_below_k_respondents_is_withheld_with_exit_status_3(tmp_path):
     assert result.exit_code == 3
     assert result.stdout == ""
     assert result.stderr == (
-        "Withheld: the period covers fewer than 3 respondents (EVALUATION_MIN_RESPONDENTS). "
-        "Choose a longer period.\n"
+        "Withheld: no meeting in the period was answered by at least 3 people "
+        "(EVALUATION_MIN_RESPONDENTS). Choose a longer period.\n"
     )
-    # With it and 2020-01-20 (9 respondents) the report covers 10, and every cell is shown, zeros too.
+    # With it and 2020-01-20 (9 respondents) the report counts that meeting only: the single respondent
+    # counts nowhere. Every cell is shown, zeros too.
     both = json.loads(
         _report(runner, "--from", "2020-01-20", "--to", "2020-02-03", "--format", "json").output
     )
-    assert [(r["n"], r["percent"]) for r in both if r["question"] == 5] == [(7, 70.0), (3, 30.0), (0, 0.0)]
+    assert [(r["n"], r["percent"]) for r in both if r["question"] == 5] == [(7, 77.78), (2, 22.22), (0, 0.0)]
 
 
 def test_report_arguments_are_checked(tmp_path):

@@ -8,7 +8,9 @@ from samrad.models.evaluation import (
     Evaluation,
     EvaluationComment,
     EvaluationCount,
+    EvaluationPendingAnswer,
     EvaluationQuestion,
+    EvaluationSpent,
     EvaluationToken,
     Questionnaire,
 )
@@ -41,6 +43,8 @@ __all__ = [
     "EvaluationComment",
     "EvaluationCount",
     "EvaluationQuestion",
+    "EvaluationPendingAnswer",
+    "EvaluationSpent",
     "EvaluationToken",
     "Invitee",
     "Meeting",

@@ -1,16 +1,22 @@
 """Anonymous post-meeting evaluations: questionnaires, single-use tokens and the answers.
 
-Unlinkable by construction (domain brief §4.1, ECOSYSTEM §5.11):
+Unlinkable by construction (domain brief §4.1, ECOSYSTEM §5.11), also for someone holding a copy of
+the database while an evaluation is open (docs/evaluations.md, "Storage order"):
 
-- ``EvaluationToken`` knows only the SHA-256 of a token, its evaluation and whether it is used. It has
-  no person, no invitee, no time and no sequential id; the rows are written in an order unrelated to
-  the recipients, and the e-mail carrying the token is scrubbed from the outbox once delivered.
-- ``EvaluationCount`` holds one counter per evaluation, question and option; an answer only adds 1.
-- ``EvaluationComment`` holds free text under a random key, with no time, token or person. Comments
-  are listed by that key, and the rows are rewritten under new keys when the evaluation closes.
+- ``EvaluationToken`` knows only the SHA-256 of a token and its evaluation. It has no person, no
+  invitee, no time, no sequential id and no "used" flag: it is written once when the evaluation opens
+  (in hash order) and never changed, so it shares no transaction with an answer.
+- ``EvaluationSpent`` marks a used token by a keyed digest (HMAC under the installation's secret), which
+  cannot be matched to the token's hash without that secret.
+- ``EvaluationPendingAnswer`` holds one person's answers sealed (AES-GCM under the installation's
+  secret) until the pool is counted in shuffled batches of at least the respondent threshold.
+- ``EvaluationCount`` holds one counter per evaluation, question and option; only a batch adds to it.
+- ``EvaluationComment`` holds free text under a random key, with no time, token or person, written in
+  shuffled batches, and rewritten under new keys when the evaluation closes.
 
-Neither answer table refers to a token, a user or an invitee, and none has a time column
-(``tests/unit/test_evaluations.py`` inspects the schema to keep it that way).
+On SQLite the tables written per answer have no rowid (``WITHOUT ROWID``), so their physical order is
+that of their random keys. No answer table refers to a token, a user or an invitee, and none has a
+time column (``tests/unit/test_evaluations.py`` inspects the schema to keep it that way).
 """
 
 import secrets
@@ -127,11 +133,29 @@ class Evaluation(SQLModel, table=True):
 
 
 class EvaluationToken(SQLModel, table=True):
-    """A single-use answer token: only its hash, its evaluation and whether it is used. Nothing else."""
+    """A single-use answer token: only its hash and its evaluation. Never changed after it is written."""
 
     token_hash: str = Field(primary_key=True, max_length=64)
     evaluation_id: int = Field(foreign_key="evaluation.id", ondelete="CASCADE", index=True)
-    used: bool = False
+
+
+class EvaluationSpent(SQLModel, table=True):
+    """A used token, by a keyed digest that only the installation's secret connects to the token."""
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    marker: str = Field(primary_key=True, max_length=64)
+    evaluation_id: int = Field(foreign_key="evaluation.id", ondelete="CASCADE", index=True)
+
+
+class EvaluationPendingAnswer(SQLModel, table=True):
+    """One person's answers, sealed, waiting to be counted with at least the threshold of others."""
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    id: str = Field(default_factory=new_comment_key, primary_key=True, max_length=32)
+    evaluation_id: int = Field(foreign_key="evaluation.id", ondelete="CASCADE", index=True)
+    sealed: str = Field(sa_type=sa.Text)
 
 
 class EvaluationCount(SQLModel, table=True):
@@ -145,6 +169,8 @@ class EvaluationCount(SQLModel, table=True):
 
 class EvaluationComment(SQLModel, table=True):
     """A free-text answer under a random key. The coordinator releases it, or deletes it for good."""
+
+    __table_args__ = {"sqlite_with_rowid": False}
 
     id: str = Field(default_factory=new_comment_key, primary_key=True, max_length=32)
     evaluation_id: int = Field(foreign_key="evaluation.id", ondelete="CASCADE", index=True)

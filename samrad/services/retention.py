@@ -1,4 +1,5 @@
-"""Retention: erase case free text some time after the case was last discussed, and delivered e-mail.
+"""Retention: erase case free text some time after the case was last discussed, evaluation free text
+some time after the evaluation closed, and delivered e-mail.
 
 Only free text is erased. The coded fields (sex, age band, categories, who exposes, municipality, risk
 assessment, dates) stay, so the statistics keep counting the case.
@@ -8,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from samrad import outbox
 from samrad.enums import AuditKind, AuditVerb, CaseStatus
-from samrad.models import AgendaItem, Case
+from samrad.models import AgendaItem, Case, Evaluation, EvaluationComment
 from samrad.services import audit
 
 #: A case that is queued for another discussion keeps its text until that discussion.
@@ -70,3 +71,18 @@ def purge_case_text(session: Session, *, now: datetime, retention_days: int) -> 
 def purge_sent_mail(session: Session) -> int:
     """Erase the bodies of delivered e-mail that still have one (delivery normally erases them)."""
     return outbox.purge_sent_bodies(session)
+
+
+def purge_evaluation_comments(session: Session, *, now: datetime, retention_days: int) -> int:
+    """Delete the free-text answers of evaluations closed ``retention_days`` or more days before ``now``,
+    released or not. The counters stay, so reports keep their numbers. Returns how many were deleted."""
+    old = (
+        select(Evaluation.id)
+        .where(Evaluation.closed_at.is_not(None))
+        .where(Evaluation.closed_at <= now - timedelta(days=retention_days))
+    )
+    result = session.execute(
+        delete(EvaluationComment).where(EvaluationComment.evaluation_id.in_(old)),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount

@@ -6,7 +6,18 @@ importable from ``tests.factories``.
 """
 
 from tests.factories.cases import BACKGROUND, QUESTIONS, case_input, make_case
-from tests.factories.evaluations import ANSWERS_ALL_FULLY, MEETING_AT, OPENED_AT, open_with_tokens
+from tests.factories.evaluations import (
+    ANSWERS_ALL_FULLY,
+    MEETING_AT,
+    OPENED_AT,
+    SEALER,
+    close_due_evaluations,
+    close_evaluation,
+    count_pool,
+    find_token,
+    open_with_tokens,
+    submit_answers,
+)
 from tests.factories.meetings import (
     at,
     attend,
@@ -32,10 +43,15 @@ __all__ = [
     "OPENED_AT",
     "PASSWORD",
     "QUESTIONS",
+    "SEALER",
     "at",
     "attend",
     "case_input",
+    "close_due_evaluations",
+    "close_evaluation",
+    "count_pool",
     "discuss",
+    "find_token",
     "make_agenda_item",
     "make_case",
     "make_consultation",
@@ -47,4 +63,5 @@ __all__ = [
     "make_team",
     "make_user",
     "open_with_tokens",
+    "submit_answers",
 ]

@@ -4,15 +4,17 @@ Jobs run for an explicit ``now``; every test runs each job twice to show that no
 """
 
 import logging
+import os
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
-from samrad import db, jobs, outbox
+from samrad import db, jobs, keys, outbox
 from samrad.enums import (
     AgeBand,
     AgendaItemKind,
@@ -27,10 +29,31 @@ from samrad.enums import (
     Rsvp,
     Sex,
 )
-from samrad.models import AgendaItem, Case, CaseCategoryEntry, Invitee, JobRun, Meeting, OutboxMessage
-from samrad.services import reminders, retention
+from samrad.models import (
+    AgendaItem,
+    Case,
+    CaseCategoryEntry,
+    EvaluationComment,
+    EvaluationCount,
+    Invitee,
+    JobRun,
+    Meeting,
+    OutboxMessage,
+    utcnow,
+)
+from samrad.services import evaluations, reminders, retention
 from tests.conftest import schema_app
-from tests.factories import make_consultation, make_municipality, make_user
+from tests.factories import (
+    ANSWERS_ALL_FULLY,
+    MEETING_AT,
+    OPENED_AT,
+    attend,
+    make_consultation,
+    make_held_meeting,
+    make_municipality,
+    make_user,
+    open_with_tokens,
+)
 
 # Monday 15 March 2027, 13:00 in Stockholm (CET, UTC+1); cases due a week before, at 13:00.
 STARTS = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
@@ -578,8 +601,10 @@ def test_job_statuses_list_every_job_and_tell_whether_a_scheduler_runs(session):
         "rsvp-reminders",
         "purge-case-text",
         "purge-audit-log",
+        "purge-evaluation-comments",
         "extend-series",
         "close-evaluations",
+        "count-evaluation-answers",
         "evaluation-reminders",
         "purge-sent-mail",
     ]
@@ -743,3 +768,83 @@ def test_evaluation_jobs_are_registered_and_reminders_can_be_turned_off(session,
     assert jobs.run_job("evaluation-reminders", now) == JobOutcome.OK
     session.expire_all()
     assert session.get(JobRun, "evaluation-reminders").last_detail == "reminders are turned off"
+
+
+def test_the_pool_is_counted_in_batches_of_the_threshold_and_the_rest_at_closing(session):
+    consultation = make_consultation(session)
+    meeting = make_held_meeting(session, consultation, starts_at=MEETING_AT)
+    for i in range(4):
+        attend(session, meeting, make_user(session, email=f"svar{i}@kommun.example"))
+    evaluation, issued = open_with_tokens(session, meeting)
+    session.commit()
+    sealer = keys.sealer(keys.ANSWERS)
+    now = OPENED_AT + timedelta(hours=1)
+
+    def answer(i):
+        evaluations.submit_answers(
+            session, evaluation, issued[f"svar{i}@kommun.example"], ANSWERS_ALL_FULLY, now=now, sealer=sealer
+        )
+        session.commit()
+
+    def counted():
+        session.expire_all()
+        return sum(
+            session.exec(select(EvaluationCount.n).where(EvaluationCount.evaluation_id == evaluation.id))
+        )
+
+    answer(0)
+    answer(1)
+    assert _run("count-evaluation-answers", now) == "counted 0 answers"
+    answer(2)
+    assert _run("count-evaluation-answers", now) == "counted 3 answers"
+    assert counted() == 3 * 6
+    answer(3)
+    assert _run("count-evaluation-answers", now) == "counted 0 answers"
+    assert _run("close-evaluations", evaluation.closes_at) == "closed 1 evaluations"
+    assert counted() == 4 * 6
+
+
+def test_the_file_transports_messages_are_deleted_after_a_day(session, any_db_app):
+    folder = Path(any_db_app.config["MAIL_FILE_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    now = utcnow()
+    old, new = folder / "gammalt.eml", folder / "nytt.eml"
+    for path in (old, new):
+        path.write_text("Länk: https://samrad.test/evaluation/hemlig")
+    day_and_more = (now - timedelta(hours=25)).timestamp()
+    os.utime(old, (day_and_more, day_and_more))
+    assert _run("purge-sent-mail", now) == "erased the bodies of 0 delivered e-mails and 1 mail files"
+    assert sorted(p.name for p in folder.glob("*.eml")) == ["nytt.eml"]
+    any_db_app.config["MAIL_FILE_KEEP_HOURS"] = 1
+    later = now + timedelta(hours=2)
+    assert _run("purge-sent-mail", later) == "erased the bodies of 0 delivered e-mails and 1 mail files"
+    assert list(folder.glob("*.eml")) == []
+
+
+def test_evaluation_free_text_is_deleted_a_retention_time_after_closing(session, any_db_app):
+    consultation = make_consultation(session)
+    meeting = make_held_meeting(session, consultation, starts_at=MEETING_AT)
+    for i in range(3):
+        attend(session, meeting, make_user(session, email=f"text{i}@kommun.example"))
+    evaluation, issued = open_with_tokens(session, meeting)
+    sealer = keys.sealer(keys.ANSWERS)
+    for i in range(3):
+        answers = {**ANSWERS_ALL_FULLY, 7: f"Synpunkt {i}"}
+        token = issued[f"text{i}@kommun.example"]
+        evaluations.submit_answers(session, evaluation, token, answers, now=OPENED_AT, sealer=sealer)
+    evaluations.close_evaluation(session, evaluation, now=OPENED_AT, sealer=sealer)
+    session.commit()
+    assert (
+        _run("purge-evaluation-comments", OPENED_AT + timedelta(days=364)) == "deleted 0 evaluation comments"
+    )
+    assert (
+        _run("purge-evaluation-comments", OPENED_AT + timedelta(days=365)) == "deleted 3 evaluation comments"
+    )
+    session.expire_all()
+    assert session.exec(select(EvaluationComment)).all() == []
+    rows = session.exec(select(EvaluationCount.n).where(EvaluationCount.evaluation_id == evaluation.id))
+    assert sum(rows) == 3 * 6  # the counted answers stay
+    any_db_app.config["EVALUATION_COMMENT_RETENTION_DAYS"] = 30
+    assert (
+        _run("purge-evaluation-comments", OPENED_AT + timedelta(days=30)) == "deleted 0 evaluation comments"
+    )

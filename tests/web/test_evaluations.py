@@ -1,24 +1,29 @@
+import base64
+import json
 import logging
 import re
+import zlib
 from datetime import timedelta
 
 from sqlmodel import select
 
-from samrad import db, demo
+from samrad import db, demo, keys
 from samrad.enums import Attendance
 from samrad.models import (
     Evaluation,
     EvaluationComment,
     EvaluationCount,
+    EvaluationSpent,
     EvaluationToken,
     Meeting,
     OutboxMessage,
     UserSession,
     utcnow,
 )
+from samrad.sealing import Sealer
 from samrad.services import evaluations
 from samrad.tokens import token_hash
-from tests.conftest import csrf_from
+from tests.conftest import TEST_SECRET, csrf_from
 from tests.factories import (
     ANSWERS_ALL_FULLY,
     PASSWORD,
@@ -29,6 +34,9 @@ from tests.factories import (
     make_user,
     open_with_tokens,
 )
+
+#: The app's own answer sealer (keyed from the test configuration's SECRET_KEY).
+APP_SEALER = Sealer([TEST_SECRET], keys.ANSWERS)
 
 SLUG = "una-norrbotten"
 
@@ -74,7 +82,8 @@ def _open(app, meeting_id):
 
 def _close(app, public_id):
     with app.app_context(), db.session_scope() as s:
-        evaluations.close_evaluation(s, evaluations.evaluation_by_public_id(s, public_id), now=utcnow())
+        evaluation = evaluations.evaluation_by_public_id(s, public_id)
+        evaluations.close_evaluation(s, evaluation, now=utcnow(), sealer=keys.sealer(keys.ANSWERS))
 
 
 def _answer_page(client, token):
@@ -90,17 +99,55 @@ def _post(client, path, page, answers, **extra):
     return client.post(path, data=data)
 
 
+def _sealed(token, public_id, *, hours=1):
+    """The answer token as the app keeps it in the cookie (sealed, bound to the evaluation)."""
+    until = int((utcnow() + timedelta(hours=hours)).timestamp())
+    value = json.dumps({"token": token, "until": until}).encode()
+    return Sealer([TEST_SECRET], keys.ANSWER_COOKIE).seal(value, bound_to=public_id)
+
+
+def test_the_cookie_holds_the_token_sealed_and_only_for_a_while(client, app, web_session):
+    _, meeting = _setup(web_session)
+    public_id, issued = _open(app, meeting.id)
+    token = issued["deltagare0@kommun.example"]
+    _answer_page(client, token)
+    # Flask's session cookie is only signed: anyone holding it can read it. The token is not in it.
+    raw_cookie = client.get_cookie("samrad_session").value
+    compressed = raw_cookie.startswith(".")  # itsdangerous: [.]payload.timestamp.signature
+    payload = raw_cookie.lstrip(".").split(".")[0]
+    readable = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    if compressed:
+        readable = zlib.decompress(readable)
+    assert b"evaluation_tokens" in readable and token.encode() not in readable
+    with client.session_transaction() as cookie:
+        held = cookie["evaluation_tokens"][public_id]
+    assert token not in held
+    # A plain token planted in the cookie, an expired sealed one, or one sealed for another evaluation:
+    # none opens the form.
+    for planted in (token, _sealed(token, public_id, hours=-1), _sealed(token, "another-evaluation")):
+        with client.session_transaction() as cookie:
+            cookie["evaluation_tokens"] = {public_id: planted}
+        page = client.get(f"/evaluations/answer/{public_id}")
+        assert page.status_code == 400 and "Öppna länken i ditt mejl" in page.get_data(as_text=True)
+    with client.session_transaction() as cookie:
+        cookie["evaluation_tokens"] = {public_id: _sealed(token, public_id)}
+    assert client.get(f"/evaluations/answer/{public_id}").status_code == 200
+
+
 def _state(web_session, public_id):
+    """(respondents, counted, tokens used, comments), after counting the pool as the scheduler would."""
     web_session.expire_all()
     evaluation = web_session.exec(select(Evaluation).where(Evaluation.public_id == public_id)).one()
+    evaluations.count_pool(web_session, evaluation, sealer=APP_SEALER, min_batch=None)
+    web_session.commit()
     counted = sum(
         web_session.exec(select(EvaluationCount.n).where(EvaluationCount.evaluation_id == evaluation.id))
     )
-    used = web_session.exec(
-        select(EvaluationToken.used).where(EvaluationToken.evaluation_id == evaluation.id)
-    ).all()
+    used = len(
+        web_session.exec(select(EvaluationSpent).where(EvaluationSpent.evaluation_id == evaluation.id)).all()
+    )
     comments = web_session.exec(select(EvaluationComment.text)).all()
-    return evaluation.respondents, counted, sorted(used), comments
+    return evaluation.respondents, counted, used, comments
 
 
 # --- The respondent ---------------------------------------------------------------------------------
@@ -143,13 +190,13 @@ def test_answering_counts_once_and_the_link_then_says_already_answered(client, a
     assert (response.status_code, response.headers["Location"]) == (303, "/evaluations/thanks")
     thanks = client.get("/evaluations/thanks")
     assert "Dina svar är sparade, och inget kopplar dem till dig." in thanks.get_data(as_text=True)
-    assert _state(web_session, public_id) == (1, 6, [False, False, True], ["Tydlig agenda."])
+    assert _state(web_session, public_id) == (1, 6, 1, ["Tydlig agenda."])
     # The same link again, and the form again (the browser's back button): friendly, nothing counted.
     again = client.get(f"/evaluation/{token}")
     assert again.status_code == 409 and "Du har redan svarat" in again.get_data(as_text=True)
     form_again = client.get(path)
     assert form_again.status_code == 400 and "Öppna länken i ditt mejl" in form_again.get_data(as_text=True)
-    assert _state(web_session, public_id) == (1, 6, [False, False, True], ["Tydlig agenda."])
+    assert _state(web_session, public_id) == (1, 6, 1, ["Tydlig agenda."])
 
 
 def test_a_double_submit_counts_once(client, app, web_session):
@@ -189,7 +236,7 @@ def test_bad_answers_get_messages_next_to_the_fields_and_store_nothing(client, a
         'id="q1-error"' not in html
         and '<input checked id="q1-0" name="q1" type="radio" value="agree_fully">' in html
     )
-    assert _state(web_session, public_id) == (0, 0, [False, False, False], [])
+    assert _state(web_session, public_id) == (0, 0, 0, [])
     # Identifying text is refused; a colleague's name needs a second look and a tick.
     identifying = _post(client, path, page, {**ANSWERS_ALL_FULLY, 7: "Mejla anna@kommun.example"})
     assert (
@@ -201,12 +248,12 @@ def test_bad_answers_get_messages_next_to_the_fields_and_store_nothing(client, a
     assert colleague.status_code == 400
     assert "Texten kan innehålla namnet på en kollega (”Karin”)." in html
     assert 'name="confirm_text"' in html
-    assert _state(web_session, public_id) == (0, 0, [False, False, False], [])
+    assert _state(web_session, public_id) == (0, 0, 0, [])
     confirmed = _post(
         client, path, page, {**ANSWERS_ALL_FULLY, 7: "Tack Karin för ett bra möte"}, confirm_text="y"
     )
     assert confirmed.status_code == 303
-    assert _state(web_session, public_id) == (1, 6, [False, False, True], ["Tack Karin för ett bra möte"])
+    assert _state(web_session, public_id) == (1, 6, 1, ["Tack Karin för ett bra möte"])
 
 
 def test_unknown_links_foreign_tokens_and_missing_tokens_get_friendly_pages(client, app, web_session):
@@ -223,7 +270,7 @@ def test_unknown_links_foreign_tokens_and_missing_tokens_get_friendly_pages(clie
     assert client.get("/evaluations/answer/finns-inte").status_code == 404
     # A token of the other meeting held for this one (e.g. an old tab): refused, nothing stored.
     with client.session_transaction() as cookie:
-        cookie["evaluation_tokens"] = {public_id: other_issued["gast@kommun.example"]}
+        cookie["evaluation_tokens"] = {public_id: _sealed(other_issued["gast@kommun.example"], public_id)}
     page = client.get(f"/evaluations/answer/{public_id}")
     response = _post(client, f"/evaluations/answer/{public_id}", page, ANSWERS_ALL_FULLY)
     assert response.status_code == 409 and "Länken hör till ett annat möte" in response.get_data(as_text=True)
@@ -240,7 +287,7 @@ def test_a_form_posted_after_the_evaluation_closed_stores_nothing(client, app, w
     assert "Utvärderingen av det här mötet tar inte längre emot svar. Inget sparades." in response.get_data(
         as_text=True
     )
-    assert _state(web_session, public_id) == (0, 0, [], [])
+    assert _state(web_session, public_id) == (0, 0, 0, [])
     # The mail link after closing: the tokens are gone.
     assert client.get(f"/evaluation/{issued['deltagare1@kommun.example']}").status_code == 404
 
@@ -334,13 +381,16 @@ def test_the_period_report_shows_the_published_numbers_with_chart_and_table(clie
     response = client.get(f"/c/{SLUG}/evaluations/report?first=2019-11-01&last=2020-02-29")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Antal som svarade: 28, vid 5 utvärderade möten." in html
-    assert "Möten med färre än 3 svar räknas med i totalen men visas inte för sig: 1." in html
+    assert "Antal som svarade: 27, vid 4 utvärderade möten." in html
+    assert (
+        "Möten där färre än 3 svarade är inte med i rapporten, så att ingens svar kan räknas fram genom att "
+        "jämföra perioder: 1." in html
+    )
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 6
     # The tooltip formats the share like the table does (decimal comma, no-break space before %).
     assert "<title>2019-11-27: Instämmer delvis 50\u00a0% (3)</title>" in html
-    assert "<td>27 (96,43\xa0%)</td><td>1 (3,57\xa0%)</td><td>0 (0\xa0%)</td>" in html
-    assert "<td>16 (57,14\xa0%)</td><td>8 (28,57\xa0%)</td><td>4 (14,29\xa0%)</td>" in html
+    assert "<td>26 (96,3\xa0%)</td><td>1 (3,7\xa0%)</td><td>0 (0\xa0%)</td>" in html
+    assert "<td>16 (59,26\xa0%)</td><td>7 (25,93\xa0%)</td><td>4 (14,81\xa0%)</td>" in html
     assert "<td>1 (16,67\xa0%)</td><td>3 (50\xa0%)</td><td>2 (33,33\xa0%)</td>" in html
     assert ">2019-11-11</a>" in html and "2020-02-03" not in html
     assert "Godkända svar: 7" in html and "Klart och tydligt möte." in html
@@ -360,7 +410,7 @@ def test_the_csv_export_holds_the_aggregates_only(client, auth, app, web_session
     )
     lines = response.get_data(as_text=True).splitlines()
     assert lines[0] == "meeting,question,question_text,option,option_label,n,percent"
-    assert lines[1] == ",1,Alla fick komma till tals under mötet.,agree_fully,Instämmer helt,27,96.43"
+    assert lines[1] == ",1,Alla fick komma till tals under mötet.,agree_fully,Instämmer helt,26,96.30"
     assert len(lines) == 1 + 18 * 5
     assert "Toppen" not in response.get_data(as_text=True)
 

@@ -7,12 +7,14 @@ The anonymity design (see also ``samrad/models/evaluation.py`` and ``docs/decisi
   the link is *ephemeral*: its body is blanked once the message is delivered, so no table ever pairs an
   address with a token for longer than delivery takes.
 - :func:`submit_answers` validates everything first, then in one savepoint: takes the evaluation row
-  (``respondents + 1`` where still open), marks the token used (``used = true`` where still unused),
-  adds 1 to one counter per statement and inserts any free text under a random key. A refused step
-  rolls the savepoint back, so a submission counts entirely or not at all, and a token counts once.
-  Nothing is logged and nobody is notified.
-- :func:`close_evaluation` deletes the tokens and rewrites the free text under new random keys in a
-  random order, so neither physical row order nor keys say in which order answers came.
+  (``respondents + 1`` where still open), marks the token used by a keyed marker (unique) and puts the
+  answers, sealed, in the pool. A refused step rolls the savepoint back, so a submission counts entirely
+  or not at all, and a token counts once. Nothing is logged and nobody is notified.
+- :func:`count_pool` (a job, and at closing) opens the pool in shuffled batches of at least the
+  respondent threshold and adds them to the counters and comments, so that no row written for an answer
+  carries the order of the answers or the transaction that used a token (``pool``'s docstring).
+- :func:`close_evaluation` counts what is left in the pool, deletes the tokens and their markers and
+  rewrites the free text under new random keys in a random order.
 - :func:`remind_evaluations` reminds *every* attendee once ("if you have not answered yet"), without a
   link: the app never learns, and never stores, who has not answered.
 - Reports (:func:`meeting_report`, :func:`period_report`) exist only for closed evaluations; a single
@@ -69,6 +71,7 @@ from samrad.services.evaluations.opening import (
     evaluation_of,
     open_evaluation,
 )
+from samrad.services.evaluations.pool import count_due_pools, count_pool
 from samrad.services.evaluations.questionnaires import (
     QuestionDraft,
     current_questionnaire,
@@ -133,6 +136,8 @@ __all__ = [
     "closed_evaluations",
     "colleague_names",
     "comment_in",
+    "count_due_pools",
+    "count_pool",
     "current_questionnaire",
     "default_questions",
     "ensure_questionnaire",

@@ -1,4 +1,4 @@
-"""Answering: checked first, then counted in one savepoint, a token counting once."""
+"""Answering: checked first, then put in the pool in one savepoint, a token counting once."""
 
 from __future__ import annotations
 
@@ -6,20 +6,21 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import insert, tuple_, update
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from samrad import tokens
 from samrad.models import (
     Evaluation,
-    EvaluationComment,
-    EvaluationCount,
+    EvaluationPendingAnswer,
+    EvaluationSpent,
     EvaluationToken,
     Meeting,
     Questionnaire,
     get_row,
 )
 from samrad.models.evaluation import EvaluationStatus, QuestionKind, ScaleOption
+from samrad.sealing import Sealer
 from samrad.services.evaluations.errors import (
     EvaluationClosed,
     InvalidAnswers,
@@ -29,17 +30,25 @@ from samrad.services.evaluations.errors import (
     UnknownToken,
 )
 from samrad.services.evaluations.form import TEXT_MAX
+from samrad.services.evaluations.pool import seal_answer
 from samrad.services.evaluations.texts import colleague_names, text_findings
 
 
-def find_token(session: Session, token: str) -> tuple[Evaluation, bool] | None:
+def find_token(session: Session, token: str, *, sealer: Sealer) -> tuple[Evaluation, bool] | None:
     """The evaluation a token belongs to and whether it is used; None for an unknown token. Read only."""
     row = session.exec(
         select(EvaluationToken).where(EvaluationToken.token_hash == tokens.token_hash(token))
     ).first()
     if row is None:
         return None
-    return get_row(session, Evaluation, row.evaluation_id), row.used
+    return get_row(session, Evaluation, row.evaluation_id), _spent(session, token, sealer)
+
+
+def _spent(session: Session, token: str, sealer: Sealer) -> bool:
+    # The plain hash marks tokens used before the pool existed (migration 0006).
+    candidates = [*sealer.markers(token), tokens.token_hash(token)]
+    found = session.exec(select(EvaluationSpent.marker).where(EvaluationSpent.marker.in_(candidates)))
+    return found.first() is not None
 
 
 def accepts_answers(evaluation: Evaluation, *, now: datetime) -> bool:
@@ -94,18 +103,20 @@ def submit_answers(
     answers: Mapping[int, str],
     *,
     now: datetime,
+    sealer: Sealer,
     confirm_warnings: bool = False,
 ) -> None:
     """Record one person's answers and use up their token: all of it or nothing.
 
     Validation happens before any write. Then, in one savepoint: the evaluation row is taken
-    (``respondents + 1`` while open), the token is marked used only if it is still unused, each
-    statement's counter gets ``n + 1`` and free text is inserted under a random key with no time or
-    reference. A used, unknown or foreign token, or a closed evaluation, rolls the savepoint back.
-    Concurrent submissions queue on the evaluation row, so none is lost and no token counts twice.
-    ``now`` only decides whether the evaluation is still open; it is not stored.
+    (``respondents + 1`` while open), the token is marked used by a keyed marker (unique, so it counts
+    once), and the answers go into the pool sealed, under a random key. The token's own row is not
+    touched, and nothing is counted yet: :func:`samrad.services.evaluations.pool.count_pool` adds the
+    pool to the counters and comments in shuffled batches. A used, unknown or foreign token, or a
+    closed evaluation, rolls the savepoint back. Concurrent submissions queue on the evaluation row, so
+    none is lost and no token counts twice. ``now`` only decides whether the evaluation is still open.
     """
-    meeting = session.get(Meeting, evaluation.meeting_id)
+    meeting = get_row(session, Meeting, evaluation.meeting_id)
     scale, texts = check_answers(
         evaluation.questionnaire,
         answers,
@@ -124,44 +135,26 @@ def submit_answers(
         ).rowcount
         if taken != 1:
             raise EvaluationClosed()
-        used = session.execute(
-            update(EvaluationToken)
-            .where(EvaluationToken.token_hash == digest)
-            .where(EvaluationToken.evaluation_id == evaluation.id)
-            .where(EvaluationToken.used.is_(False))
-            .values(used=True)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if used != 1:
-            row = session.exec(
-                select(EvaluationToken.evaluation_id).where(EvaluationToken.token_hash == digest)
-            ).first()
-            if row is None:
-                raise UnknownToken()
-            raise TokenForAnotherEvaluation() if row != evaluation.id else TokenUsed()
-        # One statement for all statements' counters: the evaluation row taken above already makes
-        # submitters queue, so the order in which this touches its rows cannot deadlock.
-        if scale:
-            counted = session.execute(
-                update(EvaluationCount)
-                .where(EvaluationCount.evaluation_id == evaluation.id)
-                .where(tuple_(EvaluationCount.question_id, EvaluationCount.option).in_(scale))
-                .values(n=EvaluationCount.n + 1)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if counted != len(scale):
-                raise RuntimeError("evaluation counter missing")
-        if texts:
-            session.execute(
-                insert(EvaluationComment),
-                [
-                    {
-                        "id": secrets.token_hex(16),
-                        "evaluation_id": evaluation.id,
-                        "question_id": qid,
-                        "text": text,
-                    }
-                    for qid, text in texts
-                ],
-            )
+        owner = session.exec(
+            select(EvaluationToken.evaluation_id).where(EvaluationToken.token_hash == digest)
+        ).first()
+        if owner is None:
+            raise UnknownToken()
+        if owner != evaluation.id:
+            raise TokenForAnotherEvaluation()
+        if _spent(session, token, sealer):
+            raise TokenUsed()
+        session.execute(
+            insert(EvaluationSpent), [{"marker": sealer.markers(token)[0], "evaluation_id": evaluation.id}]
+        )
+        session.execute(
+            insert(EvaluationPendingAnswer),
+            [
+                {
+                    "id": secrets.token_hex(16),
+                    "evaluation_id": evaluation.id,
+                    "sealed": seal_answer(sealer, evaluation.id, scale, texts),
+                }
+            ],
+        )
     session.expire(evaluation, ["respondents"])

@@ -13,11 +13,14 @@ from samrad.models import (
     Consultation,
     Evaluation,
     EvaluationComment,
+    EvaluationSpent,
     EvaluationToken,
     Meeting,
 )
 from samrad.models.evaluation import EvaluationStatus
+from samrad.sealing import Sealer
 from samrad.services.evaluations.opening import attendee_addresses
+from samrad.services.evaluations.pool import count_pool
 
 
 def remind_evaluations(session: Session, *, now: datetime, after: timedelta = timedelta(days=2)) -> int:
@@ -48,13 +51,13 @@ def remind_evaluations(session: Session, *, now: datetime, after: timedelta = ti
         if claimed != 1:
             continue  # another scheduler run took it
         handled += 1
-        unused = session.exec(
+        issued = session.exec(
             select(func.count())
             .select_from(EvaluationToken)
             .where(EvaluationToken.evaluation_id == evaluation.id)
-            .where(EvaluationToken.used.is_(False))
         ).one()
-        if not unused:
+        session.refresh(evaluation, ["respondents"])
+        if issued <= evaluation.respondents:
             continue
         meeting = session.get(Meeting, evaluation.meeting_id)
         consultation = session.get(Consultation, meeting.consultation_id)
@@ -76,9 +79,10 @@ def remind_evaluations(session: Session, *, now: datetime, after: timedelta = ti
     return handled
 
 
-def close_evaluation(session: Session, evaluation: Evaluation, *, now: datetime) -> bool:
-    """Stop accepting answers. Deletes every token and rewrites the free text under new random keys in a
-    random order. Returns False if it was already closed."""
+def close_evaluation(session: Session, evaluation: Evaluation, *, now: datetime, sealer: Sealer) -> bool:
+    """Stop accepting answers. Counts what is left in the pool, deletes every token and used-token
+    marker, and rewrites the free text under new random keys in a random order. Returns False if it was
+    already closed."""
     closed = session.execute(
         update(Evaluation)
         .where(Evaluation.id == evaluation.id)
@@ -88,7 +92,9 @@ def close_evaluation(session: Session, evaluation: Evaluation, *, now: datetime)
     ).rowcount
     if closed != 1:
         return False
+    count_pool(session, evaluation, sealer=sealer, min_batch=None)
     session.execute(delete(EvaluationToken).where(EvaluationToken.evaluation_id == evaluation.id))
+    session.execute(delete(EvaluationSpent).where(EvaluationSpent.evaluation_id == evaluation.id))
     comments = session.exec(
         select(EvaluationComment.question_id, EvaluationComment.text, EvaluationComment.released).where(
             EvaluationComment.evaluation_id == evaluation.id
@@ -113,7 +119,7 @@ def close_evaluation(session: Session, evaluation: Evaluation, *, now: datetime)
     return True
 
 
-def close_due_evaluations(session: Session, *, now: datetime) -> int:
+def close_due_evaluations(session: Session, *, now: datetime, sealer: Sealer) -> int:
     """Close every open evaluation whose time is up (the scheduler's job). Returns how many it closed."""
     due = session.exec(
         select(Evaluation)
@@ -121,4 +127,4 @@ def close_due_evaluations(session: Session, *, now: datetime) -> int:
         .where(Evaluation.closes_at <= now)
         .order_by(Evaluation.id)
     ).all()
-    return sum(close_evaluation(session, evaluation, now=now) for evaluation in due)
+    return sum(close_evaluation(session, evaluation, now=now, sealer=sealer) for evaluation in due)

@@ -64,16 +64,16 @@ class PeriodReport:
     consultation: Consultation
     period: Period
     min_respondents: int
-    #: Closed evaluations in the period, all of which count in the totals.
+    #: Closed evaluations in the period that count (each answered by at least ``min_respondents``).
     meetings: int
     respondents: int
-    #: False while fewer than ``min_respondents`` answered in the period: nothing else is filled in.
+    #: False while no meeting in the period counts: nothing else is filled in.
     shown: bool
     questions: tuple[QuestionResult, ...] = ()
     comments: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
     #: The meetings with enough answers to be shown on their own, oldest first.
     meeting_reports: tuple[MeetingReport, ...] = ()
-    #: Meetings that count in the totals but have too few answers to be shown on their own.
+    #: Meetings in the period with too few answers: they count nowhere (see :func:`period_report`).
     hidden_meetings: int = 0
     #: Per statement: (number, text, [(meeting report, question result)]) for the trend chart.
     trends: tuple = field(default=())
@@ -178,24 +178,29 @@ def period_report(
 ) -> PeriodReport:
     """The combined report over the closed evaluations of a period (the published "Kombinerad rapport").
 
-    Every closed evaluation counts in the totals; those with at least ``min_respondents`` answers are
-    also shown on their own. While the period covers fewer than ``min_respondents`` respondents the
-    report is withheld (``shown`` is False) — the threshold is on respondents, not on cells.
+    Only meetings answered by at least ``min_respondents`` count, and each of them is also shown on its
+    own. A meeting with fewer answers counts nowhere, in no period: if it counted in the totals, two
+    periods that differ by that meeting (or the totals minus the meetings shown) would give its one or
+    two people's answers by subtraction. So every published total is a sum of published meetings, and
+    no choice of periods reveals more than those meetings' own reports. (The Norrbotten pilot's combined
+    report included a meeting with one respondent; its answers can be read off that way.) Without any
+    such meeting in the period the report is withheld (``shown`` is False).
     """
     evaluations = closed_evaluations(session, consultation, period)
-    respondents = sum(e.respondents for e, _ in evaluations)
+    counted = [(e, m) for e, m in evaluations if e.respondents >= min_respondents]
     base = {
         "consultation": consultation,
         "period": period,
         "min_respondents": min_respondents,
-        "meetings": len(evaluations),
-        "respondents": respondents,
+        "meetings": len(counted),
+        "respondents": sum(e.respondents for e, _ in counted),
+        "hidden_meetings": len(evaluations) - len(counted),
     }
-    if respondents < min_respondents:
+    if not counted:
         return PeriodReport(**base, shown=False)
-    ids = [e.id for e, _ in evaluations]
+    ids = [e.id for e, _ in counted]
     meeting_reports = tuple(
-        r for r in (meeting_report(session, e, min_respondents=min_respondents) for e, _ in evaluations) if r
+        r for r in (meeting_report(session, e, min_respondents=min_respondents) for e, _ in counted) if r
     )
     questions = _question_results(_count_rows(session, ids))
     trends = tuple(
@@ -217,7 +222,6 @@ def period_report(
         questions=questions,
         comments=_released_comments(session, ids),
         meeting_reports=meeting_reports,
-        hidden_meetings=len(evaluations) - len(meeting_reports),
         trends=trends,
     )
 

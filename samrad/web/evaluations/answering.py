@@ -1,16 +1,20 @@
 """The anonymous answer form of an evaluation.
 
 The answer flow keeps the token out of every address but the first:
-``GET /evaluation/<token>`` (the e-mail link; logs redact the token) only checks the token, keeps it in
-the browser's signed session cookie and redirects to ``/evaluations/answer/<evaluation>``, which names
-the meeting's evaluation but no person. The form posts there; the token travels in the cookie, is used
-up in the same transaction as the counters, and is then forgotten. The answer views never load the
+``GET /evaluation/<token>`` (the e-mail link; logs redact the token) only checks the token, keeps it
+sealed in the browser's session cookie (AES-GCM under the installation's secret, for
+:data:`COOKIE_HOURS`; the cookie itself is only signed, so the token must not be readable in it) and
+redirects to ``/evaluations/answer/<evaluation>``, which names the meeting's evaluation but no person.
+The form posts there; the token travels in the cookie, is used up when the answers enter the pool, and
+is then forgotten. The answer views never load the
 logged-in user (a respondent may be logged in): nothing in the database is touched on their behalf,
 and no page or log line ties the request to an account.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from functools import wraps
 
 from flask import abort, current_app, g, make_response, redirect, render_template, request, session, url_for
@@ -18,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, TextAreaField
 
-from samrad import db
+from samrad import db, keys
 from samrad.extensions import login_manager
 from samrad.models import Consultation, Meeting, get_row, utcnow
 from samrad.models.evaluation import QuestionKind, ScaleOption
@@ -27,9 +31,11 @@ from samrad.web import guard
 from samrad.web.evaluations.common import bp, message_page, min_respondents
 from samrad.web.forms import options
 
-#: Session key holding {evaluation public id: token} between the e-mail link and the answer.
+#: Session key holding {evaluation public id: sealed token} between the e-mail link and the answer.
 TOKENS_KEY = "evaluation_tokens"
 MAX_HELD_TOKENS = 5
+#: How long the sealed token in the cookie opens: time enough to fill in the form; the link works again.
+COOKIE_HOURS = 4
 
 
 def anonymous(view):
@@ -79,6 +85,33 @@ def _held_tokens() -> dict[str, str]:
     return dict(held) if isinstance(held, dict) else {}
 
 
+def _hold_token(public_id: str, token: str) -> None:
+    until = int((utcnow() + timedelta(hours=COOKIE_HOURS)).timestamp())
+    sealed = keys.sealer(keys.ANSWER_COOKIE).seal(
+        json.dumps({"token": token, "until": until}).encode("utf-8"), bound_to=public_id
+    )
+    held = _held_tokens()
+    held.pop(public_id, None)
+    held[public_id] = sealed
+    session[TOKENS_KEY] = dict(list(held.items())[-MAX_HELD_TOKENS:])
+
+
+def _held_token(public_id: str) -> str | None:
+    """The token this browser holds for the evaluation, if it opens and has not expired."""
+    sealed = _held_tokens().get(public_id)
+    raw = (
+        keys.sealer(keys.ANSWER_COOKIE).unseal(sealed, bound_to=public_id)
+        if isinstance(sealed, str)
+        else None
+    )
+    if raw is None:
+        return None
+    held = json.loads(raw)
+    if held["until"] < utcnow().timestamp():
+        return None
+    return str(held["token"])
+
+
 def _forget_token(public_id: str) -> None:
     held = _held_tokens()
     if held.pop(public_id, None) is not None:
@@ -89,7 +122,7 @@ def _forget_token(public_id: str) -> None:
 @anonymous
 def land(token: str):
     """The e-mail link: check the token, keep it in the session cookie, move to a token-free address."""
-    found = service.find_token(db.get_session(), token)
+    found = service.find_token(db.get_session(), token, sealer=keys.sealer(keys.ANSWERS))
     if found is None:
         return _unknown_link()
     evaluation, used = found
@@ -97,9 +130,7 @@ def land(token: str):
         return _already_answered()
     if not service.accepts_answers(evaluation, now=utcnow()):
         return _closed()
-    held = _held_tokens()
-    held[evaluation.public_id] = token
-    session[TOKENS_KEY] = dict(list(held.items())[-MAX_HELD_TOKENS:])
+    _hold_token(evaluation.public_id, token)
     return redirect(url_for("evaluations.answer", public_id=evaluation.public_id), code=303)
 
 
@@ -172,7 +203,7 @@ def answer(public_id: str):
     if not service.accepts_answers(evaluation, now=utcnow()):
         _forget_token(public_id)
         return _closed()
-    token = _held_tokens().get(public_id)
+    token = _held_token(public_id)
     if token is None:
         return message_page(
             _l("Open the link in your e-mail"),
@@ -196,7 +227,13 @@ def answer(public_id: str):
             }
             try:
                 service.submit_answers(
-                    s, evaluation, token, answers, now=utcnow(), confirm_warnings=bool(form.confirm_text.data)
+                    s,
+                    evaluation,
+                    token,
+                    answers,
+                    now=utcnow(),
+                    sealer=keys.sealer(keys.ANSWERS),
+                    confirm_warnings=bool(form.confirm_text.data),
                 )
             except service.InvalidAnswers as exc:
                 _show_problems(form, exc.problems)

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlmodel import select
 
-from samrad import db
+from samrad import db, keys
 from samrad.models import Meeting, utcnow
 from samrad.services import evaluations as service
 from samrad.urls import evaluation_link
@@ -89,7 +89,7 @@ def close(slug: str, public_id: str):
     evaluation, _meeting = evaluation_in(consultation, public_id)
     if not DecisionForm().validate_on_submit():
         abort(400)
-    if service.close_evaluation(db.get_session(), evaluation, now=utcnow()):
+    if service.close_evaluation(db.get_session(), evaluation, now=utcnow(), sealer=keys.sealer(keys.ANSWERS)):
         db.commit()
         flash(_l("The evaluation is closed. No more answers are taken."), "success")
     else:

@@ -110,8 +110,8 @@ def report_export(slug: str):
         return message_page(
             _l("The report is withheld"),
             _l(
-                "The period has fewer than %(k)s respondents, so nothing is exported. Choose a longer "
-                "period.",
+                "No meeting in the period was answered by at least %(k)s people, so nothing is exported. "
+                "Choose a longer period.",
                 k=min_respondents(),
             ),
             409,
