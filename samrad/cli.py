@@ -174,20 +174,48 @@ def report_period(first, last):
         raise click.BadParameter("choose a period of at most ten years.", param_hint="--to") from None
 
 
+def statistics_period(year: int | None, term: str | None, month: int | None, all_years: bool):
+    """A standard period (the only kind statistics are published for), from the command's options."""
+    from samrad.clock import STOCKHOLM
+    from samrad.models import utcnow
+    from samrad.periods import Term, all_years_period, month_period, term_period, year_period
+
+    if all_years:
+        if year or term or month:
+            raise click.BadParameter("use --all on its own.", param_hint="--all")
+        this_year = utcnow().astimezone(STOCKHOLM).year
+        return all_years_period(this_year, this_year)
+    if year is None:
+        raise click.BadParameter(
+            "give --year (with --term or --month if you like), or --all.", param_hint="--year"
+        )
+    if term and month:
+        raise click.BadParameter("give --term or --month, not both.", param_hint="--month")
+    if month:
+        return month_period(year, month)
+    if term:
+        return term_period(year, Term(term))
+    return year_period(year)
+
+
 @report.command("statistics")
 @click.option("--consultation", "slug", required=True, help="The consultation's short name (slug).")
-@period_options
+@click.option("--year", type=click.IntRange(2000, 2100), help="The year (alone: the whole year).")
+@click.option("--term", type=click.Choice(["vt", "ht"]), help="vt: January–June, ht: July–December.")
+@click.option("--month", type=click.IntRange(1, 12), help="A month of the year, 1–12.")
+@click.option("--all", "all_years", is_flag=True, help="Every year with cases, per year.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @with_appcontext
-def report_statistics(slug: str, first, last, fmt: str):
-    """Print the suppressed statistics tables of the dashboard (no case text)."""
+def report_statistics(slug: str, year, term, month, all_years: bool, fmt: str):
+    """Print the suppressed statistics tables of the dashboard (no case text). Statistics are published
+    for whole months, terms and years (and all years) only: see docs/statistics.md."""
     import json
 
     from samrad import db
     from samrad.services import directory
     from samrad.services import statistics as service
 
-    period = report_period(first, last)
+    period = statistics_period(year, term, month, all_years)
     with db.session_scope() as session:
         consultation = directory.consultation_by_slug(session, slug)
         if consultation is None:

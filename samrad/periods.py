@@ -2,9 +2,10 @@
 report and the audit log's filter. Pure: no database, no Flask.
 
 A :class:`Period` runs from ``first`` to ``last`` inclusive; its UTC bounds come from
-:func:`samrad.clock.local_midnight_utc`. Standard periods are a month, a term or a year; a custom period
-is any range of whole days up to :data:`MAX_MONTHS` months. :func:`between` makes a period from dates a
-person typed, where either end may be left open.
+:func:`samrad.clock.local_midnight_utc`. Standard periods are a month, a term, a year or all
+years (they nest, which the statistics rely on: docs/statistics.md); a custom period is any range of
+whole days up to :data:`MAX_MONTHS` months (the evaluation report and the audit log). :func:`between`
+makes a period from dates a person typed, where either end may be left open.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class PeriodKind(StrEnum):
     MONTH = "month"
     TERM = "term"
     YEAR = "year"
+    #: Every year with data (statistics only): the top of the month → term → year hierarchy.
+    ALL = "all"
     CUSTOM = "custom"
 
 
@@ -99,6 +102,16 @@ def year_period(year: int) -> Period:
     if not date.min.year < year < date.max.year:
         raise PeriodError("invalid")
     return Period(PeriodKind.YEAR, date(year, 1, 1), date(year, 12, 31))
+
+
+def all_years_period(first_year: int, last_year: int) -> Period:
+    if not (EARLIEST.year <= first_year <= last_year <= LATEST.year):
+        raise PeriodError("invalid")
+    return Period(PeriodKind.ALL, date(first_year, 1, 1), date(last_year, 12, 31))
+
+
+def term_of(day: date) -> Term:
+    return Term.SPRING if day.month <= 6 else Term.AUTUMN
 
 
 def custom_period(first: date, last: date) -> Period:

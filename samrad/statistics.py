@@ -44,14 +44,21 @@ Suppression rules (the threshold ``t`` is ``STATISTICS_MIN_COUNT``, default 3):
    either none or at least two municipalities, so a reader cannot tell which municipality a count
    belongs to even when every other municipality is named.
 
-Not covered (documented in docs/statistics.md): a reader who compares two overlapping periods (for
-example a year and the same year minus one day) can subtract their published counts.
+6. **One publication for every period** (:func:`publish_periods`). Statistics are published for
+   standard periods only — a month, a term, a year, or all years — and the number of cases of each is
+   decided once for the consultation's whole history, so every view (a year's months, a term's, a month
+   alone) shows the same value or mark for the same period. Each year is one table (its months, with the
+   year as total); a term or all years is shown only when its value follows from what is published
+   already, so no subtraction of one view from another gives a suppressed count ("a term's hidden month
+   from the year and the other term"). Breakdowns (category, municipality, …) are published per year
+   only: over months and terms they would form a second, crossing hierarchy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 #: The lowest threshold that protects anything when zeros are shown (see the module docstring).
@@ -174,11 +181,14 @@ def revealed(
 
 
 def suppress(
-    values: Sequence[int], *, total: int | None, relation: Relation, threshold: int
+    values: Sequence[int], *, total: int | None, relation: Relation, threshold: int, hide: int = 1
 ) -> tuple[list[Mark], Mark | None]:
     """Decide how every cell is shown. Returns the cells' marks and the total's mark (None: no total).
 
     ``total`` is the number of cases the table describes (required unless ``relation`` is INDEPENDENT).
+    ``hide`` is how many of the smallest published cells rule 4 hides next to a ``<t`` cell (always that
+    many, at most all but one): 1 for the breakdowns; 2 for a year's months, where several small months
+    and ties among the rest would otherwise often let a reader pin the small ones and withhold the year.
     """
     check_threshold(threshold)
     if relation != Relation.INDEPENDENT and total is None:
@@ -196,10 +206,51 @@ def suppress(
     candidates = [i for i, (v, m) in enumerate(zip(values, marks, strict=True)) if m == Mark.SHOWN and v > 0]
     if len(candidates) < 2:
         return [Mark.WITHHELD] * len(values), total_mark
-    marks[min(candidates, key=lambda i: (values[i], i))] = Mark.HIDDEN
+    # Always the same number of cells, whatever they hold: hiding more only when it is needed would tell a
+    # reader who knows the rule that it was needed.
+    for cell in sorted(candidates, key=lambda i: (values[i], i))[: min(hide, len(candidates) - 1)]:
+        marks[cell] = Mark.HIDDEN
     if revealed(values, marks, total=total, relation=relation, threshold=threshold):
         return [Mark.WITHHELD] * len(values), total_mark
     return marks, total_mark
+
+
+def publish_periods(counts_by_month: Mapping[date, int], *, threshold: int) -> dict[str, Published]:
+    """The published number of cases of every standard period (rule 6), keyed ``2027-03``, ``2027-vt``
+    (January–June), ``2027-ht`` (July–December), ``2027`` and ``all``. ``counts_by_month`` maps the
+    first day of a month to its true count; months missing from it have none.
+
+    Each year is one table: its months with the year as their total, suppressed by the rules above.
+    Nothing else adds information: a term is shown only when its value follows from the year's published
+    numbers anyway (all its months shown, or all the year's other months shown), and the count of all
+    years only when every year is shown; otherwise ``..``. Years are not tied to each other, so a small
+    year hides nothing in its neighbours.
+    """
+    check_threshold(threshold)
+    published: dict[str, Published] = {}
+    hidden = Published(None, Mark.HIDDEN, threshold)
+    every_year_shown, total = True, 0
+    for year in sorted({month.year for month in counts_by_month}):
+        months = [date(year, m, 1) for m in range(1, 13)]
+        values = [counts_by_month.get(m, 0) for m in months]
+        year_count = sum(values)
+        total += year_count
+        published[str(year)] = publish_count(year_count, threshold)
+        every_year_shown = every_year_shown and published[str(year)].is_shown
+        marks, _ = suppress(
+            values, total=year_count, relation=Relation.PARTITION, threshold=threshold, hide=2
+        )
+        for month, value, mark in zip(months, values, marks, strict=True):
+            published[f"{month:%Y-%m}"] = Published(value if mark == Mark.SHOWN else None, mark, threshold)
+        for key, half in ((f"{year}-vt", slice(0, 6)), (f"{year}-ht", slice(6, 12))):
+            inside = marks[half]
+            outside = marks[: half.start] + marks[half.stop :]
+            follows = all(m == Mark.SHOWN for m in inside) or (
+                published[str(year)].is_shown and all(m == Mark.SHOWN for m in outside)
+            )
+            published[key] = Published(sum(values[half]), Mark.SHOWN, threshold) if follows else hidden
+    published["all"] = Published(total, Mark.SHOWN, threshold) if every_year_shown else hidden
+    return published
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
 
 from sqlmodel import Session, create_engine
 
 from samrad import db
 from samrad.enums import Sex
-from samrad.periods import custom_period
+from samrad.periods import year_period
 from samrad.services import statistics as service
 from tests.factories import (
     at,
@@ -51,7 +50,7 @@ def app_with_data(tmp_path):
 def test_csv_prints_the_same_rows_as_the_export(tmp_path):
     app = app_with_data(tmp_path)
     result = app.test_cli_runner().invoke(
-        args=["report", "statistics", "--consultation", "una", "--from", "2027-01-01", "--to", "2027-12-31"]
+        args=["report", "statistics", "--consultation", "una", "--year", "2027"]
     )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))
@@ -64,7 +63,7 @@ def test_csv_prints_the_same_rows_as_the_export(tmp_path):
     with app.app_context(), db.session_scope() as s:
         from samrad.services import directory
 
-        period = custom_period(date(2027, 1, 1), date(2027, 12, 31))
+        period = year_period(2027)
         stats = service.consultation_statistics(
             s, directory.consultation_by_slug(s, "una"), period, threshold=3
         )
@@ -80,10 +79,8 @@ def test_json_groups_the_rows_per_table(tmp_path):
             "statistics",
             "--consultation",
             "una",
-            "--from",
-            "2027-03-01",
-            "--to",
-            "2027-03-31",
+            "--year",
+            "2027",
             "--format",
             "json",
         ]
@@ -91,7 +88,7 @@ def test_json_groups_the_rows_per_table(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert (data["consultation"], data["threshold"]) == ("una", 3)
-    assert data["period"] == {"first": "2027-03-01", "last": "2027-03-31", "label": "2027-03-01 – 2027-03-31"}
+    assert data["period"] == {"first": "2027-01-01", "last": "2027-12-31", "label": "2027"}
     tables = {t["key"]: t for t in data["tables"]}
     assert tables["summary"]["title"] == "Sammanfattning"
     assert {r["key"]: r["value"] for r in tables["summary"]["rows"]}["cases_submitted"] == 7
@@ -105,15 +102,25 @@ def test_bad_input_gives_a_clear_message(tmp_path):
     app = app_with_data(tmp_path)
     runner = app.test_cli_runner()
     base = ["report", "statistics", "--consultation", "una"]
-    unknown = runner.invoke(
-        args=["report", "statistics", "--consultation", "nope", "--from", "2027-01-01", "--to", "2027-12-31"]
-    )
+    unknown = runner.invoke(args=["report", "statistics", "--consultation", "nope", "--year", "2027"])
     assert unknown.exit_code == 1 and "No consultation with the short name 'nope'." in unknown.output
-    inverted = runner.invoke(args=[*base, "--from", "2027-12-31", "--to", "2027-01-01"])
-    assert inverted.exit_code == 2 and "the last day is before the first day" in inverted.output
-    malformed = runner.invoke(args=[*base, "--from", "2027-02-30", "--to", "2027-03-01"])
-    assert malformed.exit_code == 2 and "'2027-02-30' is not a date as YYYY-MM-DD." in malformed.output
-    wrong_format = runner.invoke(
-        args=[*base, "--from", "2027-01-01", "--to", "2027-03-01", "--format", "xml"]
+    # Only whole months, terms and years (or all years): from–to dates are no longer accepted.
+    dates = runner.invoke(args=[*base, "--from", "2027-01-01", "--to", "2027-03-01"])
+    assert dates.exit_code == 2 and "No such option '--from'" in dates.output
+    no_period = runner.invoke(args=base)
+    assert (
+        no_period.exit_code == 2
+        and "give --year (with --term or --month if you like), or --all." in no_period.output
     )
+    both = runner.invoke(args=[*base, "--year", "2027", "--term", "vt", "--month", "3"])
+    assert both.exit_code == 2 and "give --term or --month, not both." in both.output
+    mixed = runner.invoke(args=[*base, "--all", "--year", "2027"])
+    assert mixed.exit_code == 2 and "use --all on its own." in mixed.output
+    month = runner.invoke(args=[*base, "--year", "2027", "--month", "13"])
+    assert month.exit_code == 2
+    wrong_format = runner.invoke(args=[*base, "--year", "2027", "--format", "xml"])
     assert wrong_format.exit_code == 2
+    march = runner.invoke(args=[*base, "--year", "2027", "--month", "3", "--format", "json"])
+    assert json.loads(march.output)["period"]["label"] == "mars 2027"
+    everything = runner.invoke(args=[*base, "--all", "--format", "json"])
+    assert json.loads(everything.output)["period"]["label"] == "alla år 2027–2027"

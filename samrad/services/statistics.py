@@ -14,6 +14,10 @@ Which cases count (docs/statistics.md):
   whose first discussion falls in the period.
 Attendance counts meetings held in the period that a standing member of the organisation attended.
 Presenters are left out: their organisation would tell where a case came from.
+
+Periods are standard (month, term, year, all years) and the number of cases submitted in each is
+decided once for the consultation's whole history (:func:`samrad.statistics.publish_periods`), so every
+view agrees. Breakdowns, discussed cases and waiting time are published for a year only.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
+from samrad.clock import STOCKHOLM
 from samrad.enums import (
     AgeBand,
     Attendance,
@@ -55,7 +60,7 @@ from samrad.models import (
     Organisation,
     StandingSeat,
 )
-from samrad.periods import Period, PeriodKind
+from samrad.periods import Period, PeriodKind, all_years_period, term_of
 from samrad.statistics import (
     HIDDEN_TEXT,
     DaySummary,
@@ -66,12 +71,34 @@ from samrad.statistics import (
     Table,
     group_small_municipalities,
     publish_count,
+    publish_periods,
     publish_table,
     summarise_days,
 )
 
 NOT_COUNTED = (CaseStatus.DRAFT, CaseStatus.WITHDRAWN)
 UNKNOWN_MUNICIPALITY = "unknown"
+#: The key of the all-years period in the hierarchy of periods.
+ALL_YEARS = "all"
+#: Periods whose views carry the breakdowns (the annual report's unit).
+WITH_BREAKDOWNS = (PeriodKind.YEAR,)
+
+
+class NotAStandardPeriod(ValueError):
+    """Statistics are published for a month, a term, a year or all years only (docs/statistics.md)."""
+
+
+def period_key(period: Period) -> str:
+    """The period's place in the hierarchy: ``2027-03``, ``2027-vt``, ``2027`` or ``all``."""
+    if period.kind == PeriodKind.MONTH:
+        return f"{period.first:%Y-%m}"
+    if period.kind == PeriodKind.TERM:
+        return f"{period.first.year}-{term_of(period.first).value}"
+    if period.kind == PeriodKind.YEAR:
+        return str(period.first.year)
+    if period.kind == PeriodKind.ALL:
+        return ALL_YEARS
+    raise NotAStandardPeriod(period.kind)
 
 
 # --- Results ---------------------------------------------------------------------------------------
@@ -98,11 +125,13 @@ class Statistics:
     meetings_planned: int
     meetings_by_month: tuple[MeetingMonth, ...]
     cases_submitted: Published
-    cases_discussed: Published
-    #: None when fewer than ``threshold`` cases were first discussed in the period.
+    #: None outside a year's view (discussions do not add up over months: docs/statistics.md).
+    cases_discussed: Published | None
+    #: None when fewer than ``threshold`` cases were first discussed in the period, or outside a year.
     waiting_days: DaySummary | None
+    #: Per month (per year for all years), from the hierarchy every view shares.
     cases_by_month: Table
-    meetings_per_case: Table
+    meetings_per_case: Table | None
     #: The breakdowns of submitted cases, in the order they are shown.
     breakdowns: tuple[Table, ...]
     attendance: Table
@@ -112,7 +141,7 @@ class Statistics:
     @property
     def tables(self) -> tuple[Table, ...]:
         """Every table of counts, in the order of the dashboard and the exports."""
-        return (
+        tables = (
             self.summary,
             self.meetings_by_month_table,
             self.cases_by_month,
@@ -120,6 +149,12 @@ class Statistics:
             *self.breakdowns,
             self.attendance,
         )
+        return tuple(table for table in tables if table is not None)
+
+    @property
+    def yearly(self) -> bool:
+        """Whether the view carries the breakdowns, discussed cases and waiting time (a year does)."""
+        return self.period.kind in WITH_BREAKDOWNS
 
     @property
     def has_meetings(self) -> bool:
@@ -128,7 +163,7 @@ class Statistics:
     @property
     def summary(self) -> Table:
         t = self.threshold
-        rows = (
+        rows: tuple[Row, ...] = (
             Row("meetings_held", str(_l("Meetings held")), Published(self.meetings_held, Mark.SHOWN, t)),
             Row(
                 "meetings_cancelled",
@@ -141,8 +176,9 @@ class Statistics:
                 Published(self.meetings_planned, Mark.SHOWN, t),
             ),
             Row("cases_submitted", str(_l("Cases submitted")), self.cases_submitted),
-            Row("cases_discussed", str(_l("Cases discussed")), self.cases_discussed),
         )
+        if self.cases_discussed is not None:
+            rows += (Row("cases_discussed", str(_l("Cases discussed")), self.cases_discussed),)
         return Table("summary", _l("Summary"), Relation.INDEPENDENT, rows, None, t)
 
     @property
@@ -194,10 +230,11 @@ def export_rows(stats: Statistics) -> list[ExportRow]:
             rows.append(ExportRow(table.key, title, row.key, row.label, row.count.export_value))
         if table.total is not None:
             rows.append(ExportRow(table.key, title, "total", str(_l("Total")), table.total.export_value))
-    title = str(_l("Waiting time from submission to first meeting (days)"))
-    rows.extend(
-        ExportRow(WAITING_TABLE, title, key, label, value) for key, label, value in stats.waiting_rows()
-    )
+    if stats.yearly:
+        title = str(_l("Waiting time from submission to first meeting (days)"))
+        rows.extend(
+            ExportRow(WAITING_TABLE, title, key, label, value) for key, label, value in stats.waiting_rows()
+        )
     return rows
 
 
@@ -245,6 +282,17 @@ def _grouped(session: Session, inner, *keys: str) -> list:
     return list(session.execute(sa.select(*columns, sa.func.count()).group_by(*columns)))
 
 
+def _submitted_cases_ever(consultation_id: int, *columns):
+    return (
+        sa.select(*columns)
+        .select_from(Case)
+        .where(Case.consultation_id == consultation_id)
+        .where(Case.is_training == sa.false())
+        .where(Case.status.not_in(NOT_COUNTED))
+        .where(Case.submitted_at.is_not(None))
+    )
+
+
 def _submitted_cases(consultation_id: int, period: Period, *columns):
     return (
         sa.select(*columns)
@@ -278,75 +326,8 @@ def _enum_rows(counts: dict, enum_cls) -> list[tuple[str, str, int]]:
 # --- Queries ---------------------------------------------------------------------------------------
 
 
-def consultation_statistics(
-    session: Session, consultation: Consultation, period: Period, *, threshold: int
-) -> Statistics:
-    """Count meetings, cases and attendance of ``consultation`` in ``period``; suppress with ``threshold``."""
-    cid = consultation.id
-    months = period.months()
-
-    # Meetings by status and month.
-    meeting_rows = _grouped(
-        session,
-        sa.select(Meeting.status.label("status"), _month_index(Meeting.starts_at, period).label("month"))
-        .where(Meeting.consultation_id == cid)
-        .where(Meeting.starts_at >= period.start_utc)
-        .where(Meeting.starts_at < period.end_utc),
-        "status",
-        "month",
-    )
-    by_status: dict[MeetingStatus, int] = {}
-    held_by_month = [0] * len(months)
-    for status, month, n in meeting_rows:
-        by_status[status] = by_status.get(status, 0) + n
-        if status == MeetingStatus.CLOSED:
-            held_by_month[month] += n
-
-    # Submitted cases: by month (the total is their sum), then each breakdown.
-    month_rows = dict(
-        (m, n)
-        for m, n in _grouped(
-            session,
-            _submitted_cases(cid, period, _month_index(Case.submitted_at, period).label("month")),
-            "month",
-        )
-    )
-    submitted = sum(month_rows.values())
-
-    def by_column(column) -> dict:
-        return dict(_grouped(session, _submitted_cases(cid, period, column.label("value")), "value"))
-
-    sex = by_column(Case.sex)
-    age = by_column(Case.age_band)
-    risk = by_column(Case.risk_assessment)
-    concern = by_column(Case.report_of_concern_made)
-    org_type: dict[str, int] = dict(
-        session.execute(
-            _submitted_cases(cid, period, Organisation.type, sa.func.count())
-            .join(Organisation, Organisation.id == Case.organisation_id)
-            .group_by(Organisation.type)
-        ).all()
-    )
-    municipality_rows = session.execute(
-        _submitted_cases(cid, period, Municipality.id, Municipality.name, sa.func.count())
-        .outerjoin(Municipality, Municipality.id == Case.municipality_id)
-        .group_by(Municipality.id, Municipality.name)
-    ).all()
-    categories: dict[str, int] = dict(
-        session.execute(
-            _submitted_cases(cid, period, CaseCategoryEntry.category, sa.func.count())
-            .join(CaseCategoryEntry, CaseCategoryEntry.case_id == Case.id)
-            .group_by(CaseCategoryEntry.category)
-        ).all()
-    )
-    exposers: dict[str, int] = dict(
-        session.execute(
-            _submitted_cases(cid, period, CaseExposerEntry.exposer, sa.func.count())
-            .join(CaseExposerEntry, CaseExposerEntry.case_id == Case.id)
-            .group_by(CaseExposerEntry.exposer)
-        ).all()
-    )
-
+def _discussed(session: Session, cid: int, period: Period) -> tuple[dict[int, int], dict[int, int]]:
+    """Meetings per discussed case (bucketed 1, 2, 3 or more) and the waiting-time histogram."""
     # Discussed cases: meetings per case in the period, bucketed 1, 2, 3 or more.
     in_period = (
         _discussions(cid)
@@ -362,7 +343,6 @@ def consultation_statistics(
     )
     bucket = sa.case((per_case.c.n >= 3, 3), else_=per_case.c.n).label("bucket")
     buckets = dict(_grouped(session, sa.select(bucket).select_from(per_case), "bucket"))
-    discussed = sum(buckets.values())
 
     # Waiting time: submission to first discussion, for cases first discussed in the period.
     first = (
@@ -384,6 +364,107 @@ def consultation_statistics(
             "days",
         )
     )
+
+    return buckets, histogram
+
+
+def _cases_by_month(session: Session, consultation_id: int) -> dict[date, int]:
+    """Submitted cases per calendar month (Stockholm time) over the consultation's whole history."""
+    first, last = session.execute(
+        _submitted_cases_ever(consultation_id, sa.func.min(Case.submitted_at), sa.func.max(Case.submitted_at))
+    ).one()
+    if first is None:
+        return {}
+    whole = all_years_period(first.astimezone(STOCKHOLM).year, last.astimezone(STOCKHOLM).year)
+    months = whole.months()
+    rows = _grouped(
+        session,
+        _submitted_cases(consultation_id, whole, _month_index(Case.submitted_at, whole).label("month")),
+        "month",
+    )
+    return {months[index]: n for index, n in rows}
+
+
+def consultation_statistics(
+    session: Session, consultation: Consultation, period: Period, *, threshold: int
+) -> Statistics:
+    """Count meetings, cases and attendance of ``consultation`` in ``period`` (a standard period; for all
+    years the years with cases); suppress with ``threshold``, consistently over every period."""
+    cid = consultation.id
+    key = period_key(period)
+    by_month = _cases_by_month(session, cid)
+    published_counts = publish_periods(by_month, threshold=threshold)
+    if period.kind == PeriodKind.ALL and by_month:
+        period = all_years_period(min(by_month).year, max(by_month).year)
+    months = period.months()
+
+    # Meetings by status and month.
+    meeting_rows = _grouped(
+        session,
+        sa.select(Meeting.status.label("status"), _month_index(Meeting.starts_at, period).label("month"))
+        .where(Meeting.consultation_id == cid)
+        .where(Meeting.starts_at >= period.start_utc)
+        .where(Meeting.starts_at < period.end_utc),
+        "status",
+        "month",
+    )
+    by_status: dict[MeetingStatus, int] = {}
+    held_by_month = [0] * len(months)
+    for status, month, n in meeting_rows:
+        by_status[status] = by_status.get(status, 0) + n
+        if status == MeetingStatus.CLOSED:
+            held_by_month[month] += n
+
+    # Submitted cases per month, from the hierarchy every view shares; the breakdowns for a year only.
+    yearly = period.kind in WITH_BREAKDOWNS
+    submitted = sum(n for month, n in by_month.items() if period.first <= month <= period.last)
+    empty: dict = {}
+
+    def by_column(column) -> dict:
+        if not yearly:
+            return empty
+        return dict(_grouped(session, _submitted_cases(cid, period, column.label("value")), "value"))
+
+    sex = by_column(Case.sex)
+    age = by_column(Case.age_band)
+    risk = by_column(Case.risk_assessment)
+    concern = by_column(Case.report_of_concern_made)
+    org_type: dict[str, int] = {}
+    municipality_rows: list = []
+    categories: dict[str, int] = {}
+    exposers: dict[str, int] = {}
+    buckets: dict[int, int] = {}
+    histogram: dict[int, int] = {}
+    if yearly:
+        org_type = dict(
+            session.execute(
+                _submitted_cases(cid, period, Organisation.type, sa.func.count())
+                .join(Organisation, Organisation.id == Case.organisation_id)
+                .group_by(Organisation.type)
+            ).all()
+        )
+        municipality_rows = list(
+            session.execute(
+                _submitted_cases(cid, period, Municipality.id, Municipality.name, sa.func.count())
+                .outerjoin(Municipality, Municipality.id == Case.municipality_id)
+                .group_by(Municipality.id, Municipality.name)
+            ).all()
+        )
+        categories = dict(
+            session.execute(
+                _submitted_cases(cid, period, CaseCategoryEntry.category, sa.func.count())
+                .join(CaseCategoryEntry, CaseCategoryEntry.case_id == Case.id)
+                .group_by(CaseCategoryEntry.category)
+            ).all()
+        )
+        exposers = dict(
+            session.execute(
+                _submitted_cases(cid, period, CaseExposerEntry.exposer, sa.func.count())
+                .join(CaseExposerEntry, CaseExposerEntry.case_id == Case.id)
+                .group_by(CaseExposerEntry.exposer)
+            ).all()
+        )
+        buckets, histogram = _discussed(session, cid, period)
 
     # Attendance of standing members by organisation, and the organisations with a standing seat.
     attended = session.execute(
@@ -421,7 +502,9 @@ def consultation_statistics(
         threshold,
         by_status=by_status,
         held_by_month=held_by_month,
-        month_rows=month_rows,
+        published_counts=published_counts,
+        key=key,
+        yearly=yearly,
         submitted=submitted,
         sex=sex,
         age=age,
@@ -432,35 +515,15 @@ def consultation_statistics(
         categories=categories,
         exposers=exposers,
         buckets=buckets,
-        discussed=discussed,
+        discussed=sum(buckets.values()),
         histogram=histogram,
         attended=dict(attended),
         organisations=organisations,
     )
 
 
-def _assemble(consultation, period, threshold, **raw) -> Statistics:
-    """Turn the raw aggregate rows into published tables (the only place true counts are handled)."""
-    months = period.months()
-    submitted = raw["submitted"]
-
-    def partition(key, title, rows):
-        return publish_table(
-            key, title, rows, total=submitted, relation=Relation.PARTITION, threshold=threshold
-        )
-
-    def multi(key, title, rows):
-        return publish_table(key, title, rows, total=submitted, relation=Relation.MULTI, threshold=threshold)
-
-    month_labels = [format_date(m, "MMM y") for m in months]
-    cases_by_month = partition(
-        "cases_by_month",
-        _l("Cases submitted per month"),
-        [
-            (m.strftime("%Y-%m"), label, raw["month_rows"].get(i, 0))
-            for i, (m, label) in enumerate(zip(months, month_labels, strict=True))
-        ],
-    )
+def _breakdowns(raw, partition, multi, threshold) -> tuple[Table, ...]:
+    """The year's tables of who the cases concern and where they come from."""
     municipalities = [
         (str(mid) if mid is not None else UNKNOWN_MUNICIPALITY, name or "", n)
         for mid, name, n in raw["municipality_rows"]
@@ -472,7 +535,7 @@ def _assemble(consultation, period, threshold, **raw) -> Statistics:
         other_label=str(_l("Other municipalities")),
     )
     grouped.append((UNKNOWN_MUNICIPALITY, str(_l("Municipality not stated")), unknown))
-    breakdowns = (
+    return (
         multi("category", _l("Cases by category"), _enum_rows(raw["categories"], CaseCategory)),
         partition(
             "organisation_type",
@@ -497,17 +560,62 @@ def _assemble(consultation, period, threshold, **raw) -> Statistics:
             ],
         ),
     )
-    meetings_per_case = publish_table(
-        "meetings_per_case",
-        _l("Discussed cases by number of meetings in the period"),
-        [
-            ("1", str(_l("1 meeting")), raw["buckets"].get(1, 0)),
-            ("2", str(_l("2 meetings")), raw["buckets"].get(2, 0)),
-            ("3+", str(_l("3 meetings or more")), raw["buckets"].get(3, 0)),
-        ],
-        total=raw["discussed"],
-        relation=Relation.PARTITION,
-        threshold=threshold,
+
+
+def _assemble(consultation, period, threshold, **raw) -> Statistics:
+    """Turn the raw aggregate rows into published tables (the only place true counts are handled)."""
+    months = period.months()
+    submitted = raw["submitted"]
+
+    def partition(key, title, rows):
+        return publish_table(
+            key, title, rows, total=submitted, relation=Relation.PARTITION, threshold=threshold
+        )
+
+    def multi(key, title, rows):
+        return publish_table(key, title, rows, total=submitted, relation=Relation.MULTI, threshold=threshold)
+
+    month_labels = [format_date(m, "MMM y") for m in months]
+    counts = raw["published_counts"]
+
+    def count_of(node_key: str) -> Published:
+        # A period missing from the hierarchy has no cases: a true zero, shown.
+        return counts.get(node_key, Published(0, Mark.SHOWN, threshold))
+
+    if period.kind == PeriodKind.ALL:
+        years = range(period.first.year, period.last.year + 1)
+        series = [(str(y), str(y), count_of(str(y))) for y in years]
+        series_title = _l("Cases submitted per year")
+    else:
+        series = [
+            (f"{m:%Y-%m}", label, count_of(f"{m:%Y-%m}"))
+            for m, label in zip(months, month_labels, strict=True)
+        ]
+        series_title = _l("Cases submitted per month")
+    cases_by_month = Table(
+        "cases_by_month",
+        series_title,
+        Relation.PARTITION,
+        tuple(Row(k, label, published) for k, label, published in series),
+        count_of(raw["key"]),
+        threshold,
+    )
+    breakdowns = _breakdowns(raw, partition, multi, threshold) if raw["yearly"] else ()
+    meetings_per_case = (
+        None
+        if not raw["yearly"]
+        else publish_table(
+            "meetings_per_case",
+            _l("Discussed cases by number of meetings in the period"),
+            [
+                ("1", str(_l("1 meeting")), raw["buckets"].get(1, 0)),
+                ("2", str(_l("2 meetings")), raw["buckets"].get(2, 0)),
+                ("3+", str(_l("3 meetings or more")), raw["buckets"].get(3, 0)),
+            ],
+            total=raw["discussed"],
+            relation=Relation.PARTITION,
+            threshold=threshold,
+        )
     )
     attended = raw["attended"]
     attendance = publish_table(
@@ -535,9 +643,9 @@ def _assemble(consultation, period, threshold, **raw) -> Statistics:
             MeetingMonth(m, label, held)
             for m, label, held in zip(months, month_labels, raw["held_by_month"], strict=True)
         ),
-        cases_submitted=publish_count(submitted, threshold),
-        cases_discussed=publish_count(raw["discussed"], threshold),
-        waiting_days=summarise_days(raw["histogram"], threshold=threshold),
+        cases_submitted=count_of(raw["key"]),
+        cases_discussed=publish_count(raw["discussed"], threshold) if raw["yearly"] else None,
+        waiting_days=summarise_days(raw["histogram"], threshold=threshold) if raw["yearly"] else None,
         cases_by_month=cases_by_month,
         meetings_per_case=meetings_per_case,
         breakdowns=breakdowns,
@@ -562,6 +670,8 @@ def period_label(period: Period) -> str:
         return str(_l("autumn term %(year)s", year=period.first.year))
     if period.kind == PeriodKind.MONTH:
         return format_date(period.first, "LLLL y")
+    if period.kind == PeriodKind.ALL:
+        return str(_l("all years %(first)s–%(last)s", first=period.first.year, last=period.last.year))
     return f"{period.first.isoformat()} – {period.last.isoformat()}"
 
 

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
-from wtforms import DateField, IntegerField, RadioField, SelectField
+from wtforms import IntegerField, RadioField, SelectField
 from wtforms.validators import AnyOf, NumberRange, Optional, ValidationError
 
 from samrad import db
@@ -27,6 +27,7 @@ from samrad.periods import (
     PeriodError,
     PeriodKind,
     Term,
+    all_years_period,
     month_period,
     term_period,
     year_period,
@@ -35,7 +36,7 @@ from samrad.services import access, directory
 from samrad.services import statistics as service
 from samrad.services.access import Action
 from samrad.web.access import actor, exported
-from samrad.web.forms import options, period_between
+from samrad.web.forms import options
 from samrad.web.htmx import is_htmx, render
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
@@ -54,6 +55,8 @@ MONTHS = (
     _l("November"),
     _l("December"),
 )
+#: The periods statistics are published for: they nest, so every view can agree (docs/statistics.md).
+STANDARD = [PeriodKind.MONTH.value, PeriodKind.TERM.value, PeriodKind.YEAR.value, PeriodKind.ALL.value]
 #: Endpoints the evaluation feature may offer; the first that exists is linked from the dashboard.
 EVALUATION_ENDPOINTS = ("evaluations.report", "evaluations.reports", "evaluations.index")
 
@@ -72,11 +75,11 @@ class StatisticsFilterForm(FlaskForm):
                 (PeriodKind.MONTH.value, _l("Month")),
                 (PeriodKind.TERM.value, _l("Term")),
                 (PeriodKind.YEAR.value, _l("Year")),
-                (PeriodKind.CUSTOM.value, _l("From and to dates")),
+                (PeriodKind.ALL.value, _l("All years")),
             ]
         ),
         validate_choice=False,
-        validators=[AnyOf([k.value for k in PeriodKind], message=_l("Choose month, term, year or dates."))],
+        validators=[AnyOf(STANDARD, message=_l("Choose month, term, year or all years."))],
     )
     year = IntegerField(
         _l("Year"),
@@ -102,8 +105,6 @@ class StatisticsFilterForm(FlaskForm):
         validate_choice=False,
         validators=[Optional(), AnyOf([t.value for t in Term], message=_l("Choose spring or autumn term."))],
     )
-    start = DateField(_l("From"), validators=[Optional()], description=_l("For example 2027-01-01."))
-    end = DateField(_l("To (inclusive)"), validators=[Optional()], description=_l("For example 2027-06-30."))
 
     def __init__(self, *args, slugs=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -132,7 +133,9 @@ class StatisticsFilterForm(FlaskForm):
         except (PeriodError, ValueError):
             self.year.errors = [*self.year.errors, _l("This period cannot be used.")]
             return None
-        return period_between(self.start, self.end, open_ends=False)
+        # All years: the statistics cover the years with cases; this year stands in when there are none.
+        this_year = utcnow().astimezone(STOCKHOLM).year
+        return all_years_period(this_year, this_year)
 
 
 def _allowed():
@@ -193,6 +196,8 @@ def _chart_data(table) -> list[Datum]:
 
 def _month_chart_data(table) -> list[Datum]:
     """Short month names on the chart's axis; the table next to it has the full ones."""
+    if table.rows and len(table.rows[0].key) == 4:  # per year (all years)
+        return [Datum(row.label, row.count.value, row.count.text) for row in table.rows]
     months = [date.fromisoformat(row.key + "-01") for row in table.rows]
     pattern = "MMM" if len({m.year for m in months}) == 1 else "MMM y"
     return [
@@ -216,6 +221,11 @@ def _context(form, stats):
         context["query"] = request.args.to_dict() or {
             "consultation": stats.consultation_slug,
             "period": stats.period.kind.value,
+            "year": stats.period.first.year,
+        }
+        context["year_query"] = {
+            "consultation": stats.consultation_slug,
+            "period": PeriodKind.YEAR.value,
             "year": stats.period.first.year,
         }
     return context

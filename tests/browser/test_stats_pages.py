@@ -37,25 +37,28 @@ def test_the_filter_updates_the_results_with_htmx_and_keeps_the_address(page: Pa
     axe_check(page)
 
 
-def test_an_inverted_date_range_is_explained_next_to_the_field(page: Page, page_errors: PageErrors):
+def test_a_year_out_of_range_is_explained_next_to_the_field(page: Page, page_errors: PageErrors):
     page_errors.expect_status("/stats/", 400)
     log_in(page, COORDINATOR)
-    page.goto(f"/stats/?consultation={SLUG}&period=custom&start=2027-03-10&end=2027-03-01")
-    expect(page.locator("#end-error")).to_have_text("Slutdatumet är före startdatumet.")
+    page.goto(f"/stats/?consultation={SLUG}&period=year&year=1899")
+    expect(page.locator("#year-error")).to_have_text("Skriv ett år från 2000 till 2100.")
     expect(page.locator(".error-summary")).to_be_visible()
     expect(page.locator("table[data-table=summary]")).to_have_count(0)
     axe_check(page)
 
 
-def test_a_bad_filter_sent_through_htmx_shows_the_message(page: Page):
+def test_a_month_view_through_htmx_explains_where_the_breakdowns_are(page: Page):
     log_in(page, COORDINATOR)
     page.goto(f"/stats/?consultation={SLUG}")
-    page.locator("input[name=period][value=custom]").check()
-    page.locator("input[name=start]").fill("2027-03-10")
-    page.locator("input[name=end]").fill("2027-03-01")
+    page.locator("input[name=period][value=month]").check()
     page.locator("form.stats-filter button[type=submit]").click()
-    expect(page.locator("#end-error")).to_have_text("Slutdatumet är före startdatumet.")
-    expect(page.locator("table[data-table=summary]")).to_have_count(0)
+    note = page.locator(".stats-results .stats-note", has_text="redovisas per år")
+    expect(note).to_be_visible()
+    expect(page.locator("table[data-table=category]")).to_have_count(0)
+    # The link goes to the year, where the breakdowns are.
+    note.get_by_role("link").click()
+    expect(page.locator("table[data-table=category]")).to_have_count(1)
+    axe_check(page)
 
 
 def test_the_stylesheet_colours_every_chart(page: Page):

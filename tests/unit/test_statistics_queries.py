@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from samrad.enums import (
     AgeBand,
     Attendance,
@@ -17,9 +19,9 @@ from samrad.enums import (
     Role,
     Sex,
 )
-from samrad.periods import custom_period, month_period, year_period
+from samrad.periods import all_years_period, custom_period, month_period, year_period
 from samrad.services.access import Action, actor_for, consultations_where
-from samrad.services.statistics import consultation_statistics
+from samrad.services.statistics import NotAStandardPeriod, consultation_statistics
 from tests.factories import (
     at,
     attend,
@@ -142,12 +144,24 @@ def test_breakdowns_count_exactly_the_real_submitted_cases(session):
     assert set(months.values()) == {".."}
 
 
-def test_a_month_with_fewer_than_three_cases_withholds_every_breakdown(session):
+def test_a_month_shows_what_its_year_shows_and_no_breakdowns(session):
     consultation, _ = build_year(session)
     january = consultation_statistics(session, consultation, month_period(2027, 1), threshold=3)
-    assert january.cases_submitted.text == "<3"
-    assert all(t.withheld for t in january.breakdowns)
-    assert all(row.count.text == ".." for table in january.breakdowns for row in table.rows)
+    # The year's months are all withheld (see above), so January is too: the same mark in every view.
+    assert january.cases_submitted.text == ".."
+    assert [(row.key, row.count.text) for row in january.cases_by_month.rows] == [("2027-01", "..")]
+    # Breakdowns, discussions and waiting time are published per year only.
+    assert january.breakdowns == () and january.meetings_per_case is None
+    assert (january.cases_discussed, january.waiting_days, january.yearly) == (None, None, False)
+    assert "cases_discussed" not in {row.key for row in january.summary.rows}
+
+
+def test_only_standard_periods_are_published(session):
+    consultation, _ = build_year(session)
+    with pytest.raises(NotAStandardPeriod):
+        consultation_statistics(
+            session, consultation, custom_period(date(2027, 1, 1), date(2027, 2, 9)), threshold=3
+        )
 
 
 def test_periods_follow_stockholm_midnight(session):
@@ -156,14 +170,18 @@ def test_periods_follow_stockholm_midnight(session):
     for _ in range(3):
         make_case(session, consultation, org, submitted_at=at(2026, 12, 31, 22).replace(minute=30))  # 23:30
         make_case(session, consultation, org, submitted_at=at(2026, 12, 31, 23).replace(minute=30))  # 00:30
-    stats = consultation_statistics(
-        session, consultation, custom_period(date(2026, 12, 31), date(2027, 1, 1)), threshold=3
-    )
-    assert [(row.key, row.count.text) for row in stats.cases_by_month.rows] == [
-        ("2026-12", "3"),
-        ("2027-01", "3"),
-    ]
+    december = consultation_statistics(session, consultation, month_period(2026, 12), threshold=3)
+    january = consultation_statistics(session, consultation, month_period(2027, 1), threshold=3)
+    assert [(row.key, row.count.text) for row in december.cases_by_month.rows] == [("2026-12", "3")]
+    assert [(row.key, row.count.text) for row in january.cases_by_month.rows] == [("2027-01", "3")]
     assert consultation_statistics(session, consultation, YEAR, threshold=3).cases_submitted.text == "3"
+    everything = consultation_statistics(session, consultation, all_years_period(2027, 2027), threshold=3)
+    assert (everything.period.first, everything.period.last) == (date(2026, 1, 1), date(2027, 12, 31))
+    assert [(row.key, row.count.text) for row in everything.cases_by_month.rows] == [
+        ("2026", "3"),
+        ("2027", "3"),
+    ]
+    assert everything.cases_submitted.text == "6"
 
 
 def test_a_higher_threshold_suppresses_more(session):
@@ -218,12 +236,11 @@ def test_meetings_discussions_and_waiting_time(session):
     assert texts(stats.meetings_per_case) == {"1": "..", "2": "..", "3+": ".."}
     assert (stats.waiting_days.median, stats.waiting_days.shortest, stats.waiting_days.longest) == (23, 9, 37)
 
-    # In March only: the same meetings. In a month with one first discussion: too few for a waiting time.
+    # A month shows its meetings exactly; discussions and waiting time only in the year's view.
     march = consultation_statistics(session, consultation, month_period(2027, 3), threshold=3)
-    assert march.waiting_days is not None
+    assert (march.meetings_held, march.cases_discussed, march.waiting_days) == (3, None, None)
     april = consultation_statistics(session, consultation, month_period(2027, 4), threshold=3)
-    assert (april.meetings_held, april.meetings_cancelled, april.cases_discussed.text) == (0, 1, "0")
-    assert april.waiting_days is None
+    assert (april.meetings_held, april.meetings_cancelled, april.meetings_planned) == (0, 1, 1)
 
 
 def test_follow_ups_are_counted_per_case_within_the_period(session):
