@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from samrad.deidentify import KINDS  # noqa: E402
-from tests.deidentify_corpus import evaluate, load_corpus  # noqa: E402
+from tests.deidentify_corpus import MORE, evaluate, load_corpus  # noqa: E402
 
 
 def table(title: str, sentences, details: bool) -> None:
@@ -46,6 +46,7 @@ def table(title: str, sentences, details: bool) -> None:
 def main(argv: list[str]) -> int:
     table("Corpus", load_corpus(), "--details" in argv)
     table("Hard cases (known limits, not tuned for)", load_corpus(hard=True), "--details" in argv)
+    table("More cases (issue H)", load_corpus(MORE), "--details" in argv)
     return 0
 
 

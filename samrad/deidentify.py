@@ -63,8 +63,8 @@ class Finding:
 # numbers the first serial digit is a letter. Digits directly around the match rule it out.
 _ID_NUMBER = re.compile(
     r"(?<![\w+\u2013\u2212-])"
-    r"(?P<century>18|19|20)?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})"
-    r"(?:[ ]?(?P<sep>[-+\u2013\u2212])[ ]?|[ ])?"  # word processors turn "-" into an en dash or minus
+    r"(?P<century>18|19|20)?(?P<yy>\d{2})[ ]?(?P<mm>\d{2})[ ]?(?P<dd>\d{2})"  # "85 07 09" too
+    r"(?:[ ]?(?P<sep>[-+.\u2013\u2212])[ ]?|[ ])?"  # word processors turn "-" into an en dash or minus
     r"(?P<serial>[\dTRSUWXJKLMN]\d{2})(?P<check>\d)"
     r"(?![\w])"
 )
@@ -134,6 +134,21 @@ def _phones(text: str) -> list[Finding]:
 
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Written out so that spam filters (or the guard) would not see it: "anna at hotmail dot com",
+# "anna(at)gmail.se", "anna [at] outlook [dot] com", "anna at live punkt se". The spelled-out form needs
+# a known top-level domain at the end, so that ordinary words are not taken for an address.
+_AT = r"(?:\s*[(\[{]\s*(?:at|snabel-?a)\s*[)\]}]\s*|\s+(?:at|snabel-?a)\s+)"
+_DOT = r"(?:\s*[(\[{]\s*(?:dot|punkt)\s*[)\]}]\s*|\s+(?:dot|punkt)\s+|\.)"
+_SPELLED_EMAIL = re.compile(
+    r"(?<![\w.+-])[\w+-]+(?:\.[\w+-]+)*"
+    + _AT
+    + r"[\w-]+(?:"
+    + _DOT
+    + r"[\w-]+)*"
+    + _DOT
+    + r"(?:se|com|nu|net|org|fi|no|dk|eu|info|io|de|uk|fr|it|es|ch|at|be|nl|pl)(?![\w])(?!\.\w)",
+    re.IGNORECASE,
+)
 
 
 # --- Addresses, postcodes, registration plates -----------------------------------------------------
@@ -156,6 +171,9 @@ _ADDRESS = re.compile(
     r"\s+\d{1,4}(?:\s?[A-Ha-h](?!\w))?(?![\d,]\d)"
     r"(?:\s*,?\s*(?:lgh|lägenhet)\s*\d{3,4})?"
 )
+#: "c/o Nilsson", "c/o Rädda Barnen": where someone receives post is where they can be found.
+_CARE_OF = re.compile(r"(?<![\w])c/o\s+[A-ZÅÄÖ][\w-]*(?:\s+[A-ZÅÄÖ][\w-]*)*")
+_POST_BOX = re.compile(r"(?<![\w])(?:Box|Postbox|Postlåda)\s+\d{1,6}(?![\d])")
 _FLAT = re.compile(r"(?<![\w])(?:lgh|lägenhet|lägenhetsnummer)\.?\s*(?:nr\.?\s*)?\d{4}(?!\d)", re.IGNORECASE)
 _POSTCODE = re.compile(
     r"(?<![\d][ ])(?<![\d,.])\b(?:SE-?)?[1-9]\d{2} \d{2}\b(?![ ]?\d)"
@@ -230,7 +248,7 @@ def _read_names(filename: str) -> frozenset[str]:
 @cache
 def names() -> frozenset[str]:
     """The shipped lists of first names and surnames common in Sweden."""
-    return _read_names("names_first.txt") | _read_names("names_last.txt")
+    return _read_names("names_first.txt") | _read_names("names_last.txt") | _read_names("names_more.txt")
 
 
 #: Names that are also ordinary Swedish words ("Björn", "Rosa", "Stig", "Mina"): a capital letter at the
@@ -245,7 +263,25 @@ COMMON_WORDS = frozenset(
 #: another name ("Anna Lund").
 PLACE_WORDS = frozenset({"lund", "svea", "strand", "berg", "holm"})
 
-_WORD = re.compile(r"(?<![\w])[A-ZÅÄÖÉ][a-zåäöéüçćčšžğışæø]+(?:-[A-ZÅÄÖ][a-zåäöéüçćčšžğışæø]+)*(?![\w])")
+#: A word of letters, with hyphenated parts ("Anna-Lisa", "al-rashid"); its case is judged in _names.
+_WORD = re.compile(r"(?<![\w])[^\W\d_]+(?:-[^\W\d_]+)*(?![\w])")
+#: Words after which a name in lower case is still a name: "hon heter amina", "pappan ahmed".
+NAME_CUES = frozenset(
+    """
+    heter hette kallas kallad kallade kallar namn namnet
+    pappa pappan mamma mamman far fadern mor modern bror brodern brorsan syster systern
+    son sonen dotter dottern flickan pojken barnet kusin kusinen make maken fru frun hustru hustrun
+    morbror morbrodern farbror farbrodern moster mostern faster fastern mormor morfar farmor farfar
+    pojkvän pojkvännen flickvän flickvännen väninna väninnan kompis kompisen vän vännen svåger svägerska
+    styvpappa styvpappan styvmamma styvmamman
+    """.split()
+)
+#: Listed names that, written in lower case, are ordinary Swedish words or abbreviations ("15 jan").
+LOWER_WORDS = frozenset(
+    {"jan", "linda", "siv", "tove", "tilde", "nova", "mila", "love", "leo", "alma", "said"}
+)
+#: Capitals that are abbreviations of the field, not names ("SARA:SV" is a risk assessment).
+CAPITAL_WORDS = frozenset({"SARA", "PATRIARK", "BOPS", "TRIS"})
 #: What may come before a sentence's (or a list item's) first word, apart from spaces.
 _SENTENCE_BREAKS = '.!?:;•\n"”»(–-'
 
@@ -271,22 +307,46 @@ def _next_to(tokens: list, text: str, i: int, j: int) -> bool:
     return text[left.end() : right.start()] in (" ", "\u00a0")
 
 
+def _case_of(word: str) -> str:
+    """``title`` (Anna, Anna-Lisa), ``upper`` (ANNA), ``lower`` (anna) or ``mixed``."""
+    parts = word.split("-")
+    if all(p[:1].isupper() and (len(p) == 1 or p[1:].islower()) for p in parts):
+        return "title"
+    if word.isupper():
+        return "upper"
+    if word.islower():
+        return "lower"
+    return "mixed"
+
+
 def _names(text: str) -> list[Finding]:
-    tokens = []  # (match, base name or None)
+    tokens = []  # (match, base name or None, case)
     for m in _WORD.finditer(text):
-        tokens.append((m, _name_base(m.group())))
+        word, case = m.group(), _case_of(m.group())
+        titled = word if case == "title" else "-".join(p[:1].upper() + p[1:].lower() for p in word.split("-"))
+        base = _name_base(titled) if case in ("title", "upper", "lower") else None
+        if case == "upper" and (len(word) < 3 or word in CAPITAL_WORDS):
+            base = None
+        if case == "lower" and base is not None and base.lower() in COMMON_WORDS | PLACE_WORDS | LOWER_WORDS:
+            base = None  # an ordinary word in lower case: neither a name nor a name's neighbour
+        tokens.append((m, base, case))
     found = []
-    for i, (m, base) in enumerate(tokens):
+    for i, (m, base, case) in enumerate(tokens):
         if base is None:
             continue
         lower = base.lower()
         next_to_name = _next_to(tokens, text, i, i - 1) or _next_to(tokens, text, i, i + 1)
-        if lower in PLACE_WORDS:
+        if case == "lower":
+            # Lower case is ordinary text unless something says a name is meant: another name beside
+            # it, or a word such as "heter" or "pappan" just before it.
+            cued = any(tokens[j][0].group().lower() in NAME_CUES for j in range(max(0, i - 2), i))
+            flagged = next_to_name or cued
+        elif lower in PLACE_WORDS:
             flagged = next_to_name
         elif lower in COMMON_WORDS:
             before = text[: m.start()].rstrip(" \t\u00a0")
             sentence_start = not before or before[-1] in _SENTENCE_BREAKS
-            flagged = next_to_name or not sentence_start
+            flagged = next_to_name or (case == "title" and not sentence_start)
         else:
             flagged = True
         if flagged:
@@ -316,6 +376,9 @@ def scan(text: str) -> list[Finding]:
         + _regex_findings(_PLATE, text, "registration_plate")
         + _regex_findings(_ADDRESS, text, "address")
         + _regex_findings(_FLAT, text, "address")
+        + _regex_findings(_CARE_OF, text, "address")
+        + _regex_findings(_POST_BOX, text, "address")
+        + _regex_findings(_SPELLED_EMAIL, text, "email")
         + _postcodes(text)
         + _dates_of_birth(text)
         + _names(text)

@@ -12,6 +12,9 @@ from pathlib import Path
 from samrad.deidentify import KINDS, Finding, scan
 
 CORPUS = Path(__file__).parent / "data" / "deidentify_corpus.txt"
+#: Written for issue H after the first corpus: other backgrounds' names, lower case and capitals,
+#: numbers and e-mail in other shapes, c/o and box addresses, and clean professional text.
+MORE = Path(__file__).parent / "data" / "deidentify_more.txt"
 _MARK = re.compile(r"\{\{(\w+)\|(.+?)\}\}")
 
 
