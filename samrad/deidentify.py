@@ -178,6 +178,8 @@ _FLAT = re.compile(r"(?<![\w])(?:lgh|lägenhet|lägenhetsnummer)\.?\s*(?:nr\.?\s
 _POSTCODE = re.compile(
     r"(?<![\d][ ])(?<![\d,.])\b(?:SE-?)?[1-9]\d{2} \d{2}\b(?![ ]?\d)"
     r"|(?<![\d,.])\b[1-9]\d{4}(?=\s+[A-ZÅÄÖ][a-zåäö])"
+    # Five digits anywhere after the word itself: "postnummer 97231", "postnr: 972 31".
+    r"|(?:(?<=[Pp]ostnummer )|(?<=[Pp]ostnr )|(?<=[Pp]ostnr: ))[1-9]\d{2} ?\d{2}\b"
 )
 #: Words after a number that make "123 45" an amount, a count or a duration rather than a postcode.
 _UNIT_AFTER = re.compile(
@@ -265,17 +267,6 @@ PLACE_WORDS = frozenset({"lund", "svea", "strand", "berg", "holm"})
 
 #: A word of letters, with hyphenated parts ("Anna-Lisa", "al-rashid"); its case is judged in _names.
 _WORD = re.compile(r"(?<![\w])[^\W\d_]+(?:-[^\W\d_]+)*(?![\w])")
-#: Words after which a name in lower case is still a name: "hon heter amina", "pappan ahmed".
-NAME_CUES = frozenset(
-    """
-    heter hette kallas kallad kallade kallar namn namnet
-    pappa pappan mamma mamman far fadern mor modern bror brodern brorsan syster systern
-    son sonen dotter dottern flickan pojken barnet kusin kusinen make maken fru frun hustru hustrun
-    morbror morbrodern farbror farbrodern moster mostern faster fastern mormor morfar farmor farfar
-    pojkvän pojkvännen flickvän flickvännen väninna väninnan kompis kompisen vän vännen svåger svägerska
-    styvpappa styvpappan styvmamma styvmamman
-    """.split()
-)
 #: Listed names that, written in lower case, are ordinary Swedish words or abbreviations ("15 jan").
 LOWER_WORDS = frozenset(
     {"jan", "linda", "siv", "tove", "tilde", "nova", "mila", "love", "leo", "alma", "said"}
@@ -337,10 +328,9 @@ def _names(text: str) -> list[Finding]:
         lower = base.lower()
         next_to_name = _next_to(tokens, text, i, i - 1) or _next_to(tokens, text, i, i + 1)
         if case == "lower":
-            # Lower case is ordinary text unless something says a name is meant: another name beside
-            # it, or a word such as "heter" or "pappan" just before it.
-            cued = any(tokens[j][0].group().lower() in NAME_CUES for j in range(max(0, i - 2), i))
-            flagged = next_to_name or cued
+            # A listed name in lower case that is no ordinary word (those lost their base above): people
+            # write names in lower case, and "fatima" is no Swedish word.
+            flagged = True
         elif lower in PLACE_WORDS:
             flagged = next_to_name
         elif lower in COMMON_WORDS:

@@ -189,15 +189,16 @@ def test_genitive_and_double_names_are_found():
     ]
 
 
-def test_lower_case_names_need_a_cue_and_unknown_names_are_not_found():
-    # A name in lower case with nothing to say it is a name reads as text; an unlisted name is unknown.
-    assert found("fatima och Xylofonia") == []
+def test_names_in_lower_case_are_found_but_ordinary_words_and_unknown_names_are_not():
+    # An unlisted name is unknown to a list-based check (a known limit).
+    assert [f[1] for f in found("fatima och Xylofonia")] == ["fatima"]
     assert [f[1] for f in found("Flickan heter fatima.")] == ["fatima"]
     assert [f[1] for f in found("Vi pratade med pappan ahmed i går.")] == ["ahmed"]
     assert [f[1] for f in found("Hon skrev fatima hassan på lappen.")] == ["fatima", "hassan"]
-    # Ordinary words that are also names stay words in lower case, even after a cue.
+    # Ordinary words that are also names stay words in lower case, even next to a name.
     assert found("Pappan bor hos sin bror per vecka.") == []
     assert found("Mötet hölls den 15 jan.") == []
+    assert found("Hon har liv och lust, säger hans mamma; björn och stig nämns i sagan.") == []
 
 
 def test_names_in_capitals_are_names_but_the_fields_abbreviations_are_not():
@@ -302,6 +303,9 @@ def test_identity_number_edges(text, expected):
         ("Ring 020-123456 eller 070-123 45 67.", [("phone", "070-123 45 67", "block")]),
         ("Kl. 08.30-10.00, ring 070-123 45 67.", [("phone", "070-123 45 67", "block")]),
         ("Ring 114 14 eller skriv till 972 32 Luleå.", [("postcode", "972 32", "block")]),
+        # Five digits after the word "postnummer" are a postcode, also without a place name.
+        ("Postnummer 97231 står på kuvertet.", [("postcode", "97231", "block")]),
+        ("Hon uppgav postnr: 972 31.", [("postcode", "972 31", "block")]),
         # An amount is not a postcode.
         ("Skulden är 123 45 kr.", []),
         ("Hon har 123 45 kronor i skuld.", []),

@@ -286,9 +286,11 @@ def test_a_colleague_name_is_found_and_the_finding_says_where(session):
     found = evaluations.text_findings(
         "Bra möte. Niemi var tydlig, niemi och per också. Per-Olof?", colleague_names=names
     )
-    # Capitalised words only: "niemi" and "per" in lower case are ordinary words.
+    # Colleagues' names count capitalised; "niemi" in lower case is still a listed name (the guard finds
+    # names whatever their case), while "per" in lower case is an ordinary word.
     assert [(f.start, f.end, f.kind, f.severity) for f in found] == [
         (10, 15, "colleague_name", "warn"),
+        (28, 33, "name", "warn"),
         (49, 52, "colleague_name", "warn"),
     ]
 

@@ -36,6 +36,7 @@ from samrad.statistics import (
     Relation,
     group_small_municipalities,
     publish_count,
+    publish_periods,
     publish_table,
     revealed,
     summarise_days,
@@ -438,3 +439,72 @@ def test_a_municipality_without_cases_does_not_keep_a_lone_small_one_company():
     grouped = group_small_municipalities(rows, threshold=3, other_label="Övriga")
     # Kiruna is the only small one: the smallest named (Boden) joins it; Älvsbyn's zero does not count.
     assert grouped == [("1", "Arjeplog", 9), (OTHER_MUNICIPALITIES, "Övriga", 5)]
+
+
+# --- One publication for every period (rule 6) ------------------------------------------------------
+
+
+def _months(year, values):
+    return {date(year, m, 1): v for m, v in enumerate(values, start=1) if v}
+
+
+def test_a_year_is_one_table_of_its_months_and_terms_follow_from_it():
+    counts = _months(2027, [5, 1, 6, 7, 0, 9, 40, 8, 30, 10, 12, 30])
+    published = publish_periods(counts, threshold=3)
+    # Next to the small month the two smallest other non-zero months are hidden (5 and 6).
+    assert [published[f"2027-{m:02d}"].text for m in range(1, 13)] == [
+        "..",
+        "<3",
+        "..",
+        "7",
+        "0",
+        "9",
+        "40",
+        "8",
+        "30",
+        "10",
+        "12",
+        "30",
+    ]
+    # Every suppressed month is in spring: spring = year − autumn adds nothing, so both terms show.
+    assert [published[k].text for k in ("2027", "2027-vt", "2027-ht", "all")] == ["158", "28", "130", "158"]
+
+
+def test_a_term_holding_part_of_the_suppression_is_hidden():
+    counts = _months(2027, [5, 1, 6, 7, 0, 9, 4, 8, 30, 10, 12, 40])
+    published = publish_periods(counts, threshold=3)
+    assert [published[f"2027-{m:02d}"].text for m in range(1, 13)] == [
+        "..",
+        "<3",
+        "6",
+        "7",
+        "0",
+        "9",
+        "..",
+        "8",
+        "30",
+        "10",
+        "12",
+        "40",
+    ]
+    assert [published[k].text for k in ("2027", "2027-vt", "2027-ht", "all")] == ["132", "..", "..", "132"]
+
+
+def test_a_year_whose_hidden_months_would_still_give_the_small_one_away_is_withheld():
+    # Hidden 3 and 3 with a smallest shown 4: a reader knows they hold 6 in all, so the small month is 1.
+    counts = _months(2027, [5, 1, 6, 7, 0, 9, 4, 8, 3, 10, 12, 3])
+    published = publish_periods(counts, threshold=3)
+    assert {published[f"2027-{m:02d}"].mark for m in range(1, 13)} == {Mark.WITHHELD}
+    assert [published[k].text for k in ("2027", "2027-vt", "2027-ht")] == ["68", "..", ".."]
+
+
+def test_years_do_not_constrain_each_other_and_all_years_needs_every_year():
+    busy = _months(2027, [20] * 12)
+    alone = publish_periods(busy, threshold=3)
+    together = publish_periods(_months(2026, [1] + [0] * 11) | busy, threshold=3)
+    assert {k: v for k, v in together.items() if k.startswith("2027")} == {
+        k: v for k, v in alone.items() if k.startswith("2027")
+    }
+    assert (alone["all"].text, together["2026"].text, together["all"].text) == ("240", "<3", "..")
+    assert {together[f"2026-{m:02d}"].mark for m in range(1, 13)} == {Mark.WITHHELD}
+    assert publish_periods({}, threshold=3) == {"all": Published(0, Mark.SHOWN, 3)}
