@@ -32,7 +32,7 @@ from samrad import db, keys, outbox
 from samrad.clock import STOCKHOLM
 from samrad.enums import JobOutcome
 from samrad.models import JobRun, utcnow
-from samrad.services import audit, directory, evaluations, meetings, reminders, retention
+from samrad.services import accounts, audit, directory, evaluations, meetings, reminders, retention
 from samrad.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,14 @@ def purge_sent_mail(now: datetime) -> str:
         files = transport.purge(older_than=now - keep)
         detail += f" and {files} mail files"
     return detail
+
+
+def purge_login_attempts(now: datetime) -> str:
+    """Delete records of failed logins once they are too old to throttle anyone."""
+    window = timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
+    with db.session_scope() as session:
+        deleted = accounts.purge_login_attempts(session, before=now - window)
+    return f"deleted {deleted} failed-login records"
 
 
 def purge_evaluation_comments(now: datetime) -> str:
@@ -209,6 +217,12 @@ JOBS: dict[str, Job] = {
             purge_audit_log,
             _cron(hour=4, minute=25),
             _l("Delete audit log entries after their retention time"),
+        ),
+        Job(
+            "purge-login-attempts",
+            purge_login_attempts,
+            _cron(hour=4, minute=45),
+            _l("Delete old records of failed logins"),
         ),
         Job(
             "purge-evaluation-comments",

@@ -1,9 +1,23 @@
 """The web layer: one blueprint per feature."""
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+#: The largest id a route accepts: the databases' INTEGER. A larger number finds no route (404) instead of
+#: overflowing the query (a 500 on SQLite and PostgreSQL alike).
+MAX_ID = 2**31 - 1
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:…>`` in every route, bound once here rather than route by route."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntegerConverter
     from samrad.web import (
         account,
         admin,

@@ -21,7 +21,7 @@ from samrad.services import agenda, cases, invitations, meetings
 from samrad.urls import external_url
 from samrad.web.access import Action, load_case_or_404, load_meeting_or_404, may, require, viewed
 from samrad.web.evaluations import open_evaluation
-from samrad.web.forms import DecisionForm
+from samrad.web.forms import DecisionForm, parse_int
 from samrad.web.guard import feedback_for
 from samrad.web.htmx import is_htmx, render
 
@@ -44,17 +44,14 @@ def _checked_post() -> int:
     """CSRF and the agenda revision the page was built from (400 when missing)."""
     if not DecisionForm().validate_on_submit():
         abort(400)
-    try:
-        return int(request.form["revision"])
-    except (KeyError, ValueError):
+    revision = parse_int(request.form.get("revision"))
+    if revision is None:
         abort(400)
+    return revision
 
 
 def _int(name: str) -> int | None:
-    try:
-        return int(request.form.get(name, ""))
-    except ValueError:
-        return None
+    return parse_int(request.form.get(name, ""))
 
 
 # --- The builder -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from samrad.models import User, get_row, utcnow
 from samrad.services import accounts, audit, two_factor
 from samrad.web.account import check_code
 from samrad.web.forms import CodeForm, DecisionForm, LoginForm, SetPasswordForm
+from samrad.web.redirects import safe_path
 from samrad.web.security import SESSION_TOKEN_KEY, throttle_policy
 
 bp = Blueprint("auth", __name__)
@@ -28,12 +29,6 @@ LOGIN_FAILED = _l(
     "The e-mail address or the password is wrong, or too many attempts were made. "
     "Wait a few minutes and try again."
 )
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("pages.index")
 
 
 def _log_in(user) -> None:
@@ -82,12 +77,12 @@ def login():
                 session[PENDING_KEY] = {
                     "user": user.id,
                     "at": utcnow().isoformat(),
-                    "next": _safe_next(request.args.get("next")),
+                    "next": safe_path(request.args.get("next")),
                 }
                 return redirect(url_for("auth.second_factor"), code=303)
             _log_in(user)
             db.commit()
-            return redirect(_safe_next(request.args.get("next")), code=303)
+            return redirect(safe_path(request.args.get("next")), code=303)
     elif form.is_submitted():
         status = 400
     return render_template("auth/login.html", form=form), status
@@ -104,7 +99,7 @@ def _pending_user() -> tuple[User | None, str]:
         return None, ""
     if user is None or not user.is_active or utcnow() - started > PENDING_FOR:
         return None, ""
-    return user, _safe_next(pending.get("next"))
+    return user, safe_path(pending.get("next"))
 
 
 @bp.route("/login/code", methods=["GET", "POST"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -32,6 +33,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from samrad import periods
+from samrad.clock import stockholm_date, utcnow
 from samrad.enums import REQUESTABLE_ROLES, OrganisationType, Role, Sector, VideoProvider, Weekday
 from samrad.periods import Period
 
@@ -77,6 +79,37 @@ def period_between(first_field, last_field, *, open_ends: bool = True) -> Period
         )
         field.errors = [*field.errors, PERIOD_MESSAGES[exc.code]]
         return None
+
+
+#: The largest whole number a form may hand to the database (its INTEGER); see samrad.web.MAX_ID.
+MAX_INT = 2**31 - 1
+
+
+def parse_int(value: object) -> int | None:
+    """A whole number a person or a page sent, or None when it is none or does not fit the database."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return None
+    return number if -MAX_INT <= number <= MAX_INT else None
+
+
+class DateWithin:
+    """A date at most ``back`` days before today and ``ahead`` days after it (Stockholm), so that a typo
+    such as year 9999 gets a message next to the field instead of a meeting no page can show."""
+
+    def __init__(self, *, back: int | None, ahead: int, too_late=None):
+        self.back, self.ahead = back, ahead
+        self.too_late = too_late or _l("Choose a date at most %(years)s years ahead.", years=ahead // 365)
+
+    def __call__(self, form, field) -> None:
+        if field.data is None:
+            return
+        today = stockholm_date(utcnow())
+        if field.data > today + timedelta(days=self.ahead):
+            raise ValidationError(self.too_late)
+        if self.back is not None and field.data < today - timedelta(days=self.back):
+            raise ValidationError(_l("Choose a date at most %(years)s years back.", years=self.back // 365))
 
 
 def _choices(enum_cls):

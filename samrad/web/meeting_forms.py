@@ -9,16 +9,22 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import HiddenInput
 
 from samrad.enums import Rsvp
-from samrad.web.forms import options
+from samrad.web.forms import DateWithin, options
 
 ANSWERS = (Rsvp.ON_SITE, Rsvp.VIA_LINK, Rsvp.CANNOT_ATTEND)
 NO_SUBSTITUTE = 0
 
 
-def _date(label):
+#: Planned at most two years ahead. A meeting in the past is refused by the service with its own message;
+#: a break may be recorded at most two years back.
+AHEAD = DateWithin(back=None, ahead=730, too_late=_l("Plan at most two years ahead."))
+BREAK_DAY = DateWithin(back=730, ahead=730, too_late=_l("Plan at most two years ahead."))
+
+
+def _date(label, within=AHEAD):
     return DateField(
         label,
-        validators=[InputRequired(message=_l("Enter a date."))],
+        validators=[InputRequired(message=_l("Enter a date.")), within],
         description=_l("For example 2027-03-11."),
     )
 
@@ -57,8 +63,8 @@ class BreakPeriodForm(FlaskForm):
         validators=[DataRequired(), Length(max=100)],
         description=_l("For example Summer or Christmas and New Year."),
     )
-    first_day = _date(_l("First day without meetings"))
-    last_day = _date(_l("Last day without meetings"))
+    first_day = _date(_l("First day without meetings"), BREAK_DAY)
+    last_day = _date(_l("Last day without meetings"), BREAK_DAY)
 
 
 class RsvpForm(FlaskForm):

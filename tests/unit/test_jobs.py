@@ -37,6 +37,7 @@ from samrad.models import (
     EvaluationCount,
     Invitee,
     JobRun,
+    LoginAttempt,
     Meeting,
     OutboxMessage,
     utcnow,
@@ -601,6 +602,7 @@ def test_job_statuses_list_every_job_and_tell_whether_a_scheduler_runs(session):
         "rsvp-reminders",
         "purge-case-text",
         "purge-audit-log",
+        "purge-login-attempts",
         "purge-evaluation-comments",
         "extend-series",
         "close-evaluations",
@@ -848,3 +850,21 @@ def test_evaluation_free_text_is_deleted_a_retention_time_after_closing(session,
     assert (
         _run("purge-evaluation-comments", OPENED_AT + timedelta(days=30)) == "deleted 0 evaluation comments"
     )
+
+
+def test_failed_logins_are_purged_once_they_can_no_longer_throttle(session, any_db_app):
+    now = datetime(2027, 3, 1, 4, 45, tzinfo=UTC)
+    for minutes in (5, 14, 16, 600):
+        session.add(
+            LoginAttempt(
+                email_key="x" * 64, address_key="y" * 64, created_at=now - timedelta(minutes=minutes)
+            )
+        )
+    session.commit()
+    assert _run("purge-login-attempts", now) == "deleted 2 failed-login records"
+    assert _run("purge-login-attempts", now) == "deleted 0 failed-login records"
+    session.expire_all()
+    assert sorted(now - a.created_at for a in session.exec(select(LoginAttempt))) == [
+        timedelta(minutes=5),
+        timedelta(minutes=14),
+    ]

@@ -1,6 +1,7 @@
 import re
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from samrad.models import AccountInvitation, UserSession, utcnow
@@ -88,15 +89,49 @@ def test_htmx_request_without_login_gets_hx_redirect(client):
     assert response.headers["HX-Redirect"] == "/login?next=/account/"
 
 
-def test_next_parameter_cannot_redirect_to_another_site(client, auth, web_session):
+#: The usual ways to smuggle another site into a "next" address, raw and percent-encoded.
+BYPASSES = [
+    "//evil.example/x",
+    "/\\evil.example",
+    "/%5Cevil.example",
+    "/%09/evil.example",
+    "/%0d%0aLocation:%20http://evil.example",
+    "/\t/evil.example",
+    "https:evil.example",
+    "https://evil.example",
+    "http:/evil.example",
+    "%2F%2Fevil.example",
+    "javascript:alert(1)",
+    " //evil.example",
+    "/%2F/evil.example",
+    "evil.example",
+    "",
+]
+
+
+@pytest.mark.parametrize("target", BYPASSES)
+def test_next_parameter_cannot_redirect_to_another_site(client, auth, web_session, target):
     make_user(web_session, email="anna@kommun.example")
     web_session.commit()
     token = auth.token()
     response = client.post(
-        "/login?next=//evil.example/x",
+        "/login",
+        query_string={"next": target},
         data={"email": "anna@kommun.example", "password": PASSWORD, "csrf_token": token},
     )
-    assert response.headers["Location"] == "/"
+    assert (response.status_code, response.headers["Location"]) == (303, "/")
+
+
+@pytest.mark.parametrize("target", BYPASSES)
+def test_the_language_switch_returns_only_to_a_page_of_this_site(client, auth, target):
+    response = client.post("/language", data={"locale": "en", "next": target, "csrf_token": auth.token()})
+    assert (response.status_code, response.headers["Location"]) == (303, "/")
+
+
+def test_a_path_on_this_site_is_kept(client, auth):
+    target = "/stats/?period=year&year=2027"
+    response = client.post("/language", data={"locale": "en", "next": target, "csrf_token": auth.token()})
+    assert response.headers["Location"] == target
 
 
 def _invite(app, web_session, user, hours=72):

@@ -15,7 +15,7 @@ from samrad.models.evaluation import QuestionKind
 from samrad.services import evaluations as service
 from samrad.web.access import Action, load_consultation
 from samrad.web.evaluations.common import bp
-from samrad.web.forms import options
+from samrad.web.forms import options, parse_int
 
 
 class QuestionRow(Form):
@@ -60,7 +60,7 @@ def questionnaire(slug: str):
                     consultation,
                     drafts,
                     title=form.title.data,
-                    base_version=int(form.base_version.data or 0),
+                    base_version=parse_int(form.base_version.data) or 0,
                     actor=current_user,
                     now=utcnow(),
                 )
