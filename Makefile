@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install test-deps system-deps translations extract-messages lint mutation clean
+.PHONY: run test install test-deps system-deps translations extract-messages lint audit mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,12 @@ lint: $(VENV)/.installed-test
 	  --ignore-imports=yes --ignore-docstrings=yes --ignore-comments=yes --score=no samrad
 	$(BIN)/mypy
 
-test: system-deps $(VENV)/.installed-test translations lint
+test: system-deps $(VENV)/.installed-test translations lint audit
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Known vulnerabilities in the installed dependencies (a visible skip when the advisory database is unreachable).
+audit: $(VENV)/.installed-test
+	$(BIN)/python scripts/audit_dependencies.py
 
 $(VENV)/.installed-mutation: pyproject.toml $(VENV)/.installed-test
 	$(BIN)/pip install --quiet -e ".[test,mutation]"
