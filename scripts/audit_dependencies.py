@@ -34,8 +34,8 @@ def main() -> int:
     vulnerable = [d for d in audited if d.get("vulns")]
     if not audited:
         print(
-            f"SKIPPED dependency audit: none of the {len(dependencies)} installed packages could be looked up "
-            "in pip-audit's advisory database (offline or a mirror without it). Nothing was checked."
+            f"SKIPPED dependency audit: none of the {len(dependencies)} installed packages could be looked "
+            "up in pip-audit's advisory database (offline or a mirror without it). Nothing was checked."
         )
         return 0
     for dependency in vulnerable:
