@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -53,6 +54,39 @@ def init_db():
 
     migrate.upgrade(db.get_engine())
     click.echo("Database schema is up to date.")
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(target: Path):
+    """Write the whole database to TARGET: SQLite's online backup, or pg_dump's custom format."""
+    from samrad import backup, db
+
+    try:
+        backup.backup(db.get_engine(), target)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backup written to {target} ({target.stat().st_size} bytes).")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--yes", is_flag=True, help="Replace the database without asking (stop the app and scheduler first)."
+)
+@with_appcontext
+def restore_command(source: Path, yes: bool):
+    """Replace everything in the database with the backup SOURCE."""
+    from samrad import backup, db
+
+    if not yes:
+        click.confirm("This replaces everything in the database. Go on?", abort=True)
+    try:
+        backup.restore(db.get_engine(), source)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Restored from {source}.")
 
 
 @click.command("demo")
@@ -307,6 +341,8 @@ def register_commands(app: Flask) -> None:
         report.add_command(report_evaluations)
     for command in (
         init_db,
+        backup_command,
+        restore_command,
         demo,
         create_user,
         report,

@@ -39,7 +39,15 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("models", ("samrad.models",)),
     (
         "infrastructure",
-        ("samrad.db", "samrad.outbox", "samrad.urls", "samrad.i18n", "samrad.keys", "samrad.migrate"),
+        (
+            "samrad.db",
+            "samrad.outbox",
+            "samrad.urls",
+            "samrad.i18n",
+            "samrad.keys",
+            "samrad.migrate",
+            "samrad.backup",
+        ),
     ),
     ("services", ("samrad.services",)),
     ("application", ("samrad.jobs", "samrad.demo")),
