@@ -373,3 +373,8 @@ def test_blocking_and_warnings_split_by_severity():
     findings = scan(text)
     assert [f.kind for f in blocking(findings)] == ["phone"]
     assert [f.kind for f in warnings(findings)] == ["name", "date_of_birth"]
+
+
+def test_hyphenated_names_in_lower_case_and_capitals_and_short_capital_names():
+    assert [f[1] for f in found("Hon bor hos anna-lisa och al-rashid.")] == ["anna-lisa", "al-rashid"]
+    assert [f[1] for f in found("Hon skrev ANNA-LISA och ALI på lappen.")] == ["ANNA-LISA", "ALI"]

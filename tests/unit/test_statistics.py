@@ -508,3 +508,23 @@ def test_years_do_not_constrain_each_other_and_all_years_needs_every_year():
     assert (alone["all"].text, together["2026"].text, together["all"].text) == ("240", "<3", "..")
     assert {together[f"2026-{m:02d}"].mark for m in range(1, 13)} == {Mark.WITHHELD}
     assert publish_periods({}, threshold=3) == {"all": Published(0, Mark.SHOWN, 3)}
+
+
+def test_suppressed_periods_carry_no_value_and_hidden_terms_are_marked_hidden():
+    counts = _months(2027, [5, 1, 6, 7, 0, 9, 4, 8, 30, 10, 12, 40]) | _months(2028, [20] * 12)
+    published = publish_periods(counts, threshold=4)
+    for key, period in published.items():
+        assert period.threshold == 4, key
+        if period.mark != Mark.SHOWN:
+            assert period.value is None, key
+    assert (published["2027-vt"].mark, published["2027-ht"].mark) == (Mark.HIDDEN, Mark.HIDDEN)
+    # Every year shown: all years is their sum.
+    assert (published["2027"].value, published["2028"].value, published["all"].value) == (132, 240, 372)
+
+
+def test_breakdowns_hide_one_cell_and_a_year_never_all_of_its_other_months():
+    marks, _ = suppress([7, 2, 0, 4, 5], total=18, relation=Relation.PARTITION, threshold=3)
+    assert marks == [Mark.SHOWN, Mark.SMALL, Mark.SHOWN, Mark.HIDDEN, Mark.SHOWN]
+    # Two other non-zero months: the year hides one of them, not both (one must stay to compare with).
+    months = publish_periods(_months(2027, [0, 1, 0, 6, 0, 0, 0, 0, 0, 9, 0, 0]), threshold=3)
+    assert [months[f"2027-{m:02d}"].mark for m in (2, 4, 10)] == [Mark.SMALL, Mark.HIDDEN, Mark.SHOWN]
