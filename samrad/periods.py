@@ -65,6 +65,20 @@ class Period:
         """The first instant after the period (exclusive bound)."""
         return local_midnight_utc(self.last + timedelta(days=1))
 
+    @property
+    def key(self) -> str | None:
+        """The period's place in the nesting of standard periods (``2027-03``, ``2027-vt``, ``2027``,
+        ``all``); None for a custom period, which has none."""
+        if self.kind == PeriodKind.MONTH:
+            return month_key(self.first)
+        if self.kind == PeriodKind.TERM:
+            return term_key(self.first.year, term_of(self.first))
+        if self.kind == PeriodKind.YEAR:
+            return str(self.first.year)
+        if self.kind == PeriodKind.ALL:
+            return ALL_YEARS_KEY
+        return None
+
     def months(self) -> list[date]:
         """The first day of every calendar month the period touches, in order."""
         months, current = [], self.first.replace(day=1)
@@ -102,6 +116,18 @@ def year_period(year: int) -> Period:
     if not date.min.year < year < date.max.year:
         raise PeriodError("invalid")
     return Period(PeriodKind.YEAR, date(year, 1, 1), date(year, 12, 31))
+
+
+#: The key of all years (see :attr:`Period.key`).
+ALL_YEARS_KEY = "all"
+
+
+def month_key(day: date) -> str:
+    return f"{day:%Y-%m}"
+
+
+def term_key(year: int, term: Term) -> str:
+    return f"{year}-{term.value}"
 
 
 def all_years_period(first_year: int, last_year: int) -> Period:

@@ -61,6 +61,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from samrad.periods import ALL_YEARS_KEY, Term, month_key, term_key
+
 #: The lowest threshold that protects anything when zeros are shown (see the module docstring).
 MIN_THRESHOLD = 3
 
@@ -241,15 +243,18 @@ def publish_periods(counts_by_month: Mapping[date, int], *, threshold: int) -> d
             values, total=year_count, relation=Relation.PARTITION, threshold=threshold, hide=2
         )
         for month, value, mark in zip(months, values, marks, strict=True):
-            published[f"{month:%Y-%m}"] = Published(value if mark == Mark.SHOWN else None, mark, threshold)
-        for key, half in ((f"{year}-vt", slice(0, 6)), (f"{year}-ht", slice(6, 12))):
+            published[month_key(month)] = Published(value if mark == Mark.SHOWN else None, mark, threshold)
+        for key, half in (
+            (term_key(year, Term.SPRING), slice(0, 6)),
+            (term_key(year, Term.AUTUMN), slice(6, 12)),
+        ):
             inside = marks[half]
             outside = marks[: half.start] + marks[half.stop :]
             follows = all(m == Mark.SHOWN for m in inside) or (
                 published[str(year)].is_shown and all(m == Mark.SHOWN for m in outside)
             )
             published[key] = Published(sum(values[half]), Mark.SHOWN, threshold) if follows else hidden
-    published["all"] = Published(total, Mark.SHOWN, threshold) if every_year_shown else hidden
+    published[ALL_YEARS_KEY] = Published(total, Mark.SHOWN, threshold) if every_year_shown else hidden
     return published
 
 

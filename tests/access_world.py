@@ -8,8 +8,10 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from sqlmodel import Session
+from werkzeug.datastructures import MultiDict
 
 from samrad.db import get_engine
 from samrad.enums import CaseStatus, JoinRequestStatus, OrganisationType, OutboxStatus, Role
@@ -72,15 +74,22 @@ class World:
         src.close()
         dst.close()
 
-    def request(self, role: str, method: str, path: str):
+    def request(self, role: str, method: str, path: str, *, query=(), body=(), with_token: bool = True):
+        """The role's request; ``query`` and ``body`` are (name, value) pairs added to the path's own
+        query and to the CSRF token (which ``with_token=False`` leaves out)."""
         client = self.clients[role]
         # A request may log out or change the language: every cell starts from the cookies after login.
         client._cookies.clear()
         for key, value, domain, cookie_path in self.cookies[role]:
             client.set_cookie(key, value, domain=domain, path=cookie_path)
+        path, _, own_query = path.partition("?")
+        query_string = MultiDict(parse_qsl(own_query, keep_blank_values=True) + list(query))
         if method == "GET":
-            return client.get(path)
-        return client.post(path, data={"csrf_token": self.tokens[role]})
+            return client.get(path, query_string=query_string)
+        data = MultiDict(list(body))
+        if with_token:
+            data.add("csrf_token", self.tokens[role])
+        return client.post(path, query_string=query_string, data=data)
 
 
 def _arrange(s: Session) -> dict:

@@ -60,7 +60,7 @@ from samrad.models import (
     Organisation,
     StandingSeat,
 )
-from samrad.periods import Period, PeriodKind, all_years_period, term_of
+from samrad.periods import Period, PeriodKind, all_years_period, month_key
 from samrad.statistics import (
     HIDDEN_TEXT,
     DaySummary,
@@ -78,8 +78,6 @@ from samrad.statistics import (
 
 NOT_COUNTED = (CaseStatus.DRAFT, CaseStatus.WITHDRAWN)
 UNKNOWN_MUNICIPALITY = "unknown"
-#: The key of the all-years period in the hierarchy of periods.
-ALL_YEARS = "all"
 #: Periods whose views carry the breakdowns (the annual report's unit).
 WITH_BREAKDOWNS = (PeriodKind.YEAR,)
 
@@ -89,16 +87,10 @@ class NotAStandardPeriod(ValueError):
 
 
 def period_key(period: Period) -> str:
-    """The period's place in the hierarchy: ``2027-03``, ``2027-vt``, ``2027`` or ``all``."""
-    if period.kind == PeriodKind.MONTH:
-        return f"{period.first:%Y-%m}"
-    if period.kind == PeriodKind.TERM:
-        return f"{period.first.year}-{term_of(period.first).value}"
-    if period.kind == PeriodKind.YEAR:
-        return str(period.first.year)
-    if period.kind == PeriodKind.ALL:
-        return ALL_YEARS
-    raise NotAStandardPeriod(period.kind)
+    """The period's key in the published hierarchy; a custom period has none and is refused."""
+    if period.key is None:
+        raise NotAStandardPeriod(period.kind)
+    return period.key
 
 
 # --- Results ---------------------------------------------------------------------------------------
@@ -282,8 +274,9 @@ def _grouped(session: Session, inner, *keys: str) -> list:
     return list(session.execute(sa.select(*columns, sa.func.count()).group_by(*columns)))
 
 
-def _submitted_cases_ever(consultation_id: int, *columns):
-    return (
+def _submitted_cases(consultation_id: int, period: Period | None, *columns):
+    """Counted cases submitted in ``period`` (ever, for None)."""
+    stmt = (
         sa.select(*columns)
         .select_from(Case)
         .where(Case.consultation_id == consultation_id)
@@ -291,18 +284,9 @@ def _submitted_cases_ever(consultation_id: int, *columns):
         .where(Case.status.not_in(NOT_COUNTED))
         .where(Case.submitted_at.is_not(None))
     )
-
-
-def _submitted_cases(consultation_id: int, period: Period, *columns):
-    return (
-        sa.select(*columns)
-        .select_from(Case)
-        .where(Case.consultation_id == consultation_id)
-        .where(Case.is_training == sa.false())
-        .where(Case.status.not_in(NOT_COUNTED))
-        .where(Case.submitted_at >= period.start_utc)
-        .where(Case.submitted_at < period.end_utc)
-    )
+    if period is None:
+        return stmt
+    return stmt.where(Case.submitted_at >= period.start_utc).where(Case.submitted_at < period.end_utc)
 
 
 def _discussions(consultation_id: int):
@@ -371,7 +355,9 @@ def _discussed(session: Session, cid: int, period: Period) -> tuple[dict[int, in
 def _cases_by_month(session: Session, consultation_id: int) -> dict[date, int]:
     """Submitted cases per calendar month (Stockholm time) over the consultation's whole history."""
     first, last = session.execute(
-        _submitted_cases_ever(consultation_id, sa.func.min(Case.submitted_at), sa.func.max(Case.submitted_at))
+        _submitted_cases(
+            consultation_id, None, sa.func.min(Case.submitted_at), sa.func.max(Case.submitted_at)
+        )
     ).one()
     if first is None:
         return {}
@@ -588,7 +574,7 @@ def _assemble(consultation, period, threshold, **raw) -> Statistics:
         series_title = _l("Cases submitted per year")
     else:
         series = [
-            (f"{m:%Y-%m}", label, count_of(f"{m:%Y-%m}"))
+            (month_key(m), label, count_of(month_key(m)))
             for m, label in zip(months, month_labels, strict=True)
         ]
         series_title = _l("Cases submitted per month")

@@ -36,6 +36,7 @@ from samrad import periods
 from samrad.clock import stockholm_date, utcnow
 from samrad.enums import REQUESTABLE_ROLES, OrganisationType, Role, Sector, VideoProvider, Weekday
 from samrad.periods import Period
+from samrad.web import MAX_ID
 
 
 class CheckboxesField(SelectMultipleField):
@@ -81,17 +82,13 @@ def period_between(first_field, last_field, *, open_ends: bool = True) -> Period
         return None
 
 
-#: The largest whole number a form may hand to the database (its INTEGER); see samrad.web.MAX_ID.
-MAX_INT = 2**31 - 1
-
-
 def parse_int(value: object) -> int | None:
     """A whole number a person or a page sent, or None when it is none or does not fit the database."""
     try:
         number = int(str(value).strip())
     except ValueError:
         return None
-    return number if -MAX_INT <= number <= MAX_INT else None
+    return number if -MAX_ID <= number <= MAX_ID else None
 
 
 class DateWithin:

@@ -41,3 +41,17 @@ def test_a_custom_period_is_at_most_ten_years_but_an_open_report_range_is_not():
         custom_period(date(2017, 1, 1), date(2027, 1, 1))
     assert custom_period(date(2017, 1, 1), date(2026, 12, 31)).last == date(2026, 12, 31)
     assert between(date(2001, 1, 1), date(2027, 1, 1)).first == date(2001, 1, 1)
+
+
+def test_standard_periods_have_their_place_in_the_nesting_and_custom_ones_none():
+    from samrad.periods import Term, all_years_period, month_period, term_period, year_period
+
+    assert [p.key for p in (month_period(2027, 3), term_period(2027, Term.AUTUMN), year_period(2027))] == [
+        "2027-03",
+        "2027-ht",
+        "2027",
+    ]
+    assert (all_years_period(2020, 2027).key, custom_period(date(2027, 1, 1), date(2027, 1, 9)).key) == (
+        "all",
+        None,
+    )

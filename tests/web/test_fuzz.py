@@ -15,13 +15,11 @@ import importlib
 import pkgutil
 import re
 import string
-from urllib.parse import parse_qsl
 
 import pytest
 from flask_wtf import FlaskForm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from werkzeug.datastructures import MultiDict
 from wtforms.fields.core import UnboundField
 
 import samrad.web
@@ -117,18 +115,7 @@ def _path(template: str, ids: dict, replacements: list) -> str:
 
 def _send(world, role, method, path, query=(), body=(), with_token=True):
     world.restore()
-    client = world.clients[role]
-    client._cookies.clear()
-    for name, value, domain, cookie_path in world.cookies[role]:
-        client.set_cookie(name, value, domain=domain, path=cookie_path)
-    path, _, fixed_query = path.partition("?")
-    query_string = MultiDict(parse_qsl(fixed_query, keep_blank_values=True) + list(query))
-    if method == "GET":
-        return client.get(path, query_string=query_string)
-    data = MultiDict(list(body))
-    if with_token:
-        data.add("csrf_token", world.tokens[role])
-    return client.post(path, query_string=query_string, data=data)
+    return world.request(role, method, path, query=query, body=body, with_token=with_token)
 
 
 def _check(response, *context):
