@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from samrad.config import ConfigError, load_config
+from samrad.resources import instance_path, resource_dir
 
-__all__ = ["ConfigError", "create_app"]
-
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["ConfigError", "create_app", "instance_path", "resource_dir"]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the web application. Only wires things up: no migrations, no scheduler, no network."""
     app = Flask(
         __name__,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
-        instance_path=os.environ.get("SAMRAD_INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
+        instance_path=str(instance_path()),
         instance_relative_config=True,
     )
     load_config(app, test_config)

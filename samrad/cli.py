@@ -5,7 +5,6 @@ Commands are thin wrappers over ``samrad.services`` and ``samrad.db``, like view
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -36,10 +35,9 @@ def cli():
 @cli.command("init-config", with_appcontext=False)
 def init_config():
     """Write instance/config.toml with a random SECRET_KEY unless it exists."""
-    from samrad import ROOT
+    from samrad.resources import instance_path
 
-    instance = os.environ.get("SAMRAD_INSTANCE_PATH") or str(ROOT / "instance")
-    path = config_file_path(instance)
+    path = config_file_path(str(instance_path()))
     if write_instance_config(path):
         click.echo(f"Wrote {path} with a new random SECRET_KEY.")
     else:

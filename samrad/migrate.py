@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
-ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = ROOT / "migrations"
+from samrad.resources import resource_dir
+
+MIGRATIONS = resource_dir("migrations")
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
+    # No alembic.ini: it is for developers' `alembic revision` in a checkout, and a wheel has none.
+    config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
         config.attributes["engine"] = engine

@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "samrad.series",
             "samrad.charts",
             "samrad.logs",
+            "samrad.resources",
             "samrad.extensions",
         ),
     ),
