@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
+
 ENV_PREFIX = "SAMRAD_"
 
 
@@ -72,7 +74,24 @@ SPEC: dict[str, Key] = {
     "EVALUATION_OPEN_DAYS": Key(7, int, 1, 60),
     "EVALUATION_REMINDER_DAYS": Key(2, int, 0, 59),
     "EVALUATION_COMMENT_RETENTION_DAYS": Key(365, int, 30, 3650),
+    "RATE_LIMIT_ENABLED": Key(True, bool),
+    "RATE_LIMIT_STORAGE_URI": Key("", str),
+    "RATE_LIMIT_LOGIN": Key("20 per minute", str),
+    "RATE_LIMIT_LOGIN_ALL": Key("300 per minute", str),
+    "RATE_LIMIT_JOIN": Key("5 per hour", str),
+    "RATE_LIMIT_JOIN_ALL": Key("60 per hour", str),
+    "RATE_LIMIT_LINKS": Key("60 per minute", str),
+    "RATE_LIMIT_LINKS_ALL": Key("1200 per minute", str),
+    "RATE_LIMIT_EVALUATION": Key("60 per minute", str),
+    "RATE_LIMIT_EVALUATION_ALL": Key("600 per minute", str),
 }
+
+#: The rate limits (Flask-Limiter's notation, e.g. "20 per minute" or "5/hour; 50/day"), checked at start.
+RATE_LIMITS = tuple(
+    name
+    for name in SPEC
+    if name.startswith("RATE_LIMIT_") and name not in ("RATE_LIMIT_ENABLED", "RATE_LIMIT_STORAGE_URI")
+)
 
 #: Keys Flask and its extensions read that samrad sets itself and does not let deployers change.
 FIXED = {
@@ -204,6 +223,13 @@ def validate_config(app) -> None:
             "Configuration key DATABASE_URL must start with sqlite:// or postgresql+psycopg://, "
             f"got {cfg['DATABASE_URL'].split(':', 1)[0]!r}."
         )
+    for name in RATE_LIMITS:
+        try:
+            parse_many(cfg[name])
+        except ValueError:
+            raise ConfigError(
+                f'Configuration key {name} must be a rate such as "20 per minute", got {cfg[name]!r}.'
+            ) from None
     if not cfg["PUBLIC_URL"].startswith(("http://", "https://")):
         raise ConfigError("Configuration key PUBLIC_URL must start with http:// or https://.")
     cfg["PUBLIC_URL"] = cfg["PUBLIC_URL"].rstrip("/")

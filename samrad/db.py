@@ -13,12 +13,17 @@ from pathlib import Path
 from flask import Flask, current_app, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from samrad import outbox
 
 ENGINE_KEY = "samrad.engine"
+#: Execution option of a connection that only reads: on SQLite it begins DEFERRED (no write lock), so a
+#: read made while the same thread's request transaction holds the write lock does not wait for it.
+READ_ONLY = "samrad_read_only"
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
@@ -56,7 +61,67 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _begin_immediate(conn):
         # A deferred BEGIN lets two processes read and then fail to upgrade to a write lock
         # ("database is locked"); taking the lock up front makes them queue on busy_timeout instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+#: PostgreSQL error classes (SQLSTATE) that mean the database cannot take work now, not that the request
+#: was wrong: https://www.postgresql.org/docs/current/errcodes-appendix.html
+_POSTGRES_UNAVAILABLE = {
+    "53100": "full",  # disk_full
+    "53200": "full",  # out_of_memory
+    "25006": "read-only",  # read_only_sql_transaction
+    "55P03": "locked",  # lock_not_available
+    "57P01": "unreachable",  # admin_shutdown
+    "57P02": "unreachable",  # crash_shutdown
+    "57P03": "unreachable",  # cannot_connect_now
+    "08006": "unreachable",  # connection_failure
+}
+#: The first line SQLite gives for the same conditions.
+_SQLITE_UNAVAILABLE = {
+    "database is locked": "locked",
+    "database table is locked": "locked",
+    "database or disk is full": "full",
+    "attempt to write a readonly database": "read-only",
+    "unable to open database file": "unreachable",
+    "disk I/O error": "unreachable",
+}
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short reason for the health page and logs: the class name, plus what the database said.
+
+    Never ``str(exc)`` of arbitrary exceptions: messages may quote data. Engines are built with
+    ``hide_parameters``. From PostgreSQL only the error class and the constraint name are kept (its
+    messages can quote a value, e.g. "invalid input syntax … "abc""); from SQLite the first line
+    (e.g. "database is locked", "UNIQUE constraint failed: outboxmessage.dedupe_key"), which names no data.
+    """
+    name = type(exc).__name__
+    if not isinstance(exc, DBAPIError) or exc.orig is None:
+        return name
+    orig = exc.orig
+    if type(orig).__module__.startswith("psycopg"):
+        constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
+        return f"{name}: {type(orig).__name__}" + (f" ({constraint})" if constraint else "")
+    lines = str(orig).strip().splitlines()
+    return f"{name}: {lines[0]}"[:300] if lines else name
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why the database cannot serve now — "unreachable", "locked", "full" or "read-only" — or None when
+    ``exc`` is another error (a bug, a broken constraint), which stays a 500."""
+    if isinstance(exc, PoolTimeout):
+        return "locked"  # every connection of the pool is busy
+    if not isinstance(exc, DBAPIError) or exc.orig is None:
+        return None
+    orig = exc.orig
+    if type(orig).__module__.startswith("psycopg"):
+        sqlstate = getattr(orig, "sqlstate", None)
+        if sqlstate in _POSTGRES_UNAVAILABLE:
+            return _POSTGRES_UNAVAILABLE[sqlstate]
+        # An OperationalError without SQLSTATE: the connection could not be made or was lost.
+        return "unreachable" if sqlstate is None and isinstance(exc, OperationalError) else None
+    first_line = (str(orig).strip().splitlines() or [""])[0]
+    return _SQLITE_UNAVAILABLE.get(first_line)
 
 
 def init_app(app: Flask) -> None:

@@ -25,14 +25,24 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, select
 
-from samrad import db, keys, outbox
+from samrad import db, keys, outbox, ratelimits
 from samrad.clock import STOCKHOLM
+from samrad.db import describe_error
 from samrad.enums import JobOutcome
 from samrad.models import JobRun, utcnow
-from samrad.services import accounts, audit, directory, evaluations, meetings, reminders, retention
+from samrad.services import (
+    accounts,
+    audit,
+    directory,
+    evaluations,
+    join_requests,
+    meetings,
+    reminders,
+    retention,
+)
 from samrad.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -108,11 +118,22 @@ def purge_sent_mail(now: datetime) -> str:
 
 
 def purge_login_attempts(now: datetime) -> str:
-    """Delete records of failed logins once they are too old to throttle anyone."""
+    """Delete records of failed logins once they are too old to throttle anyone, and the rate-limit
+    windows that have ended."""
     window = timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
     with db.session_scope() as session:
         deleted = accounts.purge_login_attempts(session, before=now - window)
-    return f"deleted {deleted} failed-login records"
+    windows = ratelimits.purge_expired(db.get_engine(), now=now)
+    return f"deleted {deleted} failed-login records and {windows} rate-limit windows"
+
+
+def announce_join_requests(now: datetime) -> str:
+    """One e-mail per coordinator with the number of new join requests (never one per request)."""
+    with db.session_scope() as session:
+        queued = join_requests.announce_join_requests(
+            session, now=now, review_link=lambda c: external_url("join.review", slug=c.slug)
+        )
+    return f"queued {queued} digests"
 
 
 def purge_evaluation_comments(now: datetime) -> str:
@@ -222,7 +243,13 @@ JOBS: dict[str, Job] = {
             "purge-login-attempts",
             purge_login_attempts,
             _cron(hour=4, minute=45),
-            _l("Delete old records of failed logins"),
+            _l("Delete old records of failed logins and rate limits"),
+        ),
+        Job(
+            "join-request-digest",
+            announce_join_requests,
+            lambda: IntervalTrigger(minutes=10, timezone=STOCKHOLM),
+            _l("Tell coordinators about new join requests"),
         ),
         Job(
             "purge-evaluation-comments",
@@ -265,25 +292,6 @@ JOBS: dict[str, Job] = {
 
 
 # --- Running a job and recording how it went ---------------------------------------------------------
-
-
-def describe_error(exc: BaseException) -> str:
-    """A short reason for the health page and logs: the class name, plus what the database said.
-
-    Never ``str(exc)`` of arbitrary exceptions: messages may quote data. Engines are built with
-    ``hide_parameters``. From PostgreSQL only the error class and the constraint name are kept (its
-    messages can quote a value, e.g. "invalid input syntax … "abc""); from SQLite the first line
-    (e.g. "database is locked", "UNIQUE constraint failed: outboxmessage.dedupe_key"), which names no data.
-    """
-    name = type(exc).__name__
-    if not isinstance(exc, DBAPIError) or exc.orig is None:
-        return name
-    orig = exc.orig
-    if type(orig).__module__.startswith("psycopg"):
-        constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
-        return f"{name}: {type(orig).__name__}" + (f" ({constraint})" if constraint else "")
-    lines = str(orig).strip().splitlines()
-    return f"{name}: {lines[0]}"[:300] if lines else name
 
 
 def run_job(

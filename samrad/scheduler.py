@@ -185,7 +185,7 @@ def run(app: Flask) -> int:
         log.error("another samrad scheduler is already running for this database (%s); not starting", exc)
         return 1
     except SQLAlchemyError as exc:
-        log.error("cannot reach the database (%s); not starting", jobs.describe_error(exc))
+        log.error("cannot reach the database (%s); not starting", db.describe_error(exc))
         return 1
     app.extensions[outbox.CLAIMANT_KEY] = outbox.SCHEDULER
     lost = threading.Event()
@@ -194,7 +194,7 @@ def run(app: Flask) -> int:
             with app.app_context(), db.session_scope() as session:
                 released = outbox.release_claims(session)
         except SQLAlchemyError as exc:
-            log.error("cannot reach the database (%s); not starting", jobs.describe_error(exc))
+            log.error("cannot reach the database (%s); not starting", db.describe_error(exc))
             return 1
         if released:
             log.info("put %s messages claimed by a stopped scheduler back in the queue", released)

@@ -175,6 +175,8 @@ def make_app(database_url: str, tmp_path: Path, **overrides):
         "DATABASE_URL": database_url,
         "MAIL_FILE_DIR": str(tmp_path / "mail"),
         "PUBLIC_URL": "https://samrad.test",
+        # The suite logs in hundreds of times from one address; tests/web/test_rate_limits.py turns it on.
+        "RATE_LIMIT_ENABLED": False,
     }
     config.update(overrides)
     return create_app(config)

@@ -48,6 +48,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "samrad.keys",
             "samrad.migrate",
             "samrad.backup",
+            "samrad.ratelimits",
         ),
     ),
     ("services", ("samrad.services",)),

@@ -77,5 +77,7 @@ class JoinRequest(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    #: When the coordinators' digest counted this request (None: not yet announced).
+    announced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     organisation: Organisation | None = Relationship(sa_relationship_kwargs={"lazy": "selectin"})

@@ -86,6 +86,16 @@ class LoginAttempt(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
+class RateLimitCounter(SQLModel, table=True):
+    """One fixed window of a rate limit on the anonymous pages (samrad.ratelimits), shared by every worker.
+
+    The key names the limit and a keyed HMAC of the client address, never the address itself."""
+
+    key: str = Field(primary_key=True, max_length=255)
+    hits: int
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
 class AccountInvitation(SQLModel, table=True):
     """A single-use, time-limited link that lets a person set their password."""
 

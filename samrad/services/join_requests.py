@@ -28,9 +28,12 @@ def submit_join_request(
     organisation_name: str,
     role: Role,
     now: datetime,
-    review_link: str,
 ) -> JoinRequest:
-    """Record a request and tell the coordinators. A repeated pending request is not stored twice."""
+    """Record a request and send the person a receipt. A repeated pending request is not stored twice.
+
+    Anyone can send this form, so nothing typed in it goes into e-mail: the receipt greets no name, and the
+    coordinators hear of new requests in a digest (:func:`announce_join_requests`) that holds only a count
+    and a link, at most one per run of the digest job however many requests a flood brings."""
     email = accounts.normalise_email(email)
     pending = session.exec(
         select(JoinRequest)
@@ -51,25 +54,45 @@ def submit_join_request(
     )
     session.add(request)
     session.flush()
-    for coordinator in directory.people_with_role(session, consultation, Role.COORDINATOR):
-        outbox.queue_email(
-            session,
-            to=coordinator.email,
-            template="join_request_received",
-            locale=coordinator.locale,
-            now=now,
-            consultation=consultation,
-            link=review_link,
-        )
-    outbox.queue_email(
-        session,
-        to=email,
-        template="join_request_receipt",
-        now=now,
-        consultation=consultation,
-        name=request.name,
-    )
+    outbox.queue_email(session, to=email, template="join_request_receipt", now=now, consultation=consultation)
     return request
+
+
+def announce_join_requests(
+    session: Session, *, now: datetime, review_link: Callable[[Consultation], str]
+) -> int:
+    """Tell each consultation's coordinators in one e-mail how many requests have come in since the last
+    digest. Returns the number of messages queued."""
+    new = session.exec(
+        select(JoinRequest)
+        .where(JoinRequest.status == JoinRequestStatus.PENDING)
+        .where(JoinRequest.announced_at.is_(None))
+        .order_by(JoinRequest.consultation_id, JoinRequest.id)
+    ).all()
+    by_consultation: dict[int, list[JoinRequest]] = {}
+    for request in new:
+        by_consultation.setdefault(request.consultation_id, []).append(request)
+    queued = 0
+    for consultation_id, requests in by_consultation.items():
+        consultation = session.get(Consultation, consultation_id)
+        newest = requests[-1].id
+        for coordinator in directory.people_with_role(session, consultation, Role.COORDINATOR):
+            message = outbox.queue_email_once(
+                session,
+                dedupe_key=f"join-digest:{consultation_id}:{newest}:user:{coordinator.id}",
+                to=coordinator.email,
+                template="join_request_received",
+                locale=coordinator.locale,
+                now=now,
+                consultation=consultation,
+                count=len(requests),
+                link=review_link(consultation),
+            )
+            queued += message is not None
+        for request in requests:
+            request.announced_at = now
+    session.flush()
+    return queued
 
 
 def pending_requests(session: Session, consultation: Consultation) -> list[JoinRequest]:

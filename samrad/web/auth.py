@@ -15,6 +15,7 @@ from samrad.models import User, get_row, utcnow
 from samrad.services import accounts, audit, two_factor
 from samrad.web.account import check_code
 from samrad.web.forms import CodeForm, DecisionForm, LoginForm, SetPasswordForm
+from samrad.web.limits import limited
 from samrad.web.redirects import safe_path
 from samrad.web.security import SESSION_TOKEN_KEY, throttle_policy
 
@@ -47,6 +48,7 @@ def _log_in(user) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limited("login")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("pages.index"))
@@ -103,6 +105,7 @@ def _pending_user() -> tuple[User | None, str]:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@limited("login")
 def second_factor():
     """The second step of logging in: a code from the authenticator app, or a recovery code."""
     if current_user.is_authenticated:
@@ -151,6 +154,8 @@ def logout():
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limited("links", methods=("GET",))
+@limited("login")
 def accept_invitation(token: str):
     s = db.get_session()
     now = utcnow()

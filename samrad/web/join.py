@@ -16,6 +16,7 @@ from samrad.urls import external_url
 from samrad.web.access import Action, actor, load_consultation, load_join_request_or_404
 from samrad.web.forms import ApproveJoinRequestForm, DecisionForm, JoinRequestForm, options
 from samrad.web.htmx import is_htmx, render
+from samrad.web.limits import limited
 
 bp = Blueprint("join", __name__)
 
@@ -30,6 +31,7 @@ CHOOSE = -1
 
 
 @bp.route("/join", methods=["GET", "POST"])
+@limited("join")
 def request_form():
     s = db.get_session()
     consultations = directory.consultations(s)
@@ -64,7 +66,6 @@ def request_form():
                 organisation_name=form.organisation_name.data or "",
                 role=Role(form.role.data),
                 now=utcnow(),
-                review_link=external_url("join.review", slug=consultation.slug),
             )
             db.commit()
             return redirect(url_for("join.thanks", c=consultation.slug), code=303)

@@ -19,6 +19,7 @@ from samrad.urls import external_url
 from samrad.web.access import Action, actor, load_consultation, load_meeting_or_404, may
 from samrad.web.forms import DecisionForm
 from samrad.web.htmx import hx_redirect, is_htmx, render
+from samrad.web.limits import limited
 from samrad.web.meeting_forms import (
     NO_SUBSTITUTE,
     BreakPeriodForm,
@@ -445,6 +446,7 @@ def _invitee_for_link(token: str):
 
 
 @bp.route("/rsvp/<token>", methods=["GET", "POST"])
+@limited("links", methods=("GET", "POST"))
 def rsvp(token: str):
     invitee, meeting, consultation, problem = _invitee_for_link(token)
     if problem == "invalid":
@@ -535,6 +537,7 @@ def revoke_feed():
 
 
 @bp.get("/feed/<token>.ics")
+@limited("links", methods=("GET",))
 def feed(token: str):
     s = db.get_session()
     now = utcnow()

@@ -10,13 +10,17 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from samrad import db
 from samrad.extensions import login_manager
 from samrad.models import utcnow
 from samrad.services import accounts
+from samrad.web import limits
 from samrad.web.htmx import hx_redirect, is_htmx
+
+log = logging.getLogger(__name__)
 
 SESSION_TOKEN_KEY = "sid"
 
@@ -93,7 +97,7 @@ def _commit_session_touch(response):
         try:
             db.get_session().commit()
         except Exception:  # a failed touch must never break the page the person asked for
-            logging.getLogger(__name__).exception("could not record session activity")
+            log.exception("could not record session activity")
     return response
 
 
@@ -120,21 +124,50 @@ ERROR_PAGES = (
     (405, _l("Not allowed"), _l("That action cannot be done this way.")),
     (413, _l("Too much data"), _l("What you sent was too large. Shorten the text and try again.")),
     (
+        429,
+        _l("Too many attempts"),
+        _l("Too many requests have come in from you or from many at once. Wait a few minutes and try again."),
+    ),
+    (
         500,
         _l("Something went wrong"),
         _l("Nothing was saved. Try again in a moment; if it happens again, contact the administrator."),
     ),
+    (
+        503,
+        _l("The service is briefly unavailable"),
+        _l(
+            "Nothing was saved just now. Wait a minute, go back and send again: what you filled in is "
+            "usually still in the form. If it goes on, contact the administrator."
+        ),
+    ),
 )
+ERROR_TEXT = {status: (title, message) for status, title, message in ERROR_PAGES}
 
 
 def _refuse_nul_characters():
     """A NUL character has no place in any field or address, and PostgreSQL refuses to store one (a 500
-    there). Refused here, once, for every form and query string, with the ordinary 400 page."""
+    there). Refused here, once, for every address, form and query string, with the ordinary 400 page."""
+    if "\x00" in request.path:
+        abort(400)
     for values in (request.args, request.form):
         for key, value in values.items(multi=True):
             if "\x00" in key or "\x00" in value:
                 abort(400)
     return None
+
+
+def _database_unavailable(exc: Exception):
+    """A database that cannot take work now (unreachable, locked, full, read-only): the Swedish 503 page,
+    with Retry-After, and one log line naming the reason. The request's transaction is rolled back at
+    teardown, so nothing of it was stored and nothing was acknowledged that could be lost. Any other
+    database error is a bug and stays a 500."""
+    reason = db.unavailable_reason(exc)
+    if reason is None:
+        raise exc  # Flask's own handling: logged with its traceback, the 500 page
+    log.error("database unavailable (%s): %s", reason, db.describe_error(exc))
+    response = _error_page(503, *ERROR_TEXT[503])
+    return response[0], 503, {"Retry-After": "60"}
 
 
 def _error_page(status: int, title, message):
@@ -149,6 +182,7 @@ def init_app(app: Flask) -> None:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     login_manager.session_protection = "basic"
+    limits.init_app(app)
     app.before_request(_refuse_nul_characters)
     app.after_request(_commit_session_touch)
     app.after_request(_security_headers)
@@ -161,6 +195,7 @@ def init_app(app: Flask) -> None:
             _l("For your security the form could not be sent. Go back, reload the page and try again."),
         )
 
+    app.register_error_handler(SQLAlchemyError, _database_unavailable)
     for status, title, message in ERROR_PAGES:
         app.register_error_handler(
             status,

@@ -63,6 +63,11 @@ def test_missing_samrad_config_file_is_an_error(instance, monkeypatch, tmp_path)
         ({"SAMRAD_SESSION_COOKIE_SECURE": "kanske"}, "SESSION_COOKIE_SECURE must be true or false"),
         ({"SAMRAD_DATABASE_URL": "mysql://x"}, "DATABASE_URL must start with sqlite:// or postgresql"),
         ({"SAMRAD_SECRET_KEY": "short"}, "SECRET_KEY must be at least 16 characters"),
+        (
+            {"SAMRAD_RATE_LIMIT_JOIN": "fem i timmen"},
+            'RATE_LIMIT_JOIN must be a rate such as "20 per minute"',
+        ),
+        ({"SAMRAD_RATE_LIMIT_LINKS_ALL": ""}, "RATE_LIMIT_LINKS_ALL must be a rate"),
     ],
 )
 def test_invalid_values_name_the_key(instance, monkeypatch, env, message):

@@ -40,6 +40,7 @@ from samrad.models import (
     LoginAttempt,
     Meeting,
     OutboxMessage,
+    RateLimitCounter,
     utcnow,
 )
 from samrad.services import evaluations, reminders, retention
@@ -603,6 +604,7 @@ def test_job_statuses_list_every_job_and_tell_whether_a_scheduler_runs(session):
         "purge-case-text",
         "purge-audit-log",
         "purge-login-attempts",
+        "join-request-digest",
         "purge-evaluation-comments",
         "extend-series",
         "close-evaluations",
@@ -860,9 +862,12 @@ def test_failed_logins_are_purged_once_they_can_no_longer_throttle(session, any_
                 email_key="x" * 64, address_key="y" * 64, created_at=now - timedelta(minutes=minutes)
             )
         )
+    session.add(RateLimitCounter(key="ended", hits=9, expires_at=now - timedelta(seconds=1)))
+    session.add(RateLimitCounter(key="running", hits=2, expires_at=now + timedelta(seconds=30)))
     session.commit()
-    assert _run("purge-login-attempts", now) == "deleted 2 failed-login records"
-    assert _run("purge-login-attempts", now) == "deleted 0 failed-login records"
+    assert _run("purge-login-attempts", now) == "deleted 2 failed-login records and 1 rate-limit windows"
+    assert _run("purge-login-attempts", now) == "deleted 0 failed-login records and 0 rate-limit windows"
+    assert [c.key for c in session.exec(select(RateLimitCounter))] == ["running"]
     session.expire_all()
     assert sorted(now - a.created_at for a in session.exec(select(LoginAttempt))) == [
         timedelta(minutes=5),

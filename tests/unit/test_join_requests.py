@@ -20,7 +20,12 @@ def _submit(session, consultation, *, email="ny@kommun.example", organisation=No
         organisation_name="" if organisation else "Ny förening",
         role=Role.CASE_OFFICER,
         now=utcnow(),
-        review_link="https://samrad.test/c/x/join-requests",
+    )
+
+
+def _announce(session, now=None) -> int:
+    return join_requests.announce_join_requests(
+        session, now=now or utcnow(), review_link=lambda c: f"https://samrad.test/c/{c.slug}/join-requests"
     )
 
 
@@ -38,19 +43,46 @@ def _approve(session, request, actor, organisation):
     )
 
 
-def test_request_notifies_coordinators_and_confirms_to_the_requester(session):
-    consultation = make_consultation(session)
+def test_a_request_sends_a_receipt_and_the_coordinators_hear_of_it_in_the_next_digest(session):
+    consultation = make_consultation(session, slug="una")
     coordinator = make_user(
         session, email="samordnare@kommun.example", roles=["coordinator"], consultation=consultation
     )
     make_user(session, email="medlem@kommun.example", roles=["member"], consultation=consultation)
-    request = _submit(session, consultation, email=" Ny@Kommun.Example ")
+    request = _submit(session, consultation, email=" Ny@Kommun.Example ", name="Nina <b>Ny</b>")
     assert (request.email, request.status) == ("ny@kommun.example", JoinRequestStatus.PENDING)
-    mails = {m.recipient: m for m in session.exec(select(OutboxMessage))}
-    assert set(mails) == {coordinator.email, "ny@kommun.example"}
-    assert "https://samrad.test/c/x/join-requests" in mails[coordinator.email].body_text
+    (receipt,) = session.exec(select(OutboxMessage)).all()
+    assert receipt.recipient == "ny@kommun.example"
+    # Anyone can send the form: nothing typed in it is echoed to the address it names.
+    assert "Nina" not in receipt.body_text + receipt.body_html + receipt.subject
     # No account exists until the coordinator approves.
     assert session.exec(select(User).where(User.email == "ny@kommun.example")).first() is None
+
+    assert _announce(session) == 1
+    (digest,) = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == coordinator.email)).all()
+    assert "1 ny förfrågan om att delta i" in digest.body_text
+    assert "https://samrad.test/c/una/join-requests" in digest.body_text
+    assert "Nina" not in digest.body_text + digest.body_html + digest.subject
+    assert request.announced_at is not None
+
+
+def test_the_digest_counts_only_what_came_in_since_the_last_one(session):
+    consultation = make_consultation(session)
+    coordinator = make_user(session, roles=["coordinator"], consultation=consultation)
+    for n in range(4):
+        _submit(session, consultation, email=f"ny{n}@kommun.example")
+    assert (_announce(session), _announce(session)) == (1, 0)
+    decided = _submit(session, consultation, email="snabb@kommun.example")
+    join_requests.decline_join_request(session, decided, actor=coordinator, now=utcnow())
+    assert _announce(session) == 0  # decided before any digest: nothing left to tell
+    _submit(session, consultation, email="sen@kommun.example")
+    assert _announce(session) == 1
+    digests = session.exec(
+        select(OutboxMessage).where(OutboxMessage.recipient == coordinator.email).order_by(OutboxMessage.id)
+    ).all()
+    assert len(digests) == 2
+    assert "4 nya förfrågningar" in digests[0].body_text
+    assert "1 ny förfrågan" in digests[1].body_text
 
 
 def test_repeated_pending_request_is_stored_once(session):

@@ -6,7 +6,7 @@ form class in the app, and hypothesis draws the values — huge integers, contro
 CR/LF, 100 000 characters, right-to-left marks, combining characters, emoji, dates from year 1 to 9999,
 HTML and script, wrong types, missing and repeated fields — for path parameters, query strings and form
 bodies, as an anonymous visitor, a case officer and a coordinator. POSTs carry a valid CSRF token, so
-they reach the forms. Each example starts from the same database.
+they reach the forms. Each POST starts from the same database. All of it on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from hypothesis import strategies as st
 from wtforms.fields.core import UnboundField
 
 import samrad.web
+from samrad.db import get_engine
 from tests.access_world import build_world
 from tests.conftest import csrf_from
+from tests.processes import fresh_postgres_database
 from tests.web.test_access_matrix import PATHS
 
 ROLES = ("anonymous", "officer_owner", "coord_a")
@@ -97,11 +99,18 @@ path_values_list = [None, "99999999999999999999", "0", "2147483648", "-1", "abc"
 bodies = st.lists(st.tuples(st.sampled_from(FIELDS), values), max_size=8)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    built = build_world(tmp_path_factory.mktemp("fuzz"))
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request, tmp_path_factory):
+    """The matrix's world on SQLite, and on a PostgreSQL database of its own (where NUL characters,
+    integer ranges and column lengths are enforced)."""
+    postgres_url = None
+    if request.param == "postgresql":
+        postgres_url = fresh_postgres_database(request.getfixturevalue("postgres_url"), "samrad_fuzz")
+    built = build_world(tmp_path_factory.mktemp("fuzz"), postgres_url)
     type(built).__repr__ = lambda self: "World(…)"  # hypothesis prints its arguments when a case fails
-    return built
+    yield built
+    with built.app.app_context():
+        get_engine().dispose()
 
 
 def _path(template: str, ids: dict, replacements: list) -> str:
@@ -114,7 +123,8 @@ def _path(template: str, ids: dict, replacements: list) -> str:
 
 
 def _send(world, role, method, path, query=(), body=(), with_token=True):
-    world.restore()
+    if method == "POST":  # a GET changes nothing another request could trip over
+        world.restore()
     return world.request(role, method, path, query=query, body=body, with_token=with_token)
 
 

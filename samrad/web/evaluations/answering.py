@@ -30,6 +30,7 @@ from samrad.services import evaluations as service
 from samrad.web import guard
 from samrad.web.evaluations.common import bp, message_page, min_respondents
 from samrad.web.forms import options
+from samrad.web.limits import limited
 
 #: Session key holding {evaluation public id: sealed token} between the e-mail link and the answer.
 TOKENS_KEY = "evaluation_tokens"
@@ -119,6 +120,7 @@ def _forget_token(public_id: str) -> None:
 
 
 @bp.get("/evaluation/<token>")
+@limited("links", methods=("GET",))
 @anonymous
 def land(token: str):
     """The e-mail link: check the token, keep it in the session cookie, move to a token-free address."""
@@ -196,6 +198,7 @@ def _show_problems(form: AnswerForm, problems: dict[int, service.Problem]) -> No
 
 
 @bp.route("/evaluations/answer/<public_id>", methods=["GET", "POST"])
+@limited("evaluation")
 @anonymous
 def answer(public_id: str):
     s = db.get_session()
