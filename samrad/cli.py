@@ -91,9 +91,15 @@ def restore_command(source: Path, yes: bool):
 @click.option("--seed", default=42, show_default=True, help="Makes names and passwords reproducible.")
 @click.option("--password", default=None, help="Give every demo account this password.")
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has consultations.")
+@click.option("--national", is_flag=True, help="Every county with years of history (load tests), not Una.")
+@click.option(
+    "--counties", default=21, show_default=True, type=click.IntRange(1, 21), help="With --national."
+)
+@click.option("--years", default=10, show_default=True, type=click.IntRange(1, 20), help="With --national.")
 @with_appcontext
-def demo(seed: int, password: str | None, if_empty: bool):
-    """Seed the demo county Una Norrbotten (migrating the database first)."""
+def demo(seed: int, password: str | None, if_empty: bool, national: bool, counties: int, years: int):
+    """Seed the demo county Una Norrbotten (migrating the database first), or with --national the
+    national dataset for load tests."""
     from samrad import db, migrate
     from samrad import demo as demo_service
     from samrad.models import Consultation
@@ -102,6 +108,9 @@ def demo(seed: int, password: str | None, if_empty: bool):
     migrate.upgrade(db.get_engine())
     if password is not None and password_problems(password):
         click.echo("Warning: this password breaks the password rules; use it for demos only.", err=True)
+    if national:
+        _seed_national(counties=counties, years=years, seed=seed)
+        return
     with db.session_scope() as session:
         if if_empty and session.exec(select(Consultation)).first() is not None:
             accounts = demo_service.demo_accounts(seed=seed, password=password)
@@ -111,6 +120,33 @@ def demo(seed: int, password: str | None, if_empty: bool):
         accounts = demo_service.seed_demo(session, seed=seed, password=password)
     click.echo("Seeded the demo county “Una Norrbotten – kompetensteam mot våld”.")
     _print_accounts(accounts)
+
+
+def _seed_national(*, counties: int, years: int, seed: int) -> None:
+    from samrad import db
+    from samrad.demo import national
+    from samrad.models import utcnow
+
+    with (
+        db.session_scope(deliver_mail=False) as session,
+        click.progressbar(length=counties, label="Counties", show_pos=True) as bar,
+    ):
+        counts = national.seed_national(
+            session,
+            counties=counties,
+            years=years,
+            seed=seed,
+            now=utcnow(),
+            progress=lambda _c: bar.update(1),
+        )
+    click.echo(
+        f"Seeded {counts.counties} counties: {counts.meetings} meetings, {counts.cases} cases, "
+        f"{counts.invitees} invitees, {counts.evaluations} closed evaluations."
+    )
+    click.echo(
+        f"Accounts: samordnare.lan01@{national.DOMAIN} … (coordinator), handlaggare0.lan01@… (case officer), "
+        f"ledamot0.lan01@… (standing member), statistik.lan01@… (statistics); password {national.PASSWORD}"
+    )
 
 
 def _print_accounts(accounts, note: str = "") -> None:
