@@ -121,15 +121,25 @@ def seed_national(
     years: int = 10,
     seed: int = 2027,
     now: datetime,
+    queue: int = QUEUE,
     progress: Callable[[str], None] = lambda _name: None,
 ) -> NationalCounts:
-    """Create ``counties`` counties with ``years`` years of history each, up to ``now``."""
+    """Create ``counties`` counties with ``years`` years of history each, up to ``now``, and ``queue``
+    cases waiting for each county's next meeting."""
     password_hash = hash_password(PASSWORD)
     total = NationalCounts()
     for number, (county, town) in enumerate(COUNTIES[:counties], start=1):
         rng = random.Random(seed * 101 + number)
         total = total + _seed_county(
-            session, number, county, town, years=years, rng=rng, now=now, password_hash=password_hash
+            session,
+            number,
+            county,
+            town,
+            years=years,
+            queue=queue,
+            rng=rng,
+            now=now,
+            password_hash=password_hash,
         )
         session.flush()
         progress(county)
@@ -157,6 +167,7 @@ def _seed_county(
     town: str,
     *,
     years: int,
+    queue: int,
     rng: random.Random,
     now: datetime,
     password_hash: str,
@@ -168,8 +179,8 @@ def _seed_county(
     cases = _history(session, c, held, rng=rng, now=now)
     invitees = _invitees(session, c, held, rng=rng)
     evaluated = _evaluations(session, c, held, rng=rng, now=now)
-    _next_meeting(session, c, upcoming[0], rng=rng, now=now)
-    return NationalCounts(1, len(meetings), cases + QUEUE, invitees, evaluated)
+    _next_meeting(session, c, upcoming[0], queue=queue, rng=rng, now=now)
+    return NationalCounts(1, len(meetings), cases + queue, invitees, evaluated)
 
 
 def _structure(
@@ -526,7 +537,7 @@ def _evaluations(
 
 
 def _next_meeting(
-    session: Session, c: _County, meeting: Meeting, *, rng: random.Random, now: datetime
+    session: Session, c: _County, meeting: Meeting, *, queue: int, rng: random.Random, now: datetime
 ) -> None:
     """The coordinator's work ahead: a full queue for the next meeting, a third of it already accepted."""
     references = _References(c.consultation)
@@ -539,7 +550,7 @@ def _next_meeting(
     if last:
         references.next[last.reference_year] = last.reference_number + 1
     rows = []
-    for n in range(QUEUE):
+    for n in range(queue):
         at = now - timedelta(days=rng.randint(1, 12), hours=n)
         accepted = n % 3 == 0
         row = _case_row(

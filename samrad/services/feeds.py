@@ -77,15 +77,15 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
         i.meeting_id: i
         for i in session.exec(
             select(Invitee)
+            .join(Meeting, Meeting.id == Invitee.meeting_id)
             .where((Invitee.user_id == user.id) | (Invitee.email == user.email))
             .where(Invitee.removed_at.is_(None))
+            .where(Meeting.starts_at >= since)
         )
     }
-    have = {m.id for m in meetings}
-    for meeting_id in own.keys() - have:
-        meeting = session.get(Meeting, meeting_id)
-        if meeting.starts_at >= since:
-            meetings.append(meeting)
+    elsewhere = own.keys() - {m.id for m in meetings}
+    if elsewhere:
+        meetings.extend(session.exec(select(Meeting).where(Meeting.id.in_(elsewhere))))
     events = []
     consultations: dict[int, Consultation] = {}
     for meeting in sorted(meetings, key=lambda m: (m.starts_at, m.id)):

@@ -16,10 +16,10 @@ from flask_login import current_user, login_required
 
 from samrad import db
 from samrad.enums import AgendaItemKind, Attendance, AuditKind, CaseStatus, MeetingStatus
-from samrad.models import Case, Consultation, Invitee, Meeting, get_row, utcnow
+from samrad.models import Case, Consultation, Invitee, Meeting, utcnow
 from samrad.services import agenda, cases, invitations, meetings
 from samrad.urls import external_url
-from samrad.web.access import Action, load_case_or_404, load_meeting_or_404, may, require, viewed
+from samrad.web.access import Action, actor, load_case_or_404, load_meeting_or_404, may, require, viewed
 from samrad.web.evaluations import open_evaluation
 from samrad.web.forms import DecisionForm, parse_int
 from samrad.web.guard import feedback_for
@@ -62,9 +62,9 @@ def _builder_context(
 ) -> dict:
     s = db.get_session()
     now = utcnow()
+    item_cases = agenda.item_cases(s, meeting)  # first: what follows finds them in the identity map
     fit = agenda.agenda_fit(s, meeting)
     timed = agenda.item_times(meeting.starts_at, meeting.items)
-    item_cases = {i.id: get_row(s, Case, i.case_id) for i in meeting.items if i.case_id}
     later = agenda.later_meetings(s, meeting)
     return {
         "consultation": consultation,
@@ -73,7 +73,7 @@ def _builder_context(
         "timed": timed,
         "labels": {i.id: agenda.item_label(s, i) for i in meeting.items},
         "item_cases": item_cases,
-        "agencies": {iid: agenda.agencies_present(s, meeting, c) for iid, c in item_cases.items()},
+        "agencies": agenda.agencies_for(s, meeting, item_cases),
         "honour": {iid: agenda.is_honour_related(c) for iid, c in item_cases.items()},
         "fit": fit,
         "waiting": agenda.order_queue(cases.triage_queue(s, consultation), fit.free),
@@ -349,18 +349,18 @@ def show(slug: str, public_id: str):
         return _unchanged()  # polling: nothing new, keep the page (and the reader's focus) as it is
     viewed(AuditKind.AGENDA, meeting.id, consultation_id=consultation.id)
     version = agenda.latest_version(s, meeting)
-    rows = []
-    if version is not None:
-        for row in json.loads(version.snapshot):
-            case = s.get(Case, row["case_id"]) if row["case_id"] else None
-            rows.append(
-                {
-                    **row,
-                    "starts_at": meeting.starts_at + timedelta(minutes=row["offset"]),
-                    "label": agenda.row_label(row),
-                    "case": case if case and may(Action.VIEW_CASE, case) else None,
-                }
-            )
+    snapshot = json.loads(version.snapshot) if version is not None else []
+    wanted = [row["case_id"] for row in snapshot if row["case_id"]]
+    visible = {c.id: c for c in cases.cases_visible_to(s, actor(), case_ids=wanted)} if wanted else {}
+    rows = [
+        {
+            **row,
+            "starts_at": meeting.starts_at + timedelta(minutes=row["offset"]),
+            "label": agenda.row_label(row),
+            "case": visible.get(row["case_id"]),
+        }
+        for row in snapshot
+    ]
     history = [(v, agenda.version_lines(meeting, v)) for v in reversed(agenda.versions(s, meeting))]
     return render(
         "agenda/show.html",
@@ -428,7 +428,7 @@ def _day_context(
     s = db.get_session()
     rows, counts = invitations.overview(s, meeting)
     timed = agenda.item_times(meeting.starts_at, meeting.items)
-    item_cases = {i.id: get_row(s, Case, i.case_id) for i in meeting.items if i.case_id}
+    item_cases = agenda.item_cases(s, meeting)
     return {
         "consultation": consultation,
         "meeting": meeting,
@@ -436,7 +436,7 @@ def _day_context(
         "timed": timed,
         "labels": {i.id: agenda.item_label(s, i) for i in meeting.items},
         "item_cases": item_cases,
-        "agencies": {iid: agenda.agencies_present(s, meeting, c) for iid, c in item_cases.items()},
+        "agencies": agenda.agencies_for(s, meeting, item_cases),
         "attendance_choices": ATTENDANCE_CHOICES,
         "open": meeting.status == MeetingStatus.PLANNED,
         "conflict": conflict,

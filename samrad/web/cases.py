@@ -476,7 +476,7 @@ def mine():
     wanted = request.args.get("status", "")
     statuses = [CaseStatus(wanted)] if wanted in {st.value for st in CaseStatus} else None
     rows = cases.cases_visible_to(s, actor(), statuses=statuses, own_organisation_only=True)
-    slots = {c.id: cases.slot_of(s, c) for c in rows}
+    slots = cases.slots_of(s, rows)
     return render(
         "cases/mine.html",
         "cases/_mine_table.html",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from samrad.services.agenda.agencies import (
     Agencies,
+    agencies_for,
     agencies_present,
     agency_rows,
 )
@@ -63,6 +64,7 @@ from samrad.services.agenda.reading import (
     accepted_not_on_agenda,
     change_lines,
     diff,
+    item_cases,
     item_label,
     later_meetings,
     latest_version,
@@ -105,6 +107,7 @@ __all__ = [
     "accepted_not_on_agenda",
     "add_case",
     "add_item",
+    "agencies_for",
     "agencies_present",
     "agency_rows",
     "agenda_fit",
@@ -115,6 +118,7 @@ __all__ = [
     "consultation_of",
     "diff",
     "is_honour_related",
+    "item_cases",
     "item_label",
     "item_times",
     "later_meetings",

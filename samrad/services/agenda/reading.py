@@ -26,6 +26,13 @@ def item_label(session: Session, item: AgendaItem) -> str:
     return item.title or item.kind.label
 
 
+def item_cases(session: Session, meeting: Meeting) -> dict[int, Case]:
+    """The case of every case item, by item id, in one statement (and in the identity map after)."""
+    wanted = {i.case_id for i in meeting.items if i.case_id is not None}
+    found = {c.id: c for c in session.exec(select(Case).where(Case.id.in_(wanted)))} if wanted else {}
+    return {i.id: found[i.case_id] for i in meeting.items if i.case_id in found and i.id is not None}
+
+
 def accepted_not_on_agenda(session: Session, meeting: Meeting) -> list[Case]:
     on_agenda = {i.case_id for i in meeting.items if i.case_id is not None}
     accepted = session.exec(

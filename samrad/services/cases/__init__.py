@@ -66,6 +66,7 @@ from samrad.services.cases.reading import (
     Slot,
     discussions,
     slot_of,
+    slots_of,
     triage_queue,
 )
 from samrad.services.cases.references import (
@@ -119,6 +120,7 @@ __all__ = [
     "request_follow_up",
     "return_case",
     "slot_of",
+    "slots_of",
     "submit_case",
     "submitting_consultations",
     "triage_queue",

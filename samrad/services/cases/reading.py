@@ -16,7 +16,6 @@ from samrad.models import (
     Consultation,
     Meeting,
 )
-from samrad.services.cases.lifecycle import _agenda_item
 from samrad.services.cases.limits import QUEUED
 
 
@@ -32,12 +31,22 @@ class Slot:
 
 def slot_of(session: Session, case: Case) -> Slot | None:
     """The meeting of a case and, on a published agenda, its slot's start (meeting start + items before)."""
-    if case.meeting_id is None:
-        return None
-    meeting = session.get(Meeting, case.meeting_id)
+    return slots_of(session, [case])[case.id]
+
+
+def slots_of(session: Session, cases: list[Case]) -> dict[int | None, Slot | None]:
+    """:func:`slot_of` for many cases in two statements (their meetings, and those meetings' items)."""
+    meeting_ids = {case.meeting_id for case in cases if case.meeting_id is not None}
+    meetings = {}
+    if meeting_ids:
+        meetings = {m.id: m for m in session.exec(select(Meeting).where(Meeting.id.in_(meeting_ids)))}
+    return {case.id: _slot(case, meetings.get(case.meeting_id)) for case in cases}
+
+
+def _slot(case: Case, meeting: Meeting | None) -> Slot | None:
     if meeting is None:
         return None
-    item = _agenda_item(session, case, meeting.id)
+    item = next((i for i in meeting.items if i.case_id == case.id), None)
     published = item is not None and meeting.published_version > 0 and case.status != CaseStatus.ACCEPTED
     starts_at = None
     if published and item is not None:
