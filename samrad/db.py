@@ -6,11 +6,11 @@ use :func:`session_scope`. Both deliver e-mails queued in the transaction only a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -136,10 +136,42 @@ def get_engine() -> Engine:
 
 
 def get_session() -> Session:
-    """Return the request's session, opening it on first use."""
+    """Return the request's session, opening it on first use. On a page that only reads (GET, HEAD) its
+    SQLite transaction begins DEFERRED: reading never holds the write lock, so the web workers read side by
+    side; what such a page must write goes through :func:`write_after_response`."""
     if "db_session" not in g:
-        g.db_session = Session(get_engine(), expire_on_commit=False)
+        engine = get_engine()
+        if _only_reads():
+            engine = engine.execution_options(**{READ_ONLY: True})
+        g.db_session = Session(engine, expire_on_commit=False)
     return g.db_session
+
+
+def _only_reads() -> bool:
+    return has_request_context() and request.method in ("GET", "HEAD")
+
+
+def write_after_response(write: Callable[[Session], None]) -> None:
+    """A small write a page must make (a view in the audit log, the session's last activity): in the
+    request's own transaction when the request changes things anyway; on a page that only reads, in one
+    short transaction of its own after the response is built (:func:`run_writes_after_response`)."""
+    if _only_reads():
+        g.setdefault("writes_after_response", []).append(write)
+    else:
+        write(get_session())
+        g.commit_after_response = True
+
+
+def run_writes_after_response() -> None:
+    """Commit what :func:`write_after_response` gathered (called once per request, after the view)."""
+    if g.pop("commit_after_response", False) and "db_session" in g:
+        get_session().commit()
+    writes = g.pop("writes_after_response", [])
+    if writes:
+        with Session(get_engine(), expire_on_commit=False) as session:
+            for write in writes:
+                write(session)
+            session.commit()
 
 
 def close_session(exc: BaseException | None = None) -> None:

@@ -185,8 +185,12 @@ def _live(now: datetime, policy: SessionPolicy):
     )
 
 
-def load_session_user(session: Session, token: str, *, now: datetime, policy: SessionPolicy) -> User | None:
-    """The active user of a live login session, or None once it was revoked, idle or too old."""
+def load_session_user(
+    session: Session, token: str, *, now: datetime, policy: SessionPolicy, touch: bool = True
+) -> User | None:
+    """The active user of a live login session, or None once it was revoked, idle or too old. With
+    ``touch``, the session's last activity moves forward (at most once per :data:`TOUCH_INTERVAL`); the
+    web layer passes False on pages that only read and calls :func:`touch_session` after the response."""
     row = session.exec(
         select(UserSession).where(UserSession.token_hash == token_hash(token)).where(_live(now, policy))
     ).first()
@@ -195,9 +199,28 @@ def load_session_user(session: Session, token: str, *, now: datetime, policy: Se
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    if now - row.last_seen_at >= TOUCH_INTERVAL:
+    if touch and touch_due(row, now):
         row.last_seen_at = now
     return user
+
+
+def touch_due(row: UserSession, now: datetime) -> bool:
+    return now - row.last_seen_at >= TOUCH_INTERVAL
+
+
+def session_touch_due(session: Session, token: str, *, now: datetime) -> bool:
+    """Whether the session's last activity is due to move (the row is in the identity map by now)."""
+    row = session.exec(select(UserSession).where(UserSession.token_hash == token_hash(token))).first()
+    return row is not None and touch_due(row, now)
+
+
+def touch_session(session: Session, token: str, *, now: datetime) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == token_hash(token))
+        .where(UserSession.last_seen_at <= now - TOUCH_INTERVAL)
+        .values(last_seen_at=now)
+    )
 
 
 def end_session(session: Session, token: str, *, now: datetime) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from samrad.calendar import CalendarEvent, build_calendar
@@ -20,6 +20,8 @@ from samrad.tokens import new_token, token_hash
 
 #: How far back the feed reaches; older meetings stay in calendars that already imported them.
 HISTORY = timedelta(days=90)
+#: How far ahead: a feed stays small however far a series has been planned.
+AHEAD = timedelta(days=400)
 REFRESH = timedelta(hours=1)
 
 
@@ -40,21 +42,31 @@ def revoke_feed(session: Session, user: User) -> bool:
     return session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id)).rowcount > 0
 
 
-def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
+#: How often a feed's last use is written (calendar programs poll every few minutes).
+USE_INTERVAL = timedelta(minutes=10)
+
+
+def user_for_token(session: Session, token: str, *, now: datetime) -> tuple[User, bool] | None:
+    """The feed's owner, and whether its last use is due to be recorded (:func:`record_use`)."""
     feed = session.exec(select(CalendarFeed).where(CalendarFeed.token_hash == token_hash(token))).first()
     if feed is None:
         return None
     user = session.get(User, feed.user_id)
     if user is None or not user.is_active:
         return None
-    if feed.last_used_at is None or now - feed.last_used_at >= timedelta(minutes=10):
-        feed.last_used_at = now
-    return user
+    return user, feed.last_used_at is None or now - feed.last_used_at >= USE_INTERVAL
+
+
+def record_use(session: Session, token: str, *, now: datetime) -> None:
+    session.execute(
+        update(CalendarFeed).where(CalendarFeed.token_hash == token_hash(token)).values(last_used_at=now)
+    )
 
 
 def feed_events(session: Session, user: User, *, now: datetime) -> list[CalendarEvent]:
-    """The person's meetings from 90 days back: every meeting of the consultations where they hold a
-    standing seat or coordinate, and the meetings they are invited to otherwise (a presenter's slot).
+    """The person's meetings from 90 days back to 400 days ahead: every meeting of the consultations where
+    they hold a standing seat or coordinate, and the meetings they are invited to otherwise (a presenter's
+    slot).
     Cancelled meetings stay in the feed marked cancelled, so subscribed calendars show the change."""
     standing = set(
         session.exec(
@@ -63,11 +75,14 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
             .where(ConsultationRole.role.in_(invitations.STANDING_ROLES))
         )
     )
-    since = now - HISTORY
+    since, until = now - HISTORY, now + AHEAD
     meetings = (
         list(
             session.exec(
-                select(Meeting).where(Meeting.consultation_id.in_(standing)).where(Meeting.starts_at >= since)
+                select(Meeting)
+                .where(Meeting.consultation_id.in_(standing))
+                .where(Meeting.starts_at >= since)
+                .where(Meeting.starts_at <= until)
             )
         )
         if standing
@@ -81,6 +96,7 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
             .where((Invitee.user_id == user.id) | (Invitee.email == user.email))
             .where(Invitee.removed_at.is_(None))
             .where(Meeting.starts_at >= since)
+            .where(Meeting.starts_at <= until)
         )
     }
     elsewhere = own.keys() - {m.id for m in meetings}

@@ -121,17 +121,19 @@ def load_case_or_404(case_id: int, action: Action = Action.VIEW_CASE) -> Case:
 
 
 def _audit(verb: AuditVerb, kind: AuditKind, object_id, consultation_id, organisation_id) -> None:
-    audit.record(
-        db.get_session(),
-        verb,
-        kind,
-        object_id,
-        consultation_id=consultation_id,
-        organisation_id=organisation_id,
-        now=utcnow(),
-    )
+    now = utcnow()
     # Committed after the response is built, with the request's session activity (web.security).
-    g.audit_pending = True
+    db.write_after_response(
+        lambda session: audit.record(
+            session,
+            verb,
+            kind,
+            object_id,
+            consultation_id=consultation_id,
+            organisation_id=organisation_id,
+            now=now,
+        )
+    )
 
 
 def viewed(kind: AuditKind, object_id: object = "", *, consultation_id=None, organisation_id=None) -> None:

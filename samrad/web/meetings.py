@@ -541,13 +541,19 @@ def revoke_feed():
 def feed(token: str):
     s = db.get_session()
     now = utcnow()
-    user = feeds.user_for_token(s, token, now=now)
-    if user is None:
+    found = feeds.user_for_token(s, token, now=now)
+    if found is None:
         abort(404)
+    user, record_use = found
+    if record_use:
+        db.write_after_response(lambda ws: feeds.record_use(ws, token, now=now))
     with force_locale(user.locale or "sv"):
         body = feeds.feed_calendar(s, user, now=now)
-    db.commit()  # last_used_at
     response = make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = 'inline; filename="samrad.ics"'
-    return _no_store(response)
+    # Calendar programs poll the feed: an unchanged feed is answered 304 with no body. Only the person's
+    # own calendar may keep a copy ("private"), and it must ask again each time ("no-cache").
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.add_etag()
+    return response.make_conditional(request)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -72,11 +72,13 @@ def load_user(user_id: str):
     token = session.get(SESSION_TOKEN_KEY)
     if not token:
         return None
-    user = accounts.load_session_user(db.get_session(), token, now=utcnow(), policy=session_policy())
+    s, now = db.get_session(), utcnow()
+    user = accounts.load_session_user(s, token, now=now, policy=session_policy(), touch=False)
     if user is None or str(user.id) != user_id:
         session.clear()
         return None
-    g.session_touched = True
+    if accounts.session_touch_due(s, token, now=now):
+        db.write_after_response(lambda ws: accounts.touch_session(ws, token, now=now))
     return user
 
 
@@ -91,13 +93,11 @@ def unauthorized():
 
 def _commit_session_touch(response):
     # load_user may move last_seen_at forward, and a page may have recorded a view in the audit log;
-    # keep both even on read-only pages.
-    touched = g.pop("session_touched", False)
-    if (g.pop("audit_pending", False) or touched) and "db_session" in g:
-        try:
-            db.get_session().commit()
-        except Exception:  # a failed touch must never break the page the person asked for
-            log.exception("could not record session activity")
+    # keep both even on pages that only read.
+    try:
+        db.run_writes_after_response()
+    except Exception:  # a failed touch must never break the page the person asked for
+        log.exception("could not record session activity")
     return response
 
 
@@ -182,6 +182,9 @@ def init_app(app: Flask) -> None:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     login_manager.session_protection = "basic"
+    from samrad.web.forms import csrf_field
+
+    app.jinja_env.globals["csrf_field"] = csrf_field
     limits.init_app(app)
     app.before_request(_refuse_nul_characters)
     app.after_request(_commit_session_touch)

@@ -568,10 +568,15 @@ def test_feed_tokens_are_stored_hashed_and_regenerating_ends_the_old_address(ses
     token = feeds.create_feed(session, user, now=NOW)
     feed = feeds.feed_of(session, user)
     assert token not in feed.token_hash and len(feed.token_hash) == 64
-    assert feeds.user_for_token(session, token, now=NOW) is user and feed.last_used_at == NOW
+    assert feeds.user_for_token(session, token, now=NOW) == (user, True)  # never used: record it
+    feeds.record_use(session, token, now=NOW)
+    session.refresh(feed)
+    assert feed.last_used_at == NOW
+    assert feeds.user_for_token(session, token, now=NOW + timedelta(minutes=9)) == (user, False)
+    assert feeds.user_for_token(session, token, now=NOW + timedelta(minutes=10)) == (user, True)
     newer = feeds.create_feed(session, user, now=NOW)
     assert feeds.user_for_token(session, token, now=NOW) is None
-    assert feeds.user_for_token(session, newer, now=NOW) is user
+    assert feeds.user_for_token(session, newer, now=NOW) == (user, True)
     assert feeds.revoke_feed(session, user) is True
     assert feeds.user_for_token(session, newer, now=NOW) is None
 

@@ -290,6 +290,11 @@ def test_calendar_feed_is_created_fetched_and_revoked(client, auth, web_session)
     [event] = check_ics(text)
     assert event.uid == f"samrad-meeting-{meeting.public_id}@samrad.test"
     assert Calendar.from_ical(text)["X-WR-CALNAME"] == "Regionalt samråd – mina möten"
+    # A calendar program that asks again with the feed's ETag gets 304 and no body while nothing changed.
+    assert feed.headers["Cache-Control"] == "private, no-cache" and feed.headers["ETag"]
+    again = client.get(url, headers={"If-None-Match": feed.headers["ETag"]})
+    assert (again.status_code, again.get_data()) == (304, b"")
+    assert client.get(url, headers={"If-None-Match": '"something-else"'}).status_code == 200
     assert client.get("/feed/" + "x" * 43 + ".ics").status_code == 404
     auth.login(team["polis"].email, PASSWORD)
     assert "Du har en kalenderadress" in client.get("/calendar-feed").get_data(as_text=True)
