@@ -328,7 +328,7 @@ def pages(port: int, base_port: int, data: dict, connections: int) -> list[Page]
         }
         return timed(state["browser"], "POST", new_case, form)[:2]
 
-    links = iter(data["evaluation_tokens"])
+    links = data["links"]  # one iterator for the whole run: a link is answered once
     answers = {f"q{n}": "agree_fully" for n in range(1, 7)}
 
     def evaluation_form(_state):
@@ -397,6 +397,7 @@ def benchmark(database: str, args) -> dict:
         SAMRAD_LOG_LEVEL="WARNING",
         BASELINE_DATABASE_URL=base_url,
     )
+    data["links"] = iter(data["evaluation_tokens"])
     port, base_port = free_port(), free_port()
     app = start_gunicorn("samrad:create_app()", port, env, args.workers, work / "samrad.log")
     baseline = start_gunicorn(

@@ -410,6 +410,12 @@ def may(session: Session, actor: Actor, action: Action, obj=None, *, now: dateti
     raise ValueError(f"no rule for {action} on {type(obj).__name__}")
 
 
+def brings_cases(actor: Actor) -> bool:
+    """Whether the person may register cases anywhere (a case officer, or a standing member or
+    coordinator bringing their own agency's case): the menu then offers "My cases"."""
+    return any(held & SUBMITTING_ROLES for held in actor.roles.values())
+
+
 def consultations_where(session: Session, actor: Actor, action: Action) -> list[Consultation]:
     """The consultations in which ``actor`` may do ``action`` (e.g. where they read statistics)."""
     if actor.is_anonymous:

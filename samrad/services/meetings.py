@@ -69,20 +69,43 @@ def meeting_by_public_id(session: Session, consultation: Consultation, public_id
     ).first()
 
 
+#: No meeting lasts longer than this (a meeting is 30 to 480 minutes long): a bound for the database
+#: before each meeting's own end is compared.
+LONGEST_MEETING = timedelta(days=1)
+
+
 def upcoming_meetings(session: Session, consultation: Consultation, *, now: datetime) -> list[Meeting]:
     """Meetings that have not ended yet (cancelled ones included, so people see the cancellation)."""
     meetings = session.exec(
-        select(Meeting).where(Meeting.consultation_id == consultation.id).order_by(Meeting.starts_at)
+        select(Meeting)
+        .where(Meeting.consultation_id == consultation.id)
+        .where(Meeting.status != MeetingStatus.CLOSED)
+        .where(Meeting.starts_at > now - LONGEST_MEETING)
+        .order_by(Meeting.starts_at)
     ).all()
-    return [m for m in meetings if meeting_end(m) > now and m.status != MeetingStatus.CLOSED]
+    return [m for m in meetings if meeting_end(m) > now]
 
 
-def past_meetings(session: Session, consultation: Consultation, *, now: datetime) -> list[Meeting]:
-    """Meetings that are over or closed, newest first."""
-    meetings = session.exec(
-        select(Meeting).where(Meeting.consultation_id == consultation.id).order_by(Meeting.starts_at.desc())
+def past_meetings(
+    session: Session, consultation: Consultation, *, now: datetime, limit: int | None = None
+) -> list[Meeting]:
+    """Meetings that are over or closed, newest first (the ``limit`` newest)."""
+    started = (
+        select(Meeting).where(Meeting.consultation_id == consultation.id).where(Meeting.starts_at <= now)
+    )
+    # A meeting that started within the last day may still go on: its own length decides. Older ones are over.
+    recent = [
+        m
+        for m in session.exec(started.where(Meeting.starts_at > now - LONGEST_MEETING)).all()
+        if m.status == MeetingStatus.CLOSED or meeting_end(m) <= now
+    ]
+    older = session.exec(
+        started.where(Meeting.starts_at <= now - LONGEST_MEETING)
+        .order_by(Meeting.starts_at.desc())
+        .limit(limit)
     ).all()
-    return [m for m in meetings if meeting_end(m) <= now or m.status == MeetingStatus.CLOSED]
+    past = sorted(recent, key=lambda m: m.starts_at, reverse=True) + list(older)
+    return past[:limit] if limit is not None else past
 
 
 def break_periods(session: Session, consultation: Consultation) -> list[BreakPeriod]:

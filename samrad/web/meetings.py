@@ -72,16 +72,23 @@ def _no_store(response):
 # --- The list of meetings --------------------------------------------------------------------------
 
 
+#: Past meetings listed before "show earlier meetings" (a year of the usual rhythm).
+PAST_SHOWN = 26
+
+
 def _index_page(
     consultation: Consultation, *, status: int = 200, add_form=None, extend_form=None, break_form=None
 ):
     s = db.get_session()
     now = utcnow()
     coordinator = _is_coordinator(consultation)
+    earlier = request.args.get("earlier") == "1"
     context = {
         "consultation": consultation,
         "upcoming": meetings.upcoming_meetings(s, consultation, now=now),
-        "past": meetings.past_meetings(s, consultation, now=now),
+        "past": meetings.past_meetings(s, consultation, now=now, limit=None if earlier else PAST_SHOWN),
+        "earlier": earlier,
+        "past_shown": PAST_SHOWN,
         "coordinator": coordinator,
         "now": now,
     }

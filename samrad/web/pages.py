@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from samrad import db
 from samrad.i18n import LOCALES
-from samrad.services import directory
+from samrad.services import access, directory
+from samrad.web.access import actor
 from samrad.web.forms import DecisionForm
 from samrad.web.redirects import safe_path
 
 bp = Blueprint("pages", __name__)
+
+
+@bp.app_context_processor
+def _menu():
+    def show_my_cases() -> bool:
+        if "show_my_cases" not in g:
+            g.show_my_cases = bool(current_user.is_authenticated and access.brings_cases(actor()))
+        return g.show_my_cases
+
+    return {"show_my_cases": show_my_cases}
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and tools ask for /favicon.ico whatever the page says; the same picture as the page's icon."""
+    icon = Path(current_app.static_folder or "", "favicon.svg").read_bytes()
+    response = make_response(icon)
+    response.mimetype = "image/svg+xml"
+    response.cache_control.max_age = 86400
+    return response
 
 
 @bp.get("/")

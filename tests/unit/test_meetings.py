@@ -604,3 +604,27 @@ def test_feed_has_the_members_meetings_and_a_presenters_slot(session):
     )
     assert check_ics(feeds.feed_calendar(session, team["colleague"], now=NOW)) == []
     assert session.exec(select(Invitee).where(Invitee.email == team["colleague"].email)).all() == []
+
+
+def test_past_and_upcoming_meetings_split_at_each_meetings_own_end(session):
+    team = make_team(session)
+    consultation = team["consultation"]
+    now = datetime(2027, 3, 8, 14, 0, tzinfo=UTC)
+    going_on = make_meeting(session, consultation, now - timedelta(hours=1))  # 120 minutes: ends 15.00
+    just_over = make_meeting(session, consultation, now - timedelta(hours=2, minutes=1))
+    closed_early = make_meeting(
+        session, consultation, now - timedelta(minutes=30), status=MeetingStatus.CLOSED
+    )
+    long_ago = [
+        make_meeting(session, consultation, now - timedelta(weeks=2 * n), status=MeetingStatus.CLOSED)
+        for n in range(1, 5)
+    ]
+    cancelled_ahead = make_meeting(
+        session, consultation, now + timedelta(days=3), status=MeetingStatus.CANCELLED
+    )
+    ahead = make_meeting(session, consultation, now + timedelta(days=14))
+    assert meetings.upcoming_meetings(session, consultation, now=now) == [going_on, cancelled_ahead, ahead]
+    past = meetings.past_meetings(session, consultation, now=now)
+    assert past == [closed_early, just_over, *long_ago]
+    assert meetings.past_meetings(session, consultation, now=now, limit=3) == past[:3]
+    assert meetings.past_meetings(session, consultation, now=now, limit=1) == [closed_early]

@@ -34,6 +34,7 @@ SEES_CASE_B = {"coord_b", "owner_elsewhere"}
 PATHS = {
     ("pages.index", "GET", ""): "/",
     ("pages.accessibility", "GET", ""): "/accessibility",
+    ("pages.favicon", "GET", ""): "/favicon.ico",
     ("pages.privacy", "GET", ""): "/privacy",
     ("pages.rules_index", "GET", ""): "/rules",
     ("pages.rules", "GET", ""): "/c/{slug}/rules",
@@ -166,6 +167,7 @@ PATHS = {
 MATRIX = """
 pages.index GET                        |  200  200  200  200  200  200  200  200  200  200  200  200  200
 pages.accessibility GET                |  200  200  200  200  200  200  200  200  200  200  200  200  200
+pages.favicon GET                      |  200  200  200  200  200  200  200  200  200  200  200  200  200
 pages.privacy GET                      |  200  200  200  200  200  200  200  200  200  200  200  200  200
 pages.rules_index GET                  |  200  200  200  200  200  200  200  200  200  200  200  200  200
 pages.rules GET                        |  200  200  200  200  200  200  200  200  200  200  200  200  200

@@ -301,3 +301,21 @@ def test_calendar_feed_is_created_fetched_and_revoked(client, auth, web_session)
     revoked = auth.post("/calendar-feed/revoke", token_from="/calendar-feed")
     assert revoked.status_code == 303
     assert client.get(url).status_code == 404
+
+
+def test_the_meetings_page_lists_a_year_of_past_meetings_and_the_rest_on_request(client, auth, web_session):
+    team, _ = _setup(web_session)
+    for n in range(1, 31):
+        make_meeting(
+            web_session, team["consultation"], utcnow() - timedelta(weeks=2 * n), status=MeetingStatus.CLOSED
+        )
+    web_session.commit()
+    auth.login(team["polis"].email, PASSWORD)
+    slug = team["consultation"].slug
+    page = client.get(f"/c/{slug}/meetings").get_data(as_text=True)
+    past = page[page.index('id="past-heading"') :].split("</section>")[0]
+    assert past.count("<li><a href=") == 26
+    assert f'<a href="/c/{slug}/meetings?earlier=1#past-heading">Visa tidigare möten</a>' in past
+    everything = client.get(f"/c/{slug}/meetings?earlier=1").get_data(as_text=True)
+    past = everything[everything.index('id="past-heading"') :].split("</section>")[0]
+    assert past.count("<li><a href=") == 30 and "Visa tidigare möten" not in past

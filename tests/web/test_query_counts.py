@@ -26,7 +26,7 @@ SLUG = national.county_slug(1)
 PAGES = {
     "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 28),
     "case queue": ("coordinator", "/c/{slug}/cases/queue", 14),
-    "meetings index": ("coordinator", "/c/{slug}/meetings", 16),
+    "meetings index": ("coordinator", "/c/{slug}/meetings", 17),
     "start page": ("coordinator", "/", 15),
     "case list": ("officer", "/cases", 17),
     "new-case form": ("officer", "/c/{slug}/cases/new?acute=no", 17),

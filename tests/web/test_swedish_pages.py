@@ -1,5 +1,5 @@
 """Swedish first, checked on what people see: no English source text on a Swedish page or in a Swedish
-e-mail or calendar invitation.
+e-mail or calendar invitation (and, on the same walk, no id used twice on a page).
 
 Every page reachable by links from the start page is visited as four kinds of person on the demo county,
 and the e-mails of the everyday flows are rendered; none may contain an English message id whose Swedish
@@ -64,6 +64,12 @@ def _english_in(text: str) -> list[str]:
     return [p for p in PHRASES if p in text]
 
 
+def _duplicate_ids(body: str) -> list[str]:
+    """An id twice on one page breaks labels, skip links and what assistive technology announces."""
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    return sorted({f"duplicate id {i}" for i in ids if ids.count(i) > 1})
+
+
 def _seed(app):
     with app.app_context(), db.session_scope() as session:
         demo.seed_demo(session, seed=42, password=PW)
@@ -81,9 +87,9 @@ def _crawl(client, visited: list[str]) -> dict[str, list[str]]:
             continue
         visited.append(path)
         body = response.get_data(as_text=True)
-        english = _english_in(_visible_text(body))
-        if english:
-            found[path] = english
+        problems = _english_in(_visible_text(body)) + _duplicate_ids(body)
+        if problems:
+            found[path] = problems
         for href in re.findall(r'href="([^"#]+)"', body):
             target = urlsplit(urljoin(path, html.unescape(href)))
             if target.netloc or SKIP.search(target.path):
