@@ -19,7 +19,6 @@ cores as the servers, for samrad and the baseline alike.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import platform
@@ -30,11 +29,10 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -47,51 +45,13 @@ from samrad.enums import Attendance, InviteeKind, Rsvp  # noqa: E402
 from samrad.models import AgendaItem, Consultation, Evaluation, Invitee, Meeting, User, utcnow  # noqa: E402
 from samrad.services import evaluations, feeds  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
+from tests.web_client import CSRF, Browser, case_form  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 REVISION = re.compile(r'name="revision" value="(\d+)"')
 SECRET = "load-benchmark-secret-0123456789abcdef"
 #: Enough answer links for every evaluation POST of the run.
 EVALUATION_LINKS = 6000
-
-
-# --- HTTP ------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Browser:
-    port: int
-    cookies: dict[str, str] = field(default_factory=dict)
-
-    def request(self, method: str, path: str, data: dict | None = None, headers: dict | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        sent = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), **(headers or {})}
-        body = None
-        if data is not None:
-            body = urlencode(data, doseq=True)
-            sent["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            conn.request(method, path, body=body, headers=sent)
-            response = conn.getresponse()
-            text = response.read().decode("utf-8", "replace")
-            for cookie in response.headers.get_all("Set-Cookie") or []:
-                name, _, value = cookie.split(";", 1)[0].partition("=")
-                self.cookies[name] = value
-            return response.status, response.headers, text
-        finally:
-            conn.close()
-
-    def copy(self) -> Browser:
-        return Browser(self.port, dict(self.cookies))
-
-    def login(self, email: str, password: str) -> Browser:
-        _, _, page = self.request("GET", "/login")
-        status, _, _ = self.request(
-            "POST", "/login", {"email": email, "password": password, "csrf_token": CSRF.search(page).group(1)}
-        )
-        assert status == 303, (email, status)
-        return self
 
 
 # --- Pages -----------------------------------------------------------------------------------------------
@@ -305,28 +265,9 @@ def pages(port: int, base_port: int, data: dict, connections: int) -> list[Page]
         return {"browser": browser, "token": CSRF.search(page).group(1)}
 
     def new_case_hit(state):
-        form = {
-            "acute": "no",
-            "submission_key": f"load-{next(counter)}-" + "x" * 16,
-            "categories": ["honour_violence"],
-            "sex": "female",
-            "age_band": "13-17",
-            "municipality": str(national.MUNICIPALITIES_PER_COUNTY + 1),  # the second county's first
-            "exposers": ["parent"],
-            "questions": "Hur kan vi stötta den unga utan att öka risken?",
-            "background": "Den unga berättar om kontroll i hemmet.",
-            "risk_assessment": "patriark",
-            "report_of_concern": "yes",
-            "requested_meeting": "0",
-            "presentation_minutes": "15",
-            "presenter": "self",
-            "presenter_email": "",
-            "warnings_digest": "",
-            "attest": "y",
-            "action": "submit",
-            "csrf_token": state["token"],
-        }
-        return timed(state["browser"], "POST", new_case, form)[:2]
+        key = f"load-{next(counter)}-" + "x" * 16
+        form = case_form(national.MUNICIPALITIES_PER_COUNTY + 1, key)  # the second county's first
+        return timed(state["browser"], "POST", new_case, {**form, "csrf_token": state["token"]})[:2]
 
     links = data["links"]  # one iterator for the whole run: a link is answered once
     answers = {f"q{n}": "agree_fully" for n in range(1, 7)}

@@ -8,14 +8,10 @@ an error page the client saw, and the counts add up. The rate limits stay on, wi
 
 from __future__ import annotations
 
-import http.client
-import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import pytest
 from sqlmodel import select
@@ -36,6 +32,7 @@ from tests.factories import (
     open_with_tokens,
 )
 from tests.processes import ROOT, SECRET, fresh_postgres_database, samrad_env, wait_until
+from tests.web_client import Browser, case_form
 
 pytestmark = pytest.mark.server
 
@@ -45,7 +42,6 @@ OFFICERS = 20
 CASES, CASE_REPEATS = 200, 10
 ANSWERS, ANSWER_REPEATS = 500, 20
 SLUG = "una"
-CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 #: Room for the test's own traffic from one address; the limits themselves are counted as in production.
 LIMITS = {
     "RATE_LIMIT_LOGIN": "1000 per minute",
@@ -54,41 +50,6 @@ LIMITS = {
     "RATE_LIMIT_EVALUATION": "5000 per minute",
     "RATE_LIMIT_EVALUATION_ALL": "5000 per minute",
 }
-
-
-@dataclass
-class Browser:
-    """One person's browser: its own cookies, no redirects followed."""
-
-    port: int
-    cookies: dict[str, str] = field(default_factory=dict)
-
-    def request(self, method: str, path: str, data: dict | None = None) -> tuple[int, str, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        body = None
-        if data is not None:
-            body = urlencode(data, doseq=True)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            page = response.read().decode("utf-8", "replace")
-            for cookie in response.headers.get_all("Set-Cookie") or []:
-                name, _, value = cookie.split(";", 1)[0].partition("=")
-                self.cookies[name] = value
-            return response.status, response.headers.get("Location", ""), page
-        finally:
-            connection.close()
-
-    def get(self, path: str):
-        return self.request("GET", path)
-
-    def post_form(self, path: str, page: str, data: dict):
-        return self.request("POST", path, {**data, "csrf_token": CSRF.search(page).group(1)})
-
-    def copy(self) -> Browser:
-        return Browser(self.port, dict(self.cookies))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -153,40 +114,11 @@ def _answers(port: int) -> bool:
         return False
 
 
-def _case_form(municipality_id: int, key: str) -> dict:
-    return {
-        "acute": "no",
-        "submission_key": key,
-        "categories": ["honour_violence"],
-        "sex": "female",
-        "age_band": "13-17",
-        "municipality": str(municipality_id),
-        "exposers": ["parent"],
-        "questions": "Hur kan vi stötta den unga utan att öka risken?",
-        "background": "Den unga berättar om kontroll i hemmet och oro för en resa.",
-        "risk_assessment": "patriark",
-        "report_of_concern": "yes",
-        "requested_meeting": "0",
-        "presentation_minutes": "15",
-        "presenter": "self",
-        "presenter_email": "",
-        "warnings_digest": "",
-        "attest": "y",
-        "action": "submit",
-    }
-
-
 def test_200_concurrent_case_submissions_are_each_stored_exactly_once(server):
     app, port, _, municipality_id = server
     officers = []
     for n in range(OFFICERS):
-        browser = Browser(port)
-        _, _, page = browser.get("/login")
-        status, _, _ = browser.post_form(
-            "/login", page, {"email": f"handlaggare{n}@kiruna.example", "password": PASSWORD}
-        )
-        assert status == 303
-        officers.append(browser)
+        officers.append(Browser(port).login(f"handlaggare{n}@kiruna.example", PASSWORD))
     # (officer, submission key): 190 forms, and 10 of them sent a second time at the same moment.
     posts = [(n % OFFICERS, f"key-{n:04d}-" + "x" * 20) for n in range(CASES - CASE_REPEATS)]
     for n in range(CASE_REPEATS):
@@ -196,10 +128,10 @@ def test_200_concurrent_case_submissions_are_each_stored_exactly_once(server):
         officer, key = post
         browser = officers[officer].copy()
         _, _, page = browser.get(f"/c/{SLUG}/cases/new?acute=no")
-        status, location, body = browser.post_form(
-            f"/c/{SLUG}/cases/new", page, _case_form(municipality_id, key)
+        status, headers, body = browser.post_form(
+            f"/c/{SLUG}/cases/new", page, case_form(municipality_id, key)
         )
-        return key, status, location, body
+        return key, status, headers.get("Location", ""), body
 
     with ThreadPoolExecutor(THREADS) as pool:
         results = list(pool.map(submit, posts))
@@ -234,9 +166,10 @@ def test_500_concurrent_evaluation_answers_count_each_link_once(server):
 
     def answer(token: str) -> tuple[str, int, str]:
         browser = Browser(port)
-        status, location, body = browser.get(f"/evaluation/{token}")
+        status, headers, body = browser.get(f"/evaluation/{token}")
         if status != 303:
             return token, status, body
+        location = headers["Location"]
         status, _, page = browser.get(location)
         if status != 200:  # the other place has sent its answers in between
             return token, status, page
