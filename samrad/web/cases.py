@@ -101,6 +101,13 @@ def _prepare(form: CaseForm, consultation: Consultation, *, case: Case | None = 
         if old is not None and old.consultation_id == consultation.id:
             choices.append((old.id, _meeting_label(old, now)))
     form.requested_meeting.choices = options(choices)
+    closed = cases.closed_for_cases(s, consultation, now=now)
+    if closed is not None:
+        form.requested_meeting.description = _l(
+            "The meeting on %(meeting)s is not in the list: its last day for cases was %(deadline)s.",
+            meeting=datetime_filter(closed.starts_at, "long"),
+            deadline=datetime_filter(closed.case_deadline_at, "long"),
+        )
     if case is not None:
         organisations = [get_row(s, Organisation, case.organisation_id)]
     else:

@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import func, select
 
 from samrad.enums import CaseStatus, InviteeKind, MeetingStatus
+from samrad.i18n import datetime_filter
 from samrad.models import Case, OutboxMessage, utcnow
 from tests.conftest import csrf_from
 from tests.factories import (
@@ -169,10 +170,19 @@ def test_acute_question_must_be_answered(client, auth, world):
 
 def test_form_offers_the_consultations_municipalities_and_open_meetings(client, auth, world, web_session):
     open_meeting = make_meeting(web_session, world.consultation, starts_at=utcnow() + timedelta(days=14))
-    make_meeting(web_session, world.consultation, starts_at=utcnow() + timedelta(days=3))  # deadline passed
+    closed = make_meeting(web_session, world.consultation, starts_at=utcnow() + timedelta(days=3))
     web_session.commit()
     login(auth, world, "officer")
     html = client.get(NEW + "?acute=no").get_data(as_text=True)
+    # The nearest meeting is not offered (its deadline has passed), and the form says so next to the list.
+    with client.application.test_request_context():
+        when = datetime_filter(closed.starts_at, "long")
+        deadline = datetime_filter(closed.case_deadline_at, "long")
+    assert (
+        f'<p class="help" id="requested_meeting-help">Mötet {when} finns inte i listan: '
+        f"sista dag för ärenden till det var {deadline}.</p>"
+    ) in html
+    assert 'aria-describedby="requested_meeting-help"' in html
     assert ">Kiruna</option>" in html and ">Luleå</option>" in html and "Eslöv" not in html
     assert f'<option selected value="{world.kiruna.id}">' in html  # the officer's own municipality
     assert len(re.findall(r'<option (?:selected )?value="\d+">[a-zåäö]+dag ', html)) == 1

@@ -74,6 +74,7 @@ from samrad.services.cases.references import (
     reference_prefix,
 )
 from samrad.services.cases.requests import (
+    closed_for_cases,
     open_meetings,
 )
 from samrad.services.cases.texts import (
@@ -115,6 +116,7 @@ __all__ = [
     "mark_discussed",
     "mark_on_agenda",
     "open_meetings",
+    "closed_for_cases",
     "reference_prefix",
     "release_case",
     "request_follow_up",

@@ -29,6 +29,19 @@ def open_meetings(session: Session, consultation: Consultation, *, now: datetime
     )
 
 
+def closed_for_cases(session: Session, consultation: Consultation, *, now: datetime) -> Meeting | None:
+    """The soonest planned meeting that has not started but takes no more cases (its deadline passed):
+    the form says why it is not offered."""
+    return session.exec(
+        select(Meeting)
+        .where(Meeting.consultation_id == consultation.id)
+        .where(Meeting.status == MeetingStatus.PLANNED)
+        .where(Meeting.case_deadline_at <= now)
+        .where(Meeting.starts_at > now)
+        .order_by(Meeting.starts_at)
+    ).first()
+
+
 def _check_requested_meeting(session: Session, consultation_id: int, meeting_id: int | None, *, now) -> None:
     if meeting_id is None:
         return
