@@ -29,7 +29,7 @@ PAGES = {
     "meetings index": ("coordinator", "/c/{slug}/meetings", 17),
     "start page": ("coordinator", "/", 15),
     "case list": ("officer", "/cases", 17),
-    "new-case form": ("officer", "/c/{slug}/cases/new?acute=no", 17),
+    "new-case form": ("officer", "/c/{slug}/cases/new?acute=no", 18),
     "published agenda": ("member", "/c/{slug}/meetings/{held}/agenda", 19),
     "meeting page": ("member", "/c/{slug}/meetings/{next}", 13),
     "calendar feed": ("anonymous", "/feed/{feed}.ics", 11),

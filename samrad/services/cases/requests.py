@@ -29,11 +29,12 @@ def open_meetings(session: Session, consultation: Consultation, *, now: datetime
     )
 
 
-def closed_for_cases(session: Session, consultation: Consultation, *, now: datetime) -> Meeting | None:
-    """The soonest planned meeting that has not started but takes no more cases (its deadline passed):
-    the form says why it is not offered."""
+def closed_for_cases(session: Session, consultation: Consultation, *, now: datetime):
+    """When the soonest planned meeting that has not started but takes no more cases (its deadline passed)
+    starts, and its deadline (``starts_at``, ``case_deadline_at``), or None: the form says why it is not
+    offered. Two columns, not the meeting (whose agenda items would load with it)."""
     return session.exec(
-        select(Meeting)
+        select(Meeting.starts_at, Meeting.case_deadline_at)
         .where(Meeting.consultation_id == consultation.id)
         .where(Meeting.status == MeetingStatus.PLANNED)
         .where(Meeting.case_deadline_at <= now)
