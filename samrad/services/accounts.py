@@ -185,12 +185,10 @@ def _live(now: datetime, policy: SessionPolicy):
     )
 
 
-def load_session_user(
-    session: Session, token: str, *, now: datetime, policy: SessionPolicy, touch: bool = True
-) -> User | None:
-    """The active user of a live login session, or None once it was revoked, idle or too old. With
-    ``touch``, the session's last activity moves forward (at most once per :data:`TOUCH_INTERVAL`); the
-    web layer passes False on pages that only read and calls :func:`touch_session` after the response."""
+def live_session(
+    session: Session, token: str, *, now: datetime, policy: SessionPolicy
+) -> tuple[User, UserSession] | None:
+    """The active user of a live login session and its row, or None once it was revoked, idle or too old."""
     row = session.exec(
         select(UserSession).where(UserSession.token_hash == token_hash(token)).where(_live(now, policy))
     ).first()
@@ -199,19 +197,24 @@ def load_session_user(
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    if touch and touch_due(row, now):
+    return user, row
+
+
+def load_session_user(session: Session, token: str, *, now: datetime, policy: SessionPolicy) -> User | None:
+    """:func:`live_session`'s user, moving the session's last activity forward when it is due. (The web
+    layer uses :func:`live_session` and :func:`touch_session`, after the response on pages that only read.)"""
+    found = live_session(session, token, now=now, policy=policy)
+    if found is None:
+        return None
+    user, row = found
+    if touch_due(row, now):
         row.last_seen_at = now
     return user
 
 
 def touch_due(row: UserSession, now: datetime) -> bool:
+    """At most once per :data:`TOUCH_INTERVAL`: reading a page should not always mean a write."""
     return now - row.last_seen_at >= TOUCH_INTERVAL
-
-
-def session_touch_due(session: Session, token: str, *, now: datetime) -> bool:
-    """Whether the session's last activity is due to move (the row is in the identity map by now)."""
-    row = session.exec(select(UserSession).where(UserSession.token_hash == token_hash(token))).first()
-    return row is not None and touch_due(row, now)
 
 
 def touch_session(session: Session, token: str, *, now: datetime) -> None:

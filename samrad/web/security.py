@@ -73,11 +73,12 @@ def load_user(user_id: str):
     if not token:
         return None
     s, now = db.get_session(), utcnow()
-    user = accounts.load_session_user(s, token, now=now, policy=session_policy(), touch=False)
-    if user is None or str(user.id) != user_id:
+    found = accounts.live_session(s, token, now=now, policy=session_policy())
+    if found is None or str(found[0].id) != user_id:
         session.clear()
         return None
-    if accounts.session_touch_due(s, token, now=now):
+    user, row = found
+    if accounts.touch_due(row, now):
         db.write_after_response(lambda ws: accounts.touch_session(ws, token, now=now))
     return user
 

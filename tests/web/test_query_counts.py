@@ -24,17 +24,17 @@ SLUG = national.county_slug(1)
 #: Page → (who asks, path template, most statements allowed: today's count, so a new statement is a
 #: decision made in this file).
 PAGES = {
-    "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 28),
-    "case queue": ("coordinator", "/c/{slug}/cases/queue", 14),
-    "meetings index": ("coordinator", "/c/{slug}/meetings", 17),
-    "start page": ("coordinator", "/", 15),
-    "case list": ("officer", "/cases", 17),
-    "new-case form": ("officer", "/c/{slug}/cases/new?acute=no", 18),
-    "published agenda": ("member", "/c/{slug}/meetings/{held}/agenda", 19),
-    "meeting page": ("member", "/c/{slug}/meetings/{next}", 13),
+    "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 27),
+    "case queue": ("coordinator", "/c/{slug}/cases/queue", 13),
+    "meetings index": ("coordinator", "/c/{slug}/meetings", 16),
+    "start page": ("coordinator", "/", 14),
+    "case list": ("officer", "/cases", 16),
+    "new-case form": ("officer", "/c/{slug}/cases/new?acute=no", 17),
+    "published agenda": ("member", "/c/{slug}/meetings/{held}/agenda", 18),
+    "meeting page": ("member", "/c/{slug}/meetings/{next}", 12),
     "calendar feed": ("anonymous", "/feed/{feed}.ics", 11),
-    "statistics, latest period": ("statistics", "/stats/?consultation={slug}", 23),
-    "statistics, all years": ("statistics", "/stats/?consultation={slug}&period=all", 13),
+    "statistics, latest period": ("statistics", "/stats/?consultation={slug}", 22),
+    "statistics, all years": ("statistics", "/stats/?consultation={slug}&period=all", 12),
 }
 ACCOUNTS = {
     "coordinator": "samordnare",
