@@ -406,6 +406,13 @@ def counts_by_status(session: Session) -> dict[OutboxStatus, int]:
     return counts
 
 
+def count_with_status(session: Session, status: OutboxStatus) -> int:
+    """How many messages are in one state (through the status index, without counting every sent one)."""
+    return session.exec(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == status)
+    ).one()
+
+
 def undelivered(session: Session, *, limit: int = 200) -> list[OutboxMessage]:
     """Failed messages first, then those waiting or being sent, oldest first within each group."""
     failed_first = case((OutboxMessage.status == OutboxStatus.FAILED, 0), else_=1)

@@ -416,6 +416,16 @@ def brings_cases(actor: Actor) -> bool:
     return any(held & SUBMITTING_ROLES for held in actor.roles.values())
 
 
+#: The start page's panels, in the order they are shown: one per role the person holds in a consultation.
+START_PANELS = (Role.COORDINATOR, Role.CASE_OFFICER, Role.MEMBER, Role.STATISTICS_VIEWER)
+
+
+def start_panels(actor: Actor, consultation_id: int | None) -> list[Role]:
+    """The start page's panels for the person in a consultation (each shows only what that role may see)."""
+    held = actor.roles.get(consultation_id, frozenset()) if consultation_id is not None else frozenset()
+    return [role for role in START_PANELS if role in held]
+
+
 def consultations_where(session: Session, actor: Actor, action: Action) -> list[Consultation]:
     """The consultations in which ``actor`` may do ``action`` (e.g. where they read statistics)."""
     if actor.is_anonymous:

@@ -31,11 +31,13 @@ def register_blueprints(app: Flask) -> None:
         join,
         meetings,
         pages,
+        start,
         stats,
     )
 
     for module in (
         pages,
+        start,
         auth,
         account,
         join,

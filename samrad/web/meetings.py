@@ -12,10 +12,11 @@ from flask_login import current_user, login_required
 
 from samrad import db
 from samrad.clock import STOCKHOLM, stockholm_date
-from samrad.enums import MeetingStatus, Rsvp
+from samrad.enums import MeetingStatus, Role, Rsvp
 from samrad.models import BreakPeriod, Consultation, Meeting, User, get_row, utcnow
 from samrad.services import access, agenda, feeds, invitations, meetings
 from samrad.urls import external_url
+from samrad.web import start
 from samrad.web.access import Action, actor, load_consultation, load_meeting_or_404, may
 from samrad.web.forms import DecisionForm
 from samrad.web.htmx import hx_redirect, is_htmx, render
@@ -311,6 +312,10 @@ def answer(slug: str, public_id: str):
     if invitee is None:
         abort(403)
     form = _rsvp_form(invitee, formdata=request.form)
+    # Answered with one of the start page's buttons: the start page's panel comes back, not the meeting's.
+    from_start = request.form.get("context") == "start" and Role.MEMBER in access.start_panels(
+        actor(), consultation.id
+    )
     status = 400
     if form.validate_on_submit():
         substitute = s.get(User, form.substitute.data) if form.substitute.data else None
@@ -322,10 +327,16 @@ def answer(slug: str, public_id: str):
             getattr(form, exc.field or "answer").errors.append(exc.message)
         else:
             db.commit()
+            if from_start:
+                return _answered_on_start_page(consultation, message=_l("Thank you, your answer is saved."))
             if not is_htmx():
                 flash(_l("Thank you, your answer is saved."), "success")
                 return redirect(url_for("meetings.show", slug=slug, public_id=public_id), code=303)
             form, status = _rsvp_form(invitee), 200
+    if from_start and status == 400 and is_htmx():
+        return _answered_on_start_page(
+            consultation, error=" ".join(str(e) for e in [*form.answer.errors, *form.substitute.errors])
+        )
     context = _show_context(
         consultation,
         meeting,
@@ -334,6 +345,18 @@ def answer(slug: str, public_id: str):
     )
     response = render("meetings/show.html", "meetings/_rsvp.html", status=status, **context)
     if status == 200:
+        response.headers["HX-Trigger"] = "rsvp-changed"
+    return response
+
+
+def _answered_on_start_page(consultation: Consultation, *, message=None, error=None):
+    """The start page's member panel after an answer given on it (a refused answer is shown there too;
+    htmx swaps only 2xx answers, so it comes back as 200)."""
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(url_for("pages.index"), code=303)
+    response = make_response(start.render_panel(consultation, Role.MEMBER, message=message, error=error))
+    if error is None:
         response.headers["HX-Trigger"] = "rsvp-changed"
     return response
 

@@ -21,6 +21,7 @@ from flask_login import current_user
 from samrad import db
 from samrad.i18n import LOCALES
 from samrad.services import access, directory
+from samrad.web import start
 from samrad.web.access import actor
 from samrad.web.forms import DecisionForm
 from samrad.web.redirects import safe_path
@@ -50,10 +51,11 @@ def favicon():
 
 @bp.get("/")
 def index():
-    s = db.get_session()
-    consultations = directory.consultations(s)
-    roles = directory.roles_of(s, current_user) if current_user.is_authenticated else []
-    return render_template("pages/index.html", consultations=consultations, roles=roles)
+    if not current_user.is_authenticated:
+        return render_template("pages/index.html", consultations=directory.consultations(db.get_session()))
+    return render_template(
+        "pages/index.html", panels=start.panels(), warnings=start.warnings(), decision=DecisionForm()
+    )
 
 
 @bp.get("/rules")

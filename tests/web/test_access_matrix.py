@@ -39,6 +39,11 @@ PATHS = {
     ("pages.rules_index", "GET", ""): "/rules",
     ("pages.rules", "GET", ""): "/c/{slug}/rules",
     ("pages.set_language", "POST", ""): "/language",
+    ("start.panel", "GET", "coordinator"): "/c/{slug}/start/coordinator",
+    ("start.panel", "GET", "case officer"): "/c/{slug}/start/case_officer",
+    ("start.panel", "GET", "member"): "/c/{slug}/start/member",
+    ("start.panel", "GET", "statistics"): "/c/{slug}/start/statistics_viewer",
+    ("start.panel", "GET", "unknown"): "/c/{slug}/start/admin",
     ("auth.login", "GET", ""): "/login",
     ("auth.login", "POST", ""): "/login",
     ("auth.logout", "POST", ""): "/logout",
@@ -172,6 +177,11 @@ pages.privacy GET                      |  200  200  200  200  200  200  200  200
 pages.rules_index GET                  |  200  200  200  200  200  200  200  200  200  200  200  200  200
 pages.rules GET                        |  200  200  200  200  200  200  200  200  200  200  200  200  200
 pages.set_language POST                |  303  303  303  303  303  303  303  303  303  303  303  303  303
+start.panel GET coordinator            |  302  403  200  403  403  403  403  403  403  403  403  403  403
+start.panel GET case officer           |  302  403  403  403  403  403  403  200  200  403  403  403  403
+start.panel GET member                 |  302  403  403  403  200  200  200  403  403  403  403  403  403
+start.panel GET statistics             |  302  403  403  403  403  403  403  403  403  403  403  200  403
+start.panel GET unknown                |  302  404  404  404  404  404  404  404  404  404  404  404  404
 auth.login GET                         |  200  302  302  302  302  302  302  302  302  302  302  302  302
 auth.login POST                        |  400  302  302  302  302  302  302  302  302  302  302  302  302
 auth.logout POST                       |  303  303  303  303  303  303  303  303  303  303  303  303  303
