@@ -9,7 +9,7 @@ from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length
 
 from samrad.enums import PRESENTATION_MINUTES, AgeBand, CaseCategory, Exposer, RiskAssessment, Sex
 from samrad.services.cases import BACKGROUND_MAX, QUESTIONS_MAX, RETURN_COMMENT_MAX
-from samrad.web.forms import CheckboxesField, options
+from samrad.web.forms import CheckboxesField, options, parse_int
 
 NEXT_POSSIBLE = 0
 CHOOSE = 0
@@ -209,3 +209,17 @@ class ReturnForm(FlaskForm):
     )
     warnings_digest = HiddenField()
     confirm_warnings = BooleanField(_l("I have checked the highlighted words: they do not identify anyone"))
+
+
+class TriageForm(FlaskForm):
+    """Accept a waiting case for a meeting (or move an accepted one): the choices are the coming meetings,
+    each with the time its agenda already takes."""
+
+    meeting = SelectField(_l("Meeting"), coerce=parse_int, validate_choice=False)
+
+    def set_meetings(self, boxes, label) -> None:
+        self.meeting.choices = options((box.meeting.id, label(box)) for box in boxes)
+
+    def validate_meeting(self, field):
+        if field.data is None or field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError(_l("Choose a meeting in the list."))

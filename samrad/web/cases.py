@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlmodel import select
@@ -17,12 +18,12 @@ from samrad import db
 from samrad.enums import AgeBand, AuditKind, CaseCategory, CaseStatus, Exposer, RiskAssessment, Sex
 from samrad.i18n import datetime_filter
 from samrad.models import Case, Consultation, Meeting, Municipality, Organisation, User, get_row, utcnow
-from samrad.services import access, cases
+from samrad.services import access, agenda, cases
 from samrad.services.cases import Attestation, CaseInput, GuardResult
 from samrad.urls import external_url
 from samrad.web import guard as guard_text
 from samrad.web.access import Action, actor, load_case_or_404, load_consultation, may, viewed
-from samrad.web.case_forms import CHOOSE, NEXT_POSSIBLE, AcuteForm, CaseForm, ReturnForm
+from samrad.web.case_forms import CHOOSE, NEXT_POSSIBLE, AcuteForm, CaseForm, ReturnForm, TriageForm
 from samrad.web.forms import DecisionForm, options
 from samrad.web.guard import feedback_for
 from samrad.web.htmx import hx_redirect, is_htmx, render
@@ -500,23 +501,120 @@ def mine():
 # --- The coordinator's queue -----------------------------------------------------------------------------
 
 
+def _time_box_label(box: agenda.TimeBox) -> str:
+    return _(
+        "%(when)s – %(used)s of %(length)s minutes planned",
+        when=datetime_filter(box.meeting.starts_at, "long"),
+        used=box.minutes_used,
+        length=box.meeting.length_minutes,
+    )
+
+
+def _triage_form(case: Case, boxes: list[agenda.TimeBox], formdata=None) -> TriageForm:
+    """The meeting choice of one queue row: every coming meeting for a waiting case; for one accepted from
+    the queue, the meetings after its own (where it can move)."""
+    if case.status == CaseStatus.ACCEPTED and case.meeting_id is not None:
+        own = next((b.meeting.starts_at for b in boxes if b.meeting.id == case.meeting_id), None)
+        boxes = [b for b in boxes if own is not None and b.meeting.starts_at > own]
+    form = TriageForm(prefix=f"t{case.id}-", formdata=formdata)
+    form.set_meetings(boxes, _time_box_label)
+    moving = case.status == CaseStatus.ACCEPTED
+    form.meeting.label.text = _("Move to the meeting") if moving else _("Accept for the meeting")
+    return form
+
+
+def _queue_row(consultation, case, boxes, *, state, status=200, **context):
+    """One case of the queue: for htmx the row, with the meetings' time boxes swapped in out of band;
+    without JavaScript a page with the row (and its messages next to the fields)."""
+    context.setdefault("form", ReturnForm(prefix=f"r{case.id}-", formdata=None))
+    context.setdefault("triage", _triage_form(case, boxes))
+    for name in ("fb", "guard", "message", "error"):
+        context.setdefault(name, None)
+    template = "cases/_queue_row.html" if is_htmx() else "cases/queue_row_page.html"
+    html = render_template(
+        template, consultation=consultation, case=case, boxes=boxes, state=state, oob=is_htmx(), **context
+    )
+    return html, status
+
+
 @bp.get("/c/<slug>/cases/queue")
 @login_required
 def queue(slug: str):
     consultation = load_consultation(slug, Action.MANAGE_CONSULTATION)
     s = db.get_session()
     waiting = cases.triage_queue(s, consultation)
+    boxes = agenda.time_boxes(s, consultation, now=utcnow())
     viewed(AuditKind.CASE_QUEUE, consultation.id, consultation_id=consultation.id)
-    forms = {c.id: ReturnForm(prefix=f"r{c.id}-", formdata=None) for c in waiting}
     return render_template(
         "cases/queue.html",
         consultation=consultation,
         waiting=waiting,
-        forms=forms,
-        feedback={},
-        message=None,
-        returned=set(),
+        boxes=boxes,
+        forms={c.id: ReturnForm(prefix=f"r{c.id}-", formdata=None) for c in waiting},
+        triage={c.id: _triage_form(c, boxes) for c in waiting},
     )
+
+
+def _triage(case_id: int, change):
+    """Accept or move a case from the queue: ``change(session, case, target)`` does it; the row comes back."""
+    s = db.get_session()
+    case = load_case_or_404(case_id, Action.PLAN_CASE)
+    consultation = get_row(s, Consultation, case.consultation_id)
+    boxes = agenda.time_boxes(s, consultation, now=utcnow())
+    form = _triage_form(case, boxes, formdata=request.form)
+    error = None
+    if form.validate_on_submit():
+        target = next(b.meeting for b in boxes if b.meeting.id == form.meeting.data)
+        try:
+            message = change(s, case, target)
+        except agenda.AgendaRefused as exc:
+            error = exc.message
+        else:
+            db.commit()
+            if not is_htmx():
+                flash(message, "success")
+                return redirect(url_for("cases.queue", slug=consultation.slug), code=303)
+            boxes = agenda.time_boxes(s, consultation, now=utcnow())
+            return _queue_row(consultation, case, boxes, state="accepted", message=message)
+    if error is None and not form.meeting.choices:  # no field to put the message next to
+        error = " ".join(str(e) for e in form.meeting.errors) or None
+    state = "accepted" if case.status == CaseStatus.ACCEPTED else "waiting"
+    return _queue_row(consultation, case, boxes, state=state, status=400, triage=form, error=error)
+
+
+@bp.post("/cases/<int:case_id>/accept")
+@login_required
+def accept(case_id: int):
+    def change(s, case, target):
+        agenda.accept_onto_agenda(s, target, case, actor=current_user, now=utcnow())
+        return _l(
+            "Case %(reference)s is accepted for %(when)s and put last on its draft agenda.",
+            reference=case.reference,
+            when=datetime_filter(target.starts_at, "long"),
+        )
+
+    return _triage(case_id, change)
+
+
+@bp.post("/cases/<int:case_id>/move")
+@login_required
+def move(case_id: int):
+    def change(s, case, target):
+        agenda.move_onto_agenda(
+            s,
+            case,
+            target,
+            actor=current_user,
+            now=utcnow(),
+            link=external_url("cases.detail", case_id=case.id),
+        )
+        return _l(
+            "Case %(reference)s moves to %(when)s. The case officer has been told.",
+            reference=case.reference,
+            when=datetime_filter(target.starts_at, "long"),
+        )
+
+    return _triage(case_id, change)
 
 
 @bp.post("/cases/<int:case_id>/return")
@@ -561,26 +659,19 @@ def return_to_officer(case_id: int):
             if not is_htmx():
                 flash(message, "success")
                 return redirect(url_for("cases.queue", slug=consultation.slug), code=303)
-            return render_template(
-                "cases/_queue_row.html",
-                case=case,
-                form=form,
-                consultation=consultation,
-                fb=None,
-                guard=None,
-                message=message,
-                returned=True,
-            )
+            boxes = agenda.time_boxes(s, consultation, now=utcnow())
+            return _queue_row(consultation, case, boxes, state="returned", message=message)
     _sync_confirmation(form, guard)
     fb = feedback_for(guard, {"comment": f"r{case.id}-comment"})["comment"]
-    template = "cases/_queue_row.html" if is_htmx() else "cases/queue_row_page.html"
-    return render_template(
-        template,
-        case=case,
+    boxes = agenda.time_boxes(s, consultation, now=utcnow())
+    return _queue_row(
+        consultation,
+        case,
+        boxes,
+        state="waiting",
+        status=status,
         form=form,
-        consultation=consultation,
         fb=fb,
         guard=guard,
         message=message,
-        returned=False,
-    ), status
+    )

@@ -1,5 +1,6 @@
 /* The agenda builder and the meeting day: drag and drop (SortableJS), swapping 400/409 answers (they carry
- * the current agenda and a message), focus after a swap, and a polite announcement of the time indicator. */
+ * the current agenda and a message), and a polite announcement of the time indicator. Focus after a swap
+ * is app.js's (the builder names the element in data-focus). */
 (function () {
   "use strict";
 
@@ -28,12 +29,6 @@
     if (announcer && fit) announcer.textContent = fit.textContent.replace(/\s+/g, " ").trim();
   }
 
-  function restoreFocus(root) {
-    var id = root.dataset ? root.dataset.focus : "";
-    var target = id ? document.getElementById(id) : null;
-    if (target && !target.disabled) target.focus();
-  }
-
   document.addEventListener("htmx:beforeSwap", function (evt) {
     // htmx copies the style attribute of elements with the same id onto the new ones ("settling");
     // styles SortableJS left behind would then break the CSP (style-src 'self'). Drop them first.
@@ -56,7 +51,6 @@
     if (!root) return;
     initSortable(root);
     announce(root);
-    restoreFocus(root);
   });
 
   function start() {

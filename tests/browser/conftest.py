@@ -143,7 +143,7 @@ class PageErrors:
         url = message.location.get("url", "")
         path = urlsplit(url).path
         if path == "/favicon.ico":
-            # Chromium asks for /favicon.ico on its own; the app has none and the page never links one.
+            # Chromium asks for /favicon.ico on its own, before the page's own icon link is read.
             return
         failed = FAILED_LOAD.match(message.text)
         if failed and (path, int(failed.group(1))) in self._expected_statuses:

@@ -147,6 +147,8 @@ PATHS = {
     ("cases.follow_up", "POST", ""): "/cases/{case_id}/follow-up",
     ("cases.close", "POST", ""): "/cases/{case_id}/close",
     ("cases.return_to_officer", "POST", ""): "/cases/{case_id}/return",
+    ("cases.accept", "POST", ""): "/cases/{case_id}/accept",
+    ("cases.move", "POST", ""): "/cases/{case_id}/move",
     ("evaluations.index", "GET", ""): "/c/{slug}/evaluations",
     ("evaluations.report", "GET", ""): "/c/{slug}/evaluations/report",
     ("evaluations.report_export", "GET", ""): "/c/{slug}/evaluations/report.csv",
@@ -285,6 +287,8 @@ cases.withdraw POST other consultation |  302  404  404  403  404  404  404  404
 cases.follow_up POST                   |  302  404  403  404  403  403  303  303  404  404  403  404  404
 cases.close POST                       |  302  404  303  404  403  403  303  303  404  404  403  404  404
 cases.return_to_officer POST           |  302  404  400  404  403  403  403  403  404  404  403  404  404
+cases.accept POST                      |  302  404  400  404  403  403  403  403  404  404  403  404  404
+cases.move POST                        |  302  404  400  404  403  403  403  403  404  404  403  404  404
 evaluations.index GET                  |  302  403  200  403  403  403  403  403  403  403  403  200  403
 evaluations.report GET                 |  302  403  200  403  403  403  403  403  403  403  403  200  403
 evaluations.report_export GET          |  302  403  409  403  403  403  403  403  403  403  403  409  403

@@ -25,7 +25,7 @@ SLUG = national.county_slug(1)
 #: decision made in this file).
 PAGES = {
     "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 27),
-    "case queue": ("coordinator", "/c/{slug}/cases/queue", 13),
+    "case queue": ("coordinator", "/c/{slug}/cases/queue", 15),
     "meetings index": ("coordinator", "/c/{slug}/meetings", 16),
     "start page, coordinator": ("coordinator", "/", 25),
     "start page, case officer": ("officer", "/", 16),

@@ -20,9 +20,11 @@ from samrad.services.agenda.agencies import (
 )
 from samrad.services.agenda.building import (
     accept_for_meeting,
+    accept_onto_agenda,
     add_case,
     add_item,
     move_item,
+    move_onto_agenda,
     move_to_meeting,
     remove_item,
     reorder,
@@ -61,6 +63,7 @@ from samrad.services.agenda.publishing import (
     publish,
 )
 from samrad.services.agenda.reading import (
+    TimeBox,
     accepted_not_on_agenda,
     change_lines,
     diff,
@@ -71,6 +74,7 @@ from samrad.services.agenda.reading import (
     published_snapshot,
     row_label,
     snapshot,
+    time_boxes,
     unpublished_changes,
     version_lines,
     versions,
@@ -87,6 +91,10 @@ from samrad.services.agenda.timing import (
 )
 
 __all__ = [
+    "TimeBox",
+    "accept_onto_agenda",
+    "move_onto_agenda",
+    "time_boxes",
     "ADVICE_MAX",
     "AdviceRefused",
     "Agencies",

@@ -96,6 +96,29 @@ def add_case(session: Session, meeting: Meeting, case: Case, *, revision: int, n
     return item
 
 
+def accept_onto_agenda(
+    session: Session, meeting: Meeting, case: Case, *, actor: User, now: datetime
+) -> AgendaItem:
+    """Triage from the queue in one step: accept a waiting case for ``meeting`` and put it last on the
+    meeting's draft agenda (the builder orders and times it later)."""
+    accept_for_meeting(session, meeting, case, actor=actor, revision=meeting.agenda_revision, now=now)
+    return add_case(session, meeting, case, revision=meeting.agenda_revision, now=now)
+
+
+def move_onto_agenda(
+    session: Session, case: Case, target: Meeting, *, actor: User, now: datetime, link: str
+) -> AgendaItem:
+    """Triage from the queue: a case accepted there moves to a later meeting's draft agenda (the case
+    officer is told, as when the builder moves it)."""
+    meeting = session.get(Meeting, case.meeting_id) if case.meeting_id else None
+    if meeting is None or case.status != CaseStatus.ACCEPTED:
+        raise AgendaRefused(_l("The case can no longer be moved."))
+    move_to_meeting(
+        session, meeting, case, target, actor=actor, revision=meeting.agenda_revision, now=now, link=link
+    )
+    return add_case(session, target, case, revision=target.agenda_revision, now=now)
+
+
 def add_item(
     session: Session,
     meeting: Meeting,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlmodel import Session, select
@@ -14,7 +15,7 @@ from samrad.enums import (
     MeetingStatus,
 )
 from samrad.i18n import clock_time
-from samrad.models import AgendaItem, AgendaVersion, Case, Meeting
+from samrad.models import AgendaItem, AgendaVersion, Case, Consultation, Meeting
 from samrad.services.agenda.timing import item_times
 
 
@@ -158,3 +159,31 @@ def version_lines(meeting: Meeting, version: AgendaVersion) -> list[str]:
 
 def unpublished_changes(session: Session, meeting: Meeting) -> list[dict]:
     return diff(published_snapshot(session, meeting), snapshot(session, meeting))
+
+
+@dataclass(frozen=True)
+class TimeBox:
+    """A coming meeting and how much of its length the draft agenda already takes."""
+
+    meeting: Meeting
+    minutes_used: int
+
+    @property
+    def minutes_free(self) -> int:
+        return self.meeting.length_minutes - self.minutes_used
+
+
+def time_boxes(
+    session: Session, consultation: Consultation, *, now: datetime, limit: int = 4
+) -> list[TimeBox]:
+    """The next planned meetings that have not started (the ones a waiting case can be accepted for), soonest
+    first, each with the minutes its agenda takes; two statements (the meetings, their items)."""
+    meetings = session.exec(
+        select(Meeting)
+        .where(Meeting.consultation_id == consultation.id)
+        .where(Meeting.status == MeetingStatus.PLANNED)
+        .where(Meeting.starts_at > now)
+        .order_by(Meeting.starts_at)
+        .limit(limit)
+    )
+    return [TimeBox(m, sum(i.duration_minutes for i in m.items)) for m in meetings]

@@ -1,0 +1,77 @@
+/* Every page: after an htmx swap, keep keyboard focus where the person was (or move it to what changed)
+ * and read the change out in one polite live region; swap 400/409 answers inside [data-swap-errors]
+ * (they carry the form with its messages); and fold the main menu behind a button on narrow screens. */
+(function () {
+  "use strict";
+
+  var focusedId = null;
+
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var active = document.activeElement;
+    focusedId = active && active !== document.body ? active.id || null : null;
+    var status = evt.detail.xhr.status;
+    var elt = evt.detail.elt;
+    if ((status === 400 || status === 409) && elt.closest && elt.closest("[data-swap-errors]")) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
+
+  function find(root, selector) {
+    if (root.matches && root.matches(selector)) return root;
+    return root.querySelector ? root.querySelector(selector) : null;
+  }
+
+  function announce(root) {
+    var region = document.getElementById("announcer");
+    var source = find(root, "[data-announce]");
+    if (!region || !source) return;
+    var text = source.textContent.replace(/\s+/g, " ").trim();
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  function focusTarget(root) {
+    var byServer = root.dataset && root.dataset.focus ? document.getElementById(root.dataset.focus) : null;
+    return byServer
+      || find(root, "[data-focus-here]")
+      || (focusedId && root.contains(document.getElementById(focusedId)) ? document.getElementById(focusedId) : null)
+      || find(root, "[autofocus]")
+      || find(root, "h1, h2, h3, h4")
+      || root;
+  }
+
+  function keepFocus(root) {
+    var active = document.activeElement;
+    var lost = !active || active === document.body || !document.contains(active);
+    if (!lost && !(root.dataset && root.dataset.focus) && !find(root, "[data-focus-here]")) return;
+    var target = focusTarget(root);
+    if (!target || target.disabled) return;
+    if (!target.matches("a[href], button, input, select, textarea, [tabindex]")) target.setAttribute("tabindex", "-1");
+    target.focus();
+  }
+
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    var root = evt.detail.elt;
+    // Content swapped out of band (htmx drops its hx-swap-oob attribute, so it carries data-oob) is a side
+    // effect: it neither takes focus nor speaks.
+    if (!root || !root.isConnected || (root.hasAttribute && root.hasAttribute("data-oob"))) return;
+    announce(root);
+    keepFocus(root);
+  });
+
+  function foldMenu() {
+    var toggle = document.querySelector(".nav-toggle");
+    var menu = toggle ? document.getElementById(toggle.getAttribute("aria-controls")) : null;
+    if (!menu) return;
+    document.documentElement.classList.add("js-menu");
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      menu.classList.toggle("open", open);
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", foldMenu);
+  else foldMenu();
+})();

@@ -1,0 +1,190 @@
+"""Triage in one place (issue L 2): from the queue the coordinator accepts a case into a chosen meeting (it
+goes last on that meeting's draft agenda), moves it to a later one, or sends it back; the coming
+meetings' time boxes come back with every change."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from samrad.enums import CaseStatus
+from samrad.models import AgendaItem, Case, OutboxMessage, utcnow
+from tests.factories import PASSWORD, make_case, make_consultation, make_team
+from tests.factories.meetings import make_agenda_item, make_meeting
+
+pytestmark = pytest.mark.filterwarnings("ignore:Passing SelectField choices as tuples is deprecated")
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def queue(web_session):
+    team = make_team(web_session)
+    consultation, now = team["consultation"], utcnow()
+    first = make_meeting(web_session, consultation, now + timedelta(days=5))
+    make_agenda_item(web_session, first, duration_minutes=30)
+    second = make_meeting(web_session, consultation, now + timedelta(days=19))
+    case = make_case(
+        web_session, consultation, team["kiruna"], officer=team["officer"], presentation_minutes=25
+    )
+    web_session.commit()
+    return {**team, "first": first, "second": second, "case": case}
+
+
+def _token(client, slug: str) -> str:
+    page = client.get(f"/c/{slug}/cases/queue")
+    assert page.status_code == 200
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+
+def _items(session, meeting) -> list[tuple[int | None, int]]:
+    session.expire_all()
+    return [
+        (i.case_id, i.duration_minutes)
+        for i in session.exec(
+            select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
+        )
+    ]
+
+
+def test_the_queue_shows_the_coming_meetings_time_boxes_and_a_closed_return_box(client, auth, queue):
+    auth.login(queue["coordinator"].email, PASSWORD)
+    html = client.get(f"/c/{queue['consultation'].slug}/cases/queue").get_data(as_text=True)
+    boxes = re.search(r'<section id="time-boxes".*?</section>', html, re.S).group(0)
+    assert boxes.count("<li>") == 2
+    assert "30 av 120 minuter planerade." in boxes and "0 av 120 minuter planerade." in boxes
+    row = re.search(
+        rf'<li class="card request" id="case-{queue["case"].id}">.*?</li>\s*(?=</ul>)', html, re.S
+    )
+    assert f'<option value="{queue["first"].id}">' in row.group(0)
+    assert "<details>" in row.group(0)  # the comment box opens on demand
+    assert "Skicka tillbaka till handläggaren med en kommentar</summary>" in row.group(0)
+
+
+def test_accepting_from_the_queue_puts_the_case_last_on_the_chosen_agenda(client, auth, web_session, queue):
+    auth.login(queue["coordinator"].email, PASSWORD)
+    case, first = queue["case"], queue["first"]
+    response = client.post(
+        f"/cases/{case.id}/accept",
+        data={"csrf_token": _token(client, queue["consultation"].slug), f"t{case.id}-meeting": first.id},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith(f'<li class="card request" id="case-{case.id}">')
+    assert "är mottaget till" in html and "data-focus-here" in html
+    boxes = re.search(r'<section id="time-boxes"[^>]*>', html).group(0)
+    assert 'hx-swap-oob="true"' in boxes and "data-oob" in boxes
+    assert "55 av 120 minuter planerade." in html  # 30 + the case's 25
+    assert "Flytta till mötet" in html and f'<option value="{queue["second"].id}">' in html
+    web_session.expire_all()
+    stored = web_session.get(Case, case.id)
+    assert (stored.status, stored.meeting_id) == (CaseStatus.ACCEPTED, first.id)
+    assert _items(web_session, first) == [(None, 30), (case.id, 25)]
+
+
+def test_accepting_without_javascript_returns_to_the_queue_with_the_message(client, auth, web_session, queue):
+    auth.login(queue["coordinator"].email, PASSWORD)
+    case, second = queue["case"], queue["second"]
+    slug = queue["consultation"].slug
+    response = client.post(
+        f"/cases/{case.id}/accept",
+        data={"csrf_token": _token(client, slug), f"t{case.id}-meeting": second.id},
+    )
+    assert (response.status_code, response.headers["Location"]) == (303, f"/c/{slug}/cases/queue")
+    assert "är mottaget till" in client.get(f"/c/{slug}/cases/queue").get_data(as_text=True)
+    assert _items(web_session, second) == [(case.id, 25)]
+
+
+@pytest.mark.parametrize("meeting", ["", "abc", "99999", "other-consultation", "past"])
+def test_a_meeting_not_in_the_list_is_refused_next_to_the_field(client, auth, web_session, queue, meeting):
+    consultation, case = queue["consultation"], queue["case"]
+    if meeting == "other-consultation":
+        meeting = make_meeting(web_session, make_consultation(web_session), utcnow() + timedelta(days=5)).id
+    elif meeting == "past":
+        meeting = make_meeting(web_session, consultation, utcnow() - timedelta(days=5)).id
+    web_session.commit()
+    auth.login(queue["coordinator"].email, PASSWORD)
+    response = client.post(
+        f"/cases/{case.id}/accept",
+        data={"csrf_token": _token(client, consultation.slug), f"t{case.id}-meeting": meeting},
+        headers=HTMX,
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert f'<p class="error" id="t{case.id}-meeting-error">' in html and "Välj ett möte i listan." in html
+    web_session.expire_all()
+    assert web_session.get(Case, case.id).status == CaseStatus.SUBMITTED
+    assert web_session.exec(select(AgendaItem).where(AgendaItem.case_id == case.id)).all() == []
+
+
+def test_a_case_accepted_meanwhile_is_not_accepted_twice(client, auth, web_session, queue):
+    auth.login(queue["coordinator"].email, PASSWORD)
+    case, first, second = queue["case"], queue["first"], queue["second"]
+    token = _token(client, queue["consultation"].slug)
+    data = {"csrf_token": token, f"t{case.id}-meeting": first.id}
+    assert client.post(f"/cases/{case.id}/accept", data=data, headers=HTMX).status_code == 200
+    again = client.post(
+        f"/cases/{case.id}/accept", data={**data, f"t{case.id}-meeting": second.id}, headers=HTMX
+    )
+    assert again.status_code == 400
+    assert 'role="alert"' in again.get_data(as_text=True)
+    assert _items(web_session, second) == []
+    assert _items(web_session, first) == [(None, 30), (case.id, 25)]
+
+
+def test_moving_from_the_queue_goes_to_the_later_agenda_and_tells_the_officer(
+    client, auth, web_session, queue
+):
+    auth.login(queue["coordinator"].email, PASSWORD)
+    case, first, second = queue["case"], queue["first"], queue["second"]
+    token = _token(client, queue["consultation"].slug)
+    client.post(
+        f"/cases/{case.id}/accept", data={"csrf_token": token, f"t{case.id}-meeting": first.id}, headers=HTMX
+    )
+    moved = client.post(
+        f"/cases/{case.id}/move", data={"csrf_token": token, f"t{case.id}-meeting": second.id}, headers=HTMX
+    )
+    assert moved.status_code == 200
+    assert "flyttas till" in moved.get_data(as_text=True)
+    assert _items(web_session, first) == [(None, 30)]
+    assert _items(web_session, second) == [(case.id, 25)]
+    stored = web_session.get(Case, case.id)
+    assert (stored.status, stored.meeting_id) == (CaseStatus.ACCEPTED, second.id)
+    mail = web_session.exec(
+        select(OutboxMessage).where(OutboxMessage.recipient == queue["officer"].email)
+    ).all()
+    assert [m.subject for m in mail] == [f"Ärende {case.reference} flyttas till ett senare möte"]
+    assert case.questions[:20] not in mail[0].body_text  # reference and link only
+
+
+def test_a_waiting_case_cannot_be_moved_and_an_earlier_meeting_is_no_target(client, auth, web_session, queue):
+    auth.login(queue["coordinator"].email, PASSWORD)
+    case, first, second = queue["case"], queue["first"], queue["second"]
+    token = _token(client, queue["consultation"].slug)
+    waiting = client.post(
+        f"/cases/{case.id}/move", data={"csrf_token": token, f"t{case.id}-meeting": second.id}, headers=HTMX
+    )
+    assert waiting.status_code == 400
+    client.post(
+        f"/cases/{case.id}/accept", data={"csrf_token": token, f"t{case.id}-meeting": second.id}, headers=HTMX
+    )
+    back = client.post(
+        f"/cases/{case.id}/move", data={"csrf_token": token, f"t{case.id}-meeting": first.id}, headers=HTMX
+    )
+    assert back.status_code == 400 and "Välj ett möte i listan." in back.get_data(as_text=True)
+    assert _items(web_session, second) == [(case.id, 25)]
+
+
+def test_only_the_consultations_coordinator_triages(client, auth, web_session, queue):
+    case, first = queue["case"], queue["first"]
+    auth.login(queue["polis"].email, PASSWORD)
+    page = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    refused = client.post(
+        f"/cases/{case.id}/accept", data={"csrf_token": token, f"t{case.id}-meeting": first.id}
+    )
+    assert refused.status_code == 404  # a standing member of another agency does not see the waiting case
+    assert web_session.get(Case, case.id).status == CaseStatus.SUBMITTED
