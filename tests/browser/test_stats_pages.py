@@ -76,3 +76,34 @@ def test_the_stylesheet_colours_every_chart(page: Page):
     page.goto(f"/c/{SLUG}/evaluations/report?first=2019-11-01&last=2020-02-29")
     series = [page.locator(f"svg.chart rect.chart-s{n}").first.evaluate(fill) for n in (1, 2, 3)]
     assert series == ["rgb(11, 79, 108)", "rgb(91, 155, 184)", "rgb(217, 162, 27)"]
+
+
+def test_the_filter_shows_only_the_fields_of_the_chosen_period_without_javascript(browser, live_server):
+    context = browser.new_context(base_url=live_server, locale="sv-SE", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        log_in(page, COORDINATOR)
+        page.goto(f"/stats/?consultation={SLUG}&period=year&year=2026")
+        year, month, term = (
+            page.locator(".filter-year"),
+            page.locator(".filter-month"),
+            page.locator(".filter-term"),
+        )
+        expect(year).to_be_visible()
+        expect(month).to_be_hidden()
+        expect(term).to_be_hidden()
+        page.locator("input[name=period][value=month]").check()
+        expect(month).to_be_visible()
+        expect(term).to_be_hidden()
+        page.locator("input[name=period][value=term]").check()
+        expect(term).to_be_visible()
+        expect(month).to_be_hidden()
+        page.locator("input[name=period][value=all]").check()
+        for hidden in (year, month, term):
+            expect(hidden).to_be_hidden()
+        # And the form still works as a plain GET.
+        page.get_by_role("button", name="Visa statistik").click()
+        expect(page).to_have_url(re.compile(r"period=all"))
+        expect(page.locator("h2").first).to_be_visible()
+    finally:
+        context.close()
