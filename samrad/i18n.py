@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from babel import dates
 from flask import Flask, has_request_context, session
@@ -30,6 +30,30 @@ def select_locale() -> str:
     return "sv"
 
 
+#: The one way samrad writes a moment, per language (Swedish conventions: "7 dec. 2026 kl. 13.10", the
+#: weekday and the full month where a meeting is named, and the time with a full stop).
+PATTERNS = {
+    "sv": {
+        "long": "EEEE d MMMM y 'kl.' HH.mm",
+        "short": "d MMM y 'kl.' HH.mm",
+        "date_long": "EEEE d MMMM y",
+        "date_short": "d MMM y",
+        "clock": "HH.mm",
+    },
+    "en": {
+        "long": "EEEE d MMMM y 'at' HH:mm",
+        "short": "d MMM y, HH:mm",
+        "date_long": "EEEE d MMMM y",
+        "date_short": "d MMM y",
+        "clock": "HH:mm",
+    },
+}
+
+
+def _patterns() -> dict[str, str]:
+    return PATTERNS.get(str(get_locale()), PATTERNS["sv"])
+
+
 def format_datetime(value: datetime, pattern: str) -> str:
     """Babel's formatting in Stockholm time and the request's language, called directly: Flask-Babel's
     wrapper looks up the locale and time zone again on every call (a page formats a hundred times)."""
@@ -46,31 +70,34 @@ def local_time(value: datetime) -> datetime:
     return value.astimezone(STOCKHOLM)
 
 
-def clock_time(value: datetime) -> str:
-    """The time of day as each language writes it: ``13.40`` in Swedish, ``13:40`` in English."""
-    return format_datetime(value, "HH.mm" if str(get_locale()) == "sv" else "HH:mm")
+def clock_time(value: datetime | time | None) -> str:
+    """The time of day as each language writes it: ``13.40`` in Swedish, ``13:40`` in English (a moment
+    in Stockholm time, or a time of day as it is)."""
+    if value is None:
+        return ""
+    if isinstance(value, time):
+        return dates.format_time(value, _patterns()["clock"], locale=get_locale())
+    return format_datetime(value, _patterns()["clock"])
 
 
 def datetime_filter(value: datetime | None, style: str = "short") -> str:
-    """``2027-03-11 13:00`` (short) or ``torsdag 11 mars 2027 kl. 13.00`` (long) in Stockholm time."""
+    """``7 dec. 2026 kl. 13.00`` (short) or ``måndag 7 december 2026 kl. 13.00`` (long), Stockholm time."""
     if value is None:
         return ""
-    if style == "long":
-        if str(get_locale()) == "sv":
-            return format_datetime(value, "EEEE d MMMM y 'kl.' HH.mm")
-        return format_datetime(value, "EEEE d MMMM y 'at' HH:mm")
-    return format_datetime(value, "yyyy-MM-dd HH:mm")
+    return format_datetime(value, _patterns()["long" if style == "long" else "short"])
 
 
 def date_filter(value, style: str = "short") -> str:
+    """``7 dec. 2026`` (short) or ``måndag 7 december 2026`` (long)."""
     if value is None:
         return ""
-    return format_date(value, "EEEE d MMMM y" if style == "long" else "yyyy-MM-dd")
+    return format_date(value, _patterns()["date_long" if style == "long" else "date_short"])
 
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     app.jinja_env.filters["datetime"] = datetime_filter
     app.jinja_env.filters["date"] = date_filter
+    app.jinja_env.filters["clock"] = clock_time
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["LOCALES"] = LOCALES

@@ -79,13 +79,23 @@ def test_saved_language_of_the_user_wins(client, auth, web_session):
 
 
 def test_times_are_shown_in_stockholm_time_in_swedish_format(app):
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, time
 
-    from samrad.i18n import datetime_filter
+    from flask_babel import force_locale
+
+    from samrad.i18n import clock_time, date_filter, datetime_filter
 
     with app.test_request_context("/"):
         winter = datetime(2027, 1, 11, 12, 0, tzinfo=UTC)
         summer = datetime(2027, 6, 14, 11, 0, tzinfo=UTC)
-        assert datetime_filter(winter) == "2027-01-11 13:00"
-        assert datetime_filter(summer) == "2027-06-14 13:00"
+        assert datetime_filter(winter) == "11 jan. 2027 kl. 13.00"
+        assert datetime_filter(summer) == "14 juni 2027 kl. 13.00"
         assert datetime_filter(winter, "long") == "måndag 11 januari 2027 kl. 13.00"
+        assert date_filter(winter) == "11 jan. 2027"
+        assert date_filter(winter.date(), "long") == "måndag 11 januari 2027"
+        assert clock_time(summer) == "13.00" and clock_time(time(9, 5)) == "09.05"
+    with app.test_request_context("/", headers={"Cookie": ""}):
+        with force_locale("en"):
+            assert datetime_filter(winter) == "11 Jan 2027, 13:00"
+            assert datetime_filter(winter, "long") == "Monday 11 January 2027 at 13:00"
+            assert clock_time(time(9, 5)) == "09:05"

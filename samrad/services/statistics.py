@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -47,6 +46,7 @@ from samrad.enums import (
     RiskAssessment,
     Sex,
 )
+from samrad.i18n import format_date
 from samrad.models import (
     AgendaItem,
     Case,

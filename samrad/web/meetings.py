@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import force_locale, format_datetime, get_locale
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -35,14 +35,6 @@ bp = Blueprint("meetings", __name__)
 
 #: How far ahead the coordinator's "plan ahead" form proposes, and the skipped dates shown.
 PLAN_AHEAD = timedelta(days=91)
-
-
-@bp.app_template_filter("clock")
-def clock_filter(value) -> str:
-    """``13.00`` in Swedish, ``13:00`` in English, Stockholm time."""
-    if value is None:
-        return ""
-    return format_datetime(value, "HH.mm" if str(get_locale()) == "sv" else "HH:mm")
 
 
 # --- Access ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-from flask_babel import format_date, format_decimal
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
@@ -22,6 +22,7 @@ from samrad import db
 from samrad.charts import Datum, bar_chart, line_chart
 from samrad.clock import STOCKHOLM
 from samrad.enums import AuditKind
+from samrad.i18n import format_date
 from samrad.models import utcnow
 from samrad.periods import (
     PeriodError,

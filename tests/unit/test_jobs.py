@@ -193,12 +193,14 @@ def test_deadline_reminder_goes_to_case_officers_and_members_once(session, una):
         for k in ("officer", "member", "both")
     ]
     officer, member, _ = messages
-    assert officer.subject == "Påminnelse: ärenden till Una Norrbotten ska anmälas senast 2027-03-08 13:00"
+    assert (
+        officer.subject == "Påminnelse: ärenden till Una Norrbotten ska anmälas senast 8 mars 2027 kl. 13.00"
+    )
     assert "Hej Olle Handläggare!" in officer.body_text
     assert "Nästa möte i Una Norrbotten är måndag 15 mars 2027 kl. 13.00." in officer.body_text
     assert "Ärenden till mötet ska anmälas senast måndag 8 mars 2027 kl. 13.00." in officer.body_text
     assert "https://samrad.test/" in officer.body_text
-    assert member.subject == "Reminder: cases for Una Norrbotten must be registered by 2027-03-08 13:00"
+    assert member.subject == "Reminder: cases for Una Norrbotten must be registered by 8 Mar 2027, 13:00"
     assert (officer.status, officer.next_attempt_at) == (OutboxStatus.PENDING, REMINDER_OPENS)
     _assert_nothing_about_cases(messages)
 
@@ -300,7 +302,10 @@ def test_queue_ready_notice_tells_coordinators_only_the_number_of_waiting_cases(
     [notice] = _outbox(session)
     assert notice.recipient == people["coordinator"].email
     assert notice.dedupe_key == f"queue-ready:{meeting.id}:20270308T1200Z:user:{people['coordinator'].id}"
-    assert notice.subject == "Sista dagen för ärenden har passerat: planera dagordningen för 2027-03-15 13:00"
+    assert (
+        notice.subject
+        == "Sista dagen för ärenden har passerat: planera dagordningen för 15 mars 2027 kl. 13.00"
+    )
     assert "2 ärenden väntar på dagordningen." in notice.body_text
     _assert_nothing_about_cases([notice])
 
@@ -363,8 +368,8 @@ def test_rsvp_reminder_goes_to_invitees_without_an_answer_the_day_before(session
         (people["member"].email, f"rsvp-reminder:{meeting.id}:20270315T1200Z:invitee:{rows[0].id}"),
         ("kollega@kommun.example", f"rsvp-reminder:{meeting.id}:20270315T1200Z:invitee:{rows[1].id}"),
     ]
-    assert messages[0].subject == "Reminder: will you attend Una Norrbotten on 2027-03-15 13:00?"
-    assert messages[1].subject == "Påminnelse: kommer du till Una Norrbotten 2027-03-15 13:00?"
+    assert messages[0].subject == "Reminder: will you attend Una Norrbotten on 15 Mar 2027, 13:00?"
+    assert messages[1].subject == "Påminnelse: kommer du till Una Norrbotten 15 mars 2027 kl. 13.00?"
     assert messages[1].body_text.startswith("Hej!\n")
     _assert_nothing_about_cases(messages)
     assert _run("rsvp-reminders", STARTS) == "queued 0 reminders"

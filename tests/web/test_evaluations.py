@@ -388,11 +388,11 @@ def test_the_period_report_shows_the_published_numbers_with_chart_and_table(clie
     )
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 6
     # The tooltip formats the share like the table does (decimal comma, no-break space before %).
-    assert "<title>2019-11-27: Instämmer delvis 50\u00a0% (3)</title>" in html
+    assert "<title>27 nov. 2019: Instämmer delvis 50\u00a0% (3)</title>" in html
     assert "<td>26 (96,3\xa0%)</td><td>1 (3,7\xa0%)</td><td>0 (0\xa0%)</td>" in html
     assert "<td>16 (59,26\xa0%)</td><td>7 (25,93\xa0%)</td><td>4 (14,81\xa0%)</td>" in html
     assert "<td>1 (16,67\xa0%)</td><td>3 (50\xa0%)</td><td>2 (33,33\xa0%)</td>" in html
-    assert ">2019-11-11</a>" in html and "2020-02-03" not in html
+    assert ">11 nov. 2019</a>" in html and "3 feb. 2020" not in html
     assert "Godkända svar: 7" in html and "Klart och tydligt möte." in html
     # Nobody's name or e-mail appears, though the demo accounts exist.
     names = [n for n in demo.person_names(seed=3, count=15)]
@@ -425,7 +425,7 @@ def test_a_meeting_report_shows_n_and_percent_per_option(client, auth, app, web_
     assert [n for _, n in links] == ["9", "7", "6", "5"]
     assert index.count("Färre än 3 svar: ingår bara i rapporter över flera möten") == 1
     html = client.get(links[2][0]).get_data(as_text=True)
-    assert "<h1>Utvärdering av mötet 2019-11-27</h1>" in html
+    assert "<h1>Utvärdering av mötet 27 nov. 2019</h1>" in html
     assert '<tr><th scope="row">Instämmer helt</th><td>4</td><td>66,67\xa0%</td></tr>' in html
     assert "Mötet var bra. Klar och tydlig agenda." in html and "Toppen!" not in html
 
@@ -460,7 +460,8 @@ def test_the_coordinator_releases_or_deletes_free_text(client, auth, app, web_se
     assert released.status_code == 200 and "HX-Request" in released.headers["Vary"]
     assert (
         released.get_data(as_text=True).strip()
-        == '<li class="card comment" role="status">Godkänd: kommentaren kommer med i rapporterna.</li>'
+        == '<li class="card comment" role="status" tabindex="-1" data-announce data-focus-here>'
+        "Godkänd: kommentaren kommer med i rapporterna.</li>"
     )
     removed = auth.post(
         f"/c/{SLUG}/evaluations/comments/{keys['Per pratade för länge.']}/remove",

@@ -114,7 +114,7 @@ def test_coordinator_plans_the_series_and_adds_a_break(client, auth, web_session
     )
     assert ok.status_code == 303
     [period] = web_session.exec(select(BreakPeriod)).all()
-    assert "Sommar: 2027-06-20 – 2027-08-15" in client.get("/c/una/meetings").get_data(as_text=True)
+    assert "Sommar: 20 juni 2027 – 15 aug. 2027" in client.get("/c/una/meetings").get_data(as_text=True)
     removed = auth.post(f"/c/una/breaks/{period.id}/delete", token_from="/c/una/meetings")
     assert removed.status_code == 303
     web_session.expire_all()

@@ -1,5 +1,6 @@
 """Swedish first, checked on what people see: no English source text on a Swedish page or in a Swedish
-e-mail or calendar invitation (and, on the same walk, no id used twice on a page).
+e-mail or calendar invitation (and, on the same walk, no id used twice on a page and no date written
+the machine's way, "2026-11-09 13:10", instead of through the one formatter).
 
 Every page reachable by links from the start page is visited as four kinds of person on the demo county,
 and the e-mails of the everyday flows are rendered; none may contain an English message id whose Swedish
@@ -70,6 +71,15 @@ def _duplicate_ids(body: str) -> list[str]:
     return sorted({f"duplicate id {i}" for i in ids if ids.count(i) > 1})
 
 
+#: A moment or a date written the machine's way instead of through the one formatter (samrad.i18n); a
+#: date field's hint ("Till exempel 2027-03-11.") shows the format to type, and is meant that way.
+ISO_MOMENT = re.compile(r"(?<!Till exempel )\b\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?\b")
+
+
+def _iso_moments(text: str) -> list[str]:
+    return sorted({f"ISO date {m}" for m in ISO_MOMENT.findall(text)})
+
+
 def _seed(app):
     with app.app_context(), db.session_scope() as session:
         demo.seed_demo(session, seed=42, password=PW)
@@ -87,7 +97,8 @@ def _crawl(client, visited: list[str]) -> dict[str, list[str]]:
             continue
         visited.append(path)
         body = response.get_data(as_text=True)
-        problems = _english_in(_visible_text(body)) + _duplicate_ids(body)
+        text = _visible_text(body)
+        problems = _english_in(text) + _duplicate_ids(body) + _iso_moments(text)
         if problems:
             found[path] = problems
         for href in re.findall(r'href="([^"#]+)"', body):
