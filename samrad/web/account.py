@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
+from ua_parser import parse as parse_user_agent
 
 from samrad import db
 from samrad.models import utcnow
@@ -20,6 +24,29 @@ CODE_FAILED = _l(
     "The code is wrong or has already been used, or too many attempts were made. "
     "Wait a few minutes and try again."
 )
+
+
+@lru_cache(maxsize=512)
+def _browser_and_system(user_agent: str) -> tuple[str, str]:
+    """("Firefox 133", "Windows 10") from a user-agent string (ua-parser's rules, kept up to date by its
+    maintainers); empty parts when it does not say. Cached: the rules are many regular expressions."""
+    result = parse_user_agent(user_agent)
+
+    def name(part) -> str:
+        if part is None or part.family == "Other":
+            return ""
+        return f"{part.family} {part.major}" if part.major else part.family
+
+    return name(result.user_agent), name(result.os)
+
+
+@bp.app_template_filter("browser")
+def browser_filter(user_agent: str | None) -> str:
+    """What a person recognises in the session list: "Firefox 133 på Windows 10"."""
+    browser, system = _browser_and_system((user_agent or "")[:500])
+    if browser and system:
+        return _("%(browser)s on %(system)s", browser=browser, system=system)
+    return browser or system or _("Unknown browser")
 
 
 def _page(form: ChangePasswordForm, status: int = 200):

@@ -230,3 +230,27 @@ def test_log_out_other_sessions(app, client, auth, web_session):
     assert response.status_code == 303
     assert other.get("/account/").status_code == 302
     assert client.get("/account/").status_code == 200
+
+
+def test_the_session_list_names_browser_and_system_not_the_raw_string(app, web_session):
+    make_user(web_session, email="anna@kommun.example")
+    web_session.commit()
+    from tests.conftest import Auth
+
+    agents = {
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0": (
+            "Firefox 133 på Windows 10"
+        ),
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.5 Mobile/15E148 Safari/604.1": "Mobile Safari 17 på iOS 17",
+        "": "Okänd webbläsare",
+    }
+    for agent in agents:
+        client = app.test_client()
+        client.environ_base["HTTP_USER_AGENT"] = agent
+        Auth(client).login("anna@kommun.example", PASSWORD)
+    page = client.get("/account/").get_data(as_text=True)
+    rows = re.findall(r"<tr>\s*<td>(.*?)</td>", page, re.S)
+    names = sorted(re.sub(r"\s*<strong>.*", "", row).strip() for row in rows)
+    assert names == sorted(agents.values())
+    assert "Gecko/20100101" not in page and "AppleWebKit" not in page
