@@ -1,6 +1,7 @@
 /* Every page: after an htmx swap, keep keyboard focus where the person was (or move it to what changed)
  * and read the change out in one polite live region; swap 400/409 answers inside [data-swap-errors]
- * (they carry the form with its messages); and fold the main menu behind a button on narrow screens. */
+ * (they carry the form with its messages); fold the main menu behind a button on narrow screens; and
+ * copy a field's text with a button ([data-copy]). */
 (function () {
   "use strict";
 
@@ -60,6 +61,24 @@
     keepFocus(root);
   });
 
+  // A button that copies a field's text (the calendar address): shown only where it can work.
+  function copyButtons() {
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      var field = document.getElementById(button.dataset.copy);
+      if (!field || !navigator.clipboard) return;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(field.value).then(function () {
+          var region = document.getElementById("announcer");
+          if (region) region.textContent = button.dataset.copied || "";
+        }, function () {
+          field.focus();
+          field.select();
+        });
+      });
+    });
+  }
+
   function foldMenu() {
     var toggle = document.querySelector(".nav-toggle");
     var menu = toggle ? document.getElementById(toggle.getAttribute("aria-controls")) : null;
@@ -72,6 +91,10 @@
       menu.classList.toggle("open", open);
     });
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", foldMenu);
-  else foldMenu();
+  function start() {
+    foldMenu();
+    copyButtons();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

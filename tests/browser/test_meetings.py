@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -42,5 +44,11 @@ def test_calendar_feed_page_is_accessible(page: Page):
     page.goto("/calendar-feed")
     axe_check(page)
     page.locator("main form button[type=submit]").first.click()
-    expect(page.locator("#feed-url")).to_contain_text("/feed/")
+    address = page.locator("#feed-url")
+    expect(address).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/feed/[^/]+\.ics$"))
     axe_check(page)
+    # The copy button puts the address on the clipboard and says so.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Kopiera adressen").click()
+    expect(page.locator("#announcer")).to_have_text("Adressen är kopierad. Klistra in den i din kalender.")
+    assert page.evaluate("navigator.clipboard.readText()") == address.input_value()
