@@ -82,6 +82,7 @@ def _builder_context(
         "next_meeting": later[0] if later else None,
         "kinds": [k for k in agenda.NON_CASE_KINDS],
         "changes": agenda.change_lines(meeting, agenda.unpublished_changes(s, meeting)),
+        "plan": agenda.publish_plan(s, meeting),
         "editable": meeting.status == MeetingStatus.PLANNED and meeting.starts_at > now,
         "conflict": conflict,
         "message": message,

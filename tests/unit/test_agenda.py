@@ -296,6 +296,50 @@ def test_publish_notifies_only_affected_people(session):
     assert removed.removed_at is not None
 
 
+def test_the_publish_plan_names_exactly_who_publishing_then_tells(session):
+    """The builder shows the plan before the click: at each step it matches the e-mails publish queues."""
+    team, meeting = _setup(session)
+    invitations.send_invitations(session, meeting, now=NOW)
+    first = _case(session, team, meeting, presenter_email="presentator@kiruna.example")
+    second = _case(session, team, meeting, presenter_email="annan@kiruna.example")
+    _add(session, meeting, first)
+    _add(session, meeting, second)
+    standing = sorted(team[k].name for k in ("coordinator", "polis", "soc"))
+
+    def publish_and_recipients() -> Counter:
+        for m in session.exec(select(OutboxMessage)):
+            session.delete(m)
+        session.flush()
+        _publish(session, meeting, team)
+        return _recipients(session)
+
+    plan = agenda.publish_plan(session, meeting)
+    assert plan == agenda.PublishPlan(
+        tuple(standing), ("annan@kiruna.example", "presentator@kiruna.example"), ()
+    )
+    assert sum(publish_and_recipients().values()) == plan.people == 5
+
+    agenda.set_duration(session, meeting, meeting.items[1].id, 40, revision=meeting.agenda_revision, now=NOW)
+    plan = agenda.publish_plan(session, meeting)
+    assert (plan.presenters_invited, plan.presenters_cancelled) == (("annan@kiruna.example",), ())
+    assert publish_and_recipients()["annan@kiruna.example"] == 1 and plan.people == 4
+
+    agenda.remove_item(session, meeting, meeting.items[1].id, revision=meeting.agenda_revision, now=NOW)
+    plan = agenda.publish_plan(session, meeting)
+    assert (plan.presenters_invited, plan.presenters_cancelled) == ((), ("annan@kiruna.example",))
+    assert publish_and_recipients() == Counter(
+        {
+            **dict.fromkeys((team[k].email for k in ("coordinator", "polis", "soc")), 1),
+            "annan@kiruna.example": 1,
+        }
+    )
+
+    # Someone who leaves the register is no longer told.
+    team["soc"].is_active = False
+    session.flush()
+    assert team["soc"].name not in agenda.publish_plan(session, meeting).told
+
+
 def test_cancelling_a_meeting_releases_its_cases(session):
     team, meeting = _setup(session)
     case = _case(session, team, meeting)

@@ -1,6 +1,7 @@
 """Agenda pages through the test client: permissions, htmx partials, the revision check (409), field
 errors, publishing with confirmation, the published agenda, the confidentiality step, and the meeting day."""
 
+import re
 from datetime import timedelta
 
 from sqlmodel import select
@@ -164,6 +165,11 @@ def test_publishing_asks_for_confirmation_and_tells_invitees_without_case_data(
     response = _post(auth, meeting, "/agenda/publish", {"revision": 1})
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and 'name="confirm" value="yes"' in body
+    # Before publishing, the builder names who will be told.
+    plan = re.search(r'<div class="publish-plan" id="publish-plan">.*?</div>', body, re.S).group(0)
+    names = ", ".join(sorted(team[k].name for k in ("coordinator", "polis", "soc")))
+    assert "3 inbjudna till mötet får e-post om att dagordningen är publicerad, med en länk:" in plan
+    assert names in plan and "Hemlig" not in plan
     assert _reload(web_session, Meeting, meeting.id).published_version == 0
     before = len(web_session.exec(select(OutboxMessage)).all())
     response = _post(auth, meeting, "/agenda/publish", {"revision": 1, "confirm": "yes"})

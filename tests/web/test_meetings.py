@@ -280,7 +280,8 @@ def test_calendar_feed_is_created_fetched_and_revoked(client, auth, web_session)
     assert "Du har ingen kalenderadress." in client.get("/calendar-feed").get_data(as_text=True)
     created = auth.post("/calendar-feed", token_from="/calendar-feed")
     url = re.search(
-        r'<input type="text" id="feed-url" class="feed-url" value="https://samrad.test(/feed/[^"]+\.ics)" readonly>',
+        r'<input type="text" id="feed-url" class="feed-url" '
+        r'value="https://samrad.test(/feed/[^"]+\.ics)" readonly>',
         created.get_data(as_text=True),
     ).group(1)
     auth.logout()

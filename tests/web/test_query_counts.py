@@ -24,7 +24,7 @@ SLUG = national.county_slug(1)
 #: Page → (who asks, path template, most statements allowed: today's count, so a new statement is a
 #: decision made in this file).
 PAGES = {
-    "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 27),
+    "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 29),
     "case queue": ("coordinator", "/c/{slug}/cases/queue", 15),
     "meetings index": ("coordinator", "/c/{slug}/meetings", 16),
     "start page, coordinator": ("coordinator", "/", 25),

@@ -60,7 +60,9 @@ from samrad.services.agenda.meeting_day import (
     release_meeting_cases,
 )
 from samrad.services.agenda.publishing import (
+    PublishPlan,
     publish,
+    publish_plan,
 )
 from samrad.services.agenda.reading import (
     TimeBox,
@@ -91,6 +93,8 @@ from samrad.services.agenda.timing import (
 )
 
 __all__ = [
+    "PublishPlan",
+    "publish_plan",
     "TimeBox",
     "accept_onto_agenda",
     "move_onto_agenda",

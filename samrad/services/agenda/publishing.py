@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from samrad import outbox
 from samrad.enums import (
@@ -23,6 +24,74 @@ from samrad.services.agenda.reading import diff, published_snapshot, snapshot
 from samrad.services.agenda.timing import agenda_fit
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PublishPlan:
+    """Who publishing the agenda now tells what, shown before the coordinator publishes (names of people
+    in the consultation, addresses of presenters without an account; never anything about a case)."""
+
+    #: Invited to the whole meeting: an e-mail that a new version is published, with a link.
+    told: tuple[str, ...]
+    #: Presenters who get a calendar invitation for their part (new, or their part's time changed).
+    presenters_invited: tuple[str, ...]
+    #: Presenters whose invitation is cancelled (their case left the agenda, or someone else presents).
+    presenters_cancelled: tuple[str, ...]
+
+    @property
+    def people(self) -> int:
+        return len(self.told) + len(self.presenters_invited) + len(self.presenters_cancelled)
+
+
+def publish_plan(session: Session, meeting: Meeting) -> PublishPlan:
+    """What :func:`publish` would send if the agenda were published now, in a fixed number of statements
+    (the invitees, their accounts; the agenda's cases are expected in the identity map)."""
+    invitees = invitations.invitees(session, meeting)
+    user_ids = {i.user_id for i in invitees if i.user_id is not None}
+    # Names and whether active: two columns, not the accounts with their organisations.
+    users = (
+        {
+            uid: (n, active)
+            for uid, n, active in session.exec(
+                select(User.id, User.name, User.is_active).where(User.id.in_(user_ids))
+            )
+        }
+        if user_ids
+        else {}
+    )
+
+    def name(invitee) -> str:
+        return users[invitee.user_id][0] if invitee.user_id in users else invitee.email
+
+    told = sorted(
+        name(i)
+        for i in invitees
+        if i.kind != InviteeKind.PRESENTER and (i.user_id is None or users.get(i.user_id, ("", False))[1])
+    )
+    wanted: dict[str, AgendaItem] = {}
+    for item in meeting.items:
+        case = session.get(Case, item.case_id) if item.case_id else None
+        if case is not None and case.presenter_email:
+            wanted[case.presenter_email.strip().lower()] = item
+    by_email = {i.email: i for i in invitees}
+    invited, cancelled = [], []
+    for email, item in wanted.items():
+        current = by_email.get(email)
+        if current is not None and current.kind != InviteeKind.PRESENTER:
+            continue  # invited to the whole meeting already
+        slot = invitations.presenter_slot(meeting, item)
+        if (
+            current is None
+            or current.sent_sequence < 0
+            or slot != (current.slot_starts_at, current.slot_ends_at)
+        ):
+            invited.append(email if current is None else name(current))
+    for invitee in invitees:
+        if invitee.kind == InviteeKind.PRESENTER:
+            slot_item = wanted.get(invitee.email)
+            if slot_item is None or invitee.agenda_item_id not in (None, slot_item.id):
+                cancelled.append(name(invitee))
+    return PublishPlan(tuple(told), tuple(sorted(invited)), tuple(sorted(cancelled)))
 
 
 def publish(
