@@ -188,6 +188,8 @@ def test_coordinator_approves_with_htmx(page: Page):
 
     row = page.locator(f"#{card_id}")
     expect(row.locator(".flash-success[role=status]")).to_contain_text(name)
+    expect(row.locator(".flash-success[role=status]")).to_be_focused()  # the button went with the form
+    expect(page.locator("#announcer")).to_contain_text(name)
     expect(row.locator("form")).to_have_count(0)
     assert page.url == url_before
     assert page.evaluate("window.__noReload === true")
