@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install test-deps system-deps translations extract-messages lint audit mutation clean
+.PHONY: run test install test-deps system-deps translations extract-messages lint audit mutation screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ mutation: $(VENV)/.installed-mutation translations
 	rm -rf mutants
 	$(BIN)/mutmut run --max-children 2 > /dev/null 2>&1 || true
 	$(BIN)/python scripts/mutation_score.py
+
+# The start page of each role at 1280 and 390 px, as README shows them (the browser tests take them).
+screenshots: system-deps $(VENV)/.installed-test translations
+	SAMRAD_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/browser/test_start_pages.py \
+	  -k each_start_page -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache mutants

@@ -2,7 +2,7 @@
 width and a phone width, with axe on every state.
 
 Screenshots of each start page go to a temporary folder, or to ``SAMRAD_SCREENSHOTS`` when set
-(``SAMRAD_SCREENSHOTS=docs/screenshots make test-browser`` refreshes the ones README shows).
+(``make screenshots`` refreshes the ones README shows, in docs/screenshots).
 """
 
 from __future__ import annotations
