@@ -159,14 +159,17 @@ def next_meeting(session: Session, consultation: Consultation, *, now: datetime)
 
 
 def _next_meeting_facts(session: Session, meeting: Meeting, *, now: datetime, tz) -> NextMeeting:
-    item_cases(session, meeting)  # the snapshot below then finds every case in the identity map
-    return NextMeeting(
+    # Held while the snapshot below reads them: the identity map keeps objects only while referenced.
+    cases = item_cases(session, meeting)
+    facts = NextMeeting(
         meeting=meeting,
         minutes_used=sum(i.duration_minutes for i in meeting.items),
         unpublished_changes=len(unpublished_changes(session, meeting)) if meeting.published_version else 0,
         answers=_answers(session, meeting),
         days_to_deadline=days_between(now, meeting.case_deadline_at, tz),
     )
+    del cases
+    return facts
 
 
 def coordinator_panel(session: Session, consultation: Consultation, *, now: datetime, tz) -> CoordinatorPanel:
