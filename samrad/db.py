@@ -6,6 +6,8 @@ use :func:`session_scope`. Both deliver e-mails queued in the transaction only a
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,9 +18,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, create_engine, select
 
 from samrad import outbox
+from samrad.models import STATISTICS_INPUTS, StatisticsGeneration
 
 ENGINE_KEY = "samrad.engine"
 #: Execution option of a connection that only reads: on SQLite it begins DEFERRED (no write lock), so a
@@ -122,6 +125,67 @@ def unavailable_reason(exc: BaseException) -> str | None:
         return "unreachable" if sqlstate is None and isinstance(exc, OperationalError) else None
     first_line = (str(orig).strip().splitlines() or [""])[0]
     return _SQLITE_UNAVAILABLE.get(first_line)
+
+
+# --- Telling cached statistics that what they count has changed ------------------------------------------
+
+_STATISTICS_CHANGED = "samrad_statistics_changed"
+_STATISTICS_TABLES = frozenset(cls.__table__ for cls in STATISTICS_INPUTS)  # type: ignore[attr-defined,union-attr]
+log = logging.getLogger(__name__)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_statistics_inputs(session, _context) -> None:
+    if any(isinstance(obj, STATISTICS_INPUTS) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_STATISTICS_CHANGED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statistics_statements(state) -> None:
+    """Bulk INSERT, UPDATE and DELETE statements run through a session count as changes too."""
+    if (state.is_insert or state.is_update or state.is_delete) and getattr(
+        state.statement, "table", None
+    ) in _STATISTICS_TABLES:
+        state.session.info[_STATISTICS_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_statistics_generation(session) -> None:
+    """After the change is committed (never before: a worker that sees the new number must also see the
+    new rows), one short transaction of its own moves the generation on. Should that fail, cached
+    statistics stay until they expire (``samrad.services.statistics.CACHE_SECONDS``)."""
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the change is committed with the transaction around it
+    if not session.info.pop(_STATISTICS_CHANGED, False):
+        return
+    bind = session.get_bind()
+    engine = bind.engine if hasattr(bind, "engine") else bind
+    try:
+        with engine.begin() as conn:
+            table = StatisticsGeneration.__table__  # type: ignore[attr-defined]
+            moved = conn.execute(
+                table.update().where(table.c.id == 1).values(generation=table.c.generation + 1)
+            ).rowcount
+            if not moved:
+                conn.execute(table.insert().values(id=1, generation=secrets.randbelow(2**62)))
+    except Exception as exc:  # noqa: BLE001 - the change itself is committed; this only ends caching early
+        log.warning("statistics generation not moved on: %s", describe_error(exc))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_statistics_changes(session) -> None:
+    session.info.pop(_STATISTICS_CHANGED, None)
+
+
+def statistics_generation(session: Session) -> int | None:
+    """The current statistics generation, read before counting (the rows counted are then at least as
+    new); None when cached statistics must not be used: the session has changes not yet committed, or
+    the database has no generation yet."""
+    if session.info.get(_STATISTICS_CHANGED) or any(
+        isinstance(obj, STATISTICS_INPUTS) for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        return None
+    return session.exec(select(StatisticsGeneration.generation).where(StatisticsGeneration.id == 1)).first()
 
 
 def init_app(app: Flask) -> None:

@@ -14,7 +14,7 @@ from samrad.models.evaluation import (
     EvaluationToken,
     Questionnaire,
 )
-from samrad.models.jobs import JobRun
+from samrad.models.jobs import JobRun, StatisticsGeneration
 from samrad.models.meeting import AgendaItem, AgendaVersion, BreakPeriod, CalendarFeed, Invitee, Meeting
 from samrad.models.organisation import Municipality, Organisation
 from samrad.models.outbox import OutboxMessage
@@ -29,8 +29,25 @@ from samrad.models.user import (
     UserSession,
 )
 
+#: What the statistics are counted from: a committed change to any of these makes cached statistics old.
+STATISTICS_INPUTS = (
+    Case,
+    CaseCategoryEntry,
+    CaseExposerEntry,
+    Meeting,
+    AgendaItem,
+    Invitee,
+    Membership,
+    Organisation,
+    Municipality,
+    StandingSeat,
+    Consultation,
+)
+
 __all__ = [
     "get_row",
+    "STATISTICS_INPUTS",
+    "StatisticsGeneration",
     "AccountInvitation",
     "AgendaItem",
     "AuditEvent",

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from samrad.enums import JobOutcome
@@ -20,3 +21,13 @@ class JobRun(SQLModel, table=True):
     last_ok_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: Written by the scheduler process; None while no scheduler runs the job.
     next_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class StatisticsGeneration(SQLModel, table=True):
+    """One row whose number grows after every committed change to what the statistics count (cases and
+    their categories, meetings, agenda items, invitees, organisations …; ``samrad.db`` bumps it), so a
+    worker uses statistics it counted before only while nothing they came from has changed."""
+
+    id: int = Field(default=1, primary_key=True)
+    #: Starts at a random number, so two databases (or one made again) never share a generation.
+    generation: int = Field(default=0, sa_type=sa.BigInteger)

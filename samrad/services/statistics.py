@@ -24,15 +24,20 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
+from samrad import db
 from samrad.clock import STOCKHOLM
 from samrad.enums import (
     AgeBand,
@@ -371,11 +376,52 @@ def _cases_by_month(session: Session, consultation_id: int) -> dict[date, int]:
     return {months[index]: n for index, n in rows}
 
 
+#: Counted statistics kept per worker: a ten-year view takes a hundred times longer to count than to show.
+CACHE_SIZE = 256
+#: How long a worker keeps counted statistics at most, should a change not have moved the generation on.
+CACHE_SECONDS = 600
+_cache: OrderedDict[tuple, tuple[float, Statistics]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
 def consultation_statistics(
     session: Session, consultation: Consultation, period: Period, *, threshold: int
 ) -> Statistics:
     """Count meetings, cases and attendance of ``consultation`` in ``period`` (a standard period; for all
-    years the years with cases); suppress with ``threshold``, consistently over every period."""
+    years the years with cases); suppress with ``threshold``, consistently over every period.
+
+    What was counted is kept (already suppressed) under the database's statistics generation, which
+    grows after every committed change to what is counted (``samrad.db``): the same view is counted again
+    only when something it counts from has changed, whichever worker or process changed it."""
+    generation = db.statistics_generation(session)
+    if generation is None:
+        return _count(session, consultation, period, threshold=threshold)
+    bind = session.get_bind()
+    key = (
+        str(bind.engine.url if hasattr(bind, "engine") else bind.url),
+        generation,
+        consultation.id,
+        period.kind,
+        period.first,
+        period.last,
+        threshold,
+        str(get_locale()),
+    )
+    now = time.monotonic()
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None and now - found[0] < CACHE_SECONDS:
+            _cache.move_to_end(key)
+            return found[1]
+    stats = _count(session, consultation, period, threshold=threshold)
+    with _cache_lock:
+        _cache[key] = (now, stats)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return stats
+
+
+def _count(session: Session, consultation: Consultation, period: Period, *, threshold: int) -> Statistics:
     cid = consultation.id
     key = period_key(period)
     by_month = _cases_by_month(session, cid)

@@ -1,0 +1,171 @@
+"""Counted statistics are kept under the database's statistics generation (issue K 3): the same view is
+not counted again until a committed change to what it counts moves the generation on, from this session,
+another one, or a bulk statement; what is kept is what counting again would give (suppression included)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import event, update
+from sqlmodel import Session, select
+
+from samrad import db
+from samrad.enums import CaseStatus
+from samrad.models import Case, StatisticsGeneration
+from samrad.periods import all_years_period, month_period, year_period
+from samrad.services import statistics
+from tests.factories import make_case, make_consultation, make_organisation
+
+YEAR = year_period(2027)
+
+
+@pytest.fixture
+def counted(session):
+    consultation = make_consultation(session, slug="una", name="Una")
+    organisation = make_organisation(session)
+    for day in range(1, 8):
+        make_case(session, consultation, organisation, submitted_at=datetime(2027, 3, day, 9, tzinfo=UTC))
+    session.commit()
+    return consultation, organisation
+
+
+class Statements:
+    def __init__(self, session: Session):
+        self.engine = session.get_bind()
+        self.seen: list[str] = []
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self.seen
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, _conn, _cursor, statement, *_args):
+        self.seen.append(statement)
+
+
+def _submitted(stats) -> str:
+    return stats.cases_submitted.text
+
+
+def test_the_same_view_is_counted_once_until_something_changes(session, counted):
+    consultation, organisation = counted
+    first = statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
+    with Statements(session) as seen:
+        again = statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
+    assert again is first
+    assert len(seen) == 1 and "statisticsgeneration" in seen[0]  # only the generation is read
+    assert _submitted(first) == "7"
+
+    make_case(session, consultation, organisation, submitted_at=datetime(2027, 4, 1, 9, tzinfo=UTC))
+    session.commit()
+    after = statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
+    assert after is not first and _submitted(after) == "8"
+
+
+def test_a_change_committed_by_another_session_is_seen(shared_db_app):
+    """Another worker's session (a real second connection) withdraws a case; the next request counts again."""
+    with shared_db_app.app_context():
+        engine = db.get_engine()
+        with Session(engine, expire_on_commit=False) as session:
+            consultation = make_consultation(session, slug="una", name="Una")
+            organisation = make_organisation(session)
+            for day in range(1, 5):
+                make_case(
+                    session, consultation, organisation, submitted_at=datetime(2027, 3, day, tzinfo=UTC)
+                )
+            session.commit()
+            assert (
+                _submitted(statistics.consultation_statistics(session, consultation, YEAR, threshold=3))
+                == "4"
+            )
+            cid = consultation.id
+            session.rollback()  # the request ends (and touching its objects now would begin another)
+            with Session(engine, expire_on_commit=False) as other:
+                case = other.exec(select(Case).where(Case.consultation_id == cid)).first()
+                case.status = CaseStatus.WITHDRAWN
+                other.add(case)
+                other.commit()
+            counted = statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
+            assert _submitted(counted) == "3"
+
+
+def test_a_bulk_update_moves_the_generation_on(session, counted):
+    consultation, _ = counted
+    before = db.statistics_generation(session)
+    statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
+    session.execute(update(Case).where(Case.consultation_id == consultation.id).values(is_training=True))
+    session.commit()
+    assert db.statistics_generation(session) == before + 1
+    assert _submitted(statistics.consultation_statistics(session, consultation, YEAR, threshold=3)) == "0"
+
+
+def test_changes_not_yet_committed_are_counted_not_cached(session, counted):
+    consultation, organisation = counted
+    statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
+    make_case(session, consultation, organisation, submitted_at=datetime(2027, 5, 1, 9, tzinfo=UTC))
+    assert db.statistics_generation(session) is None
+    assert _submitted(statistics.consultation_statistics(session, consultation, YEAR, threshold=3)) == "8"
+    session.rollback()
+    assert _submitted(statistics.consultation_statistics(session, consultation, YEAR, threshold=3)) == "7"
+
+
+def test_reading_or_rolling_back_does_not_move_the_generation(session, counted):
+    before = db.statistics_generation(session)
+    session.exec(select(Case)).all()
+    session.commit()  # nothing changed
+    make_organisation(session)
+    session.rollback()  # a change given up
+    assert db.statistics_generation(session) == before
+
+
+@pytest.mark.parametrize(
+    "period",
+    [YEAR, month_period(2027, 3), month_period(2027, 4), all_years_period(2027, 2027)],
+    ids=["year", "march", "april", "all"],
+)
+def test_what_is_kept_is_what_counting_again_gives_small_counts_suppressed(session, counted, period):
+    consultation, organisation = counted
+    make_case(session, consultation, organisation, submitted_at=datetime(2027, 4, 2, 9, tzinfo=UTC))
+    session.commit()  # April: one case, below the threshold
+    statistics.consultation_statistics(session, consultation, period, threshold=3)
+    kept = statistics.consultation_statistics(session, consultation, period, threshold=3)
+    fresh = statistics._count(session, consultation, period, threshold=3)
+    assert kept == fresh
+    if period == month_period(2027, 4):
+        assert not kept.cases_submitted.is_shown  # one case: suppressed, cached or not
+
+
+def test_the_language_and_threshold_are_part_of_what_is_kept(session, counted):
+    consultation, _ = counted
+    swedish = statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
+    with force_locale("en"):
+        english = statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
+    assert swedish is not english
+    assert statistics.consultation_statistics(session, consultation, YEAR, threshold=10) is not swedish
+    assert _submitted(statistics.consultation_statistics(session, consultation, YEAR, threshold=10)) == "<10"
+
+
+def test_without_a_generation_nothing_is_kept(session, counted):
+    consultation, _ = counted
+    session.execute(StatisticsGeneration.__table__.delete())
+    session.commit()
+    assert db.statistics_generation(session) is None
+    first = statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
+    assert statistics.consultation_statistics(session, consultation, YEAR, threshold=3) is not first
+
+
+def test_a_change_in_a_savepoint_moves_the_generation_once_when_the_transaction_commits(
+    session, counted, caplog
+):
+    consultation, organisation = counted
+    before = db.statistics_generation(session)
+    with session.begin_nested():  # as directory.save does
+        make_case(session, consultation, organisation, submitted_at=datetime(2027, 6, 1, tzinfo=UTC))
+    assert db.statistics_generation(session) is None  # not committed yet: nothing kept or used
+    session.commit()
+    assert db.statistics_generation(session) == before + 1
+    assert "not moved on" not in caplog.text
