@@ -568,6 +568,7 @@ def _triage(case_id: int, change):
         try:
             message = change(s, case, target)
         except agenda.AgendaRefused as exc:
+            s.rollback()  # nothing half done stays, and the row shows the case as it is stored
             error = exc.message
         else:
             db.commit()
