@@ -123,4 +123,4 @@ def test_bad_input_gives_a_clear_message(tmp_path):
     march = runner.invoke(args=[*base, "--year", "2027", "--month", "3", "--format", "json"])
     assert json.loads(march.output)["period"]["label"] == "mars 2027"
     everything = runner.invoke(args=[*base, "--all", "--format", "json"])
-    assert json.loads(everything.output)["period"]["label"] == "alla år 2027–2027"
+    assert json.loads(everything.output)["period"]["label"] == "alla år (2027)"

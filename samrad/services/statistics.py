@@ -693,7 +693,8 @@ CSV_COLUMNS = ("table_key", "table", "row_key", "row", "value")
 
 
 def period_label(period: Period) -> str:
-    """``2027``, ``vårterminen 2027``, ``mars 2027`` or ``2027-01-05 – 2027-03-31``."""
+    """``2027``, ``vårterminen 2027``, ``mars 2027``, ``alla år 2019–2027`` (``alla år (2027)``) or
+    ``5 jan. 2027 – 31 mars 2027``."""
     if period.kind == PeriodKind.YEAR:
         return str(period.first.year)
     if period.kind == PeriodKind.TERM:
@@ -703,8 +704,10 @@ def period_label(period: Period) -> str:
     if period.kind == PeriodKind.MONTH:
         return format_date(period.first, "LLLL y")
     if period.kind == PeriodKind.ALL:
+        if period.first.year == period.last.year:  # one year of cases so far: not "2027–2027"
+            return str(_l("all years (%(year)s)", year=period.first.year))
         return str(_l("all years %(first)s–%(last)s", first=period.first.year, last=period.last.year))
-    return f"{period.first.isoformat()} – {period.last.isoformat()}"
+    return f"{format_date(period.first, 'd MMM y')} – {format_date(period.last, 'd MMM y')}"
 
 
 def to_csv(rows: list[ExportRow]) -> str:
