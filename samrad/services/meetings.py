@@ -74,16 +74,32 @@ def meeting_by_public_id(session: Session, consultation: Consultation, public_id
 LONGEST_MEETING = timedelta(days=1)
 
 
-def upcoming_meetings(session: Session, consultation: Consultation, *, now: datetime) -> list[Meeting]:
-    """Meetings that have not ended yet (cancelled ones included, so people see the cancellation)."""
-    meetings = session.exec(
+def upcoming_meetings(
+    session: Session,
+    consultation: Consultation,
+    *,
+    now: datetime,
+    planned_only: bool = False,
+    limit: int | None = None,
+) -> list[Meeting]:
+    """Meetings that have not ended yet, soonest first (cancelled ones included, so people see the
+    cancellation, unless ``planned_only``); the ``limit`` soonest."""
+    stmt = (
         select(Meeting)
         .where(Meeting.consultation_id == consultation.id)
-        .where(Meeting.status != MeetingStatus.CLOSED)
+        .where(
+            Meeting.status == MeetingStatus.PLANNED
+            if planned_only
+            else Meeting.status != MeetingStatus.CLOSED
+        )
         .where(Meeting.starts_at > now - LONGEST_MEETING)
         .order_by(Meeting.starts_at)
-    ).all()
-    return [m for m in meetings if meeting_end(m) > now]
+    )
+    if limit is not None:
+        # Meetings that started within the longest meeting's length may have ended: room for them.
+        stmt = stmt.limit(limit + 2)
+    meetings = [m for m in session.exec(stmt).all() if meeting_end(m) > now]
+    return meetings[:limit] if limit is not None else meetings
 
 
 def past_meetings(

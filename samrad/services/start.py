@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from samrad.enums import CaseStatus, JoinRequestStatus, MeetingStatus, Rsvp
+from samrad.clock import stockholm_date
+from samrad.enums import CaseStatus, JoinRequestStatus, Rsvp
 from samrad.models import (
     Case,
     Consultation,
@@ -27,12 +28,13 @@ from samrad.models import (
 from samrad.models.evaluation import EvaluationStatus
 from samrad.services import access
 from samrad.services.access import Actor
-from samrad.services.agenda.reading import item_cases, unpublished_changes
+from samrad.services.agenda.reading import unpublished_changes
 from samrad.services.cases.limits import QUEUED
 from samrad.services.cases.lists import cases_visible_to
 from samrad.services.cases.reading import Slot, slots_of, triage_queue
+from samrad.services.cases.requests import open_meetings
 from samrad.services.invitations import STANDING_ROLES
-from samrad.services.meetings import meeting_end
+from samrad.services.meetings import upcoming_meetings
 
 #: How many waiting cases the coordinator's panel names (the queue has the rest).
 WAITING_SHOWN = 5
@@ -122,11 +124,6 @@ class MemberPanel:
     invitations: tuple[Invitation, ...]
 
 
-def days_between(now: datetime, then: datetime, tz) -> int:
-    """Calendar days from ``now`` to ``then`` in the local time zone (what "in 2 days" means to a reader)."""
-    return (then.astimezone(tz).date() - now.astimezone(tz).date()).days
-
-
 def _answers(session: Session, meeting: Meeting) -> Answers:
     rows = session.exec(
         select(Invitee.rsvp, Invitee.substitute_user_id.is_not(None), func.count())
@@ -147,32 +144,21 @@ def _answers(session: Session, meeting: Meeting) -> Answers:
 
 def next_meeting(session: Session, consultation: Consultation, *, now: datetime) -> Meeting | None:
     """The soonest planned meeting that has not ended yet."""
-    candidates = session.exec(
-        select(Meeting)
-        .where(Meeting.consultation_id == consultation.id)
-        .where(Meeting.status == MeetingStatus.PLANNED)
-        .where(Meeting.starts_at > now - timedelta(hours=12))
-        .order_by(Meeting.starts_at)
-        .limit(2)
-    ).all()
-    return next((m for m in candidates if meeting_end(m) > now), None)
+    found = upcoming_meetings(session, consultation, now=now, planned_only=True, limit=1)
+    return found[0] if found else None
 
 
-def _next_meeting_facts(session: Session, meeting: Meeting, *, now: datetime, tz) -> NextMeeting:
-    # Held while the snapshot below reads them: the identity map keeps objects only while referenced.
-    cases = item_cases(session, meeting)
-    facts = NextMeeting(
+def _next_meeting_facts(session: Session, meeting: Meeting, *, now: datetime) -> NextMeeting:
+    return NextMeeting(
         meeting=meeting,
         minutes_used=sum(i.duration_minutes for i in meeting.items),
         unpublished_changes=len(unpublished_changes(session, meeting)) if meeting.published_version else 0,
         answers=_answers(session, meeting),
-        days_to_deadline=days_between(now, meeting.case_deadline_at, tz),
+        days_to_deadline=(stockholm_date(meeting.case_deadline_at) - stockholm_date(now)).days,
     )
-    del cases
-    return facts
 
 
-def coordinator_panel(session: Session, consultation: Consultation, *, now: datetime, tz) -> CoordinatorPanel:
+def coordinator_panel(session: Session, consultation: Consultation, *, now: datetime) -> CoordinatorPanel:
     meeting = next_meeting(session, consultation, now=now)
     queue = triage_queue(session, consultation)
     join_requests = session.exec(
@@ -198,7 +184,7 @@ def coordinator_panel(session: Session, consultation: Consultation, *, now: date
         .where(EvaluationComment.released.is_(False))
     ).one()
     return CoordinatorPanel(
-        next_meeting=_next_meeting_facts(session, meeting, now=now, tz=tz) if meeting else None,
+        next_meeting=_next_meeting_facts(session, meeting, now=now) if meeting else None,
         waiting=len(queue),
         waiting_honour_related=sum(
             1 for c in queue if any(e.category.is_honour_related for e in c.categories)
@@ -208,18 +194,6 @@ def coordinator_panel(session: Session, consultation: Consultation, *, now: date
         open_evaluations=tuple(OpenEvaluation(m, e) for e, m in evaluations),
         comments_to_review=comments,
     )
-
-
-def next_open_meeting(session: Session, consultation: Consultation, *, now: datetime) -> Meeting | None:
-    """The soonest planned meeting whose case deadline has not passed."""
-    return session.exec(
-        select(Meeting)
-        .where(Meeting.consultation_id == consultation.id)
-        .where(Meeting.status == MeetingStatus.PLANNED)
-        .where(Meeting.case_deadline_at > now)
-        .order_by(Meeting.starts_at)
-        .limit(1)
-    ).first()
 
 
 def _unconfirmed_meetings(session: Session, actor: Actor, meeting_ids: set[int]) -> set[int]:
@@ -277,25 +251,14 @@ def officer_panel(
         waiting=steps(*QUEUED),
         on_a_meeting=steps(CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA),
         discussed=steps(CaseStatus.DISCUSSED),
-        next_open_meeting=next_open_meeting(session, consultation, now=now),
+        next_open_meeting=next(iter(open_meetings(session, consultation, now=now, limit=1)), None),
     )
 
 
 def member_panel(session: Session, actor: Actor, consultation: Consultation, *, now: datetime) -> MemberPanel:
     """The next meetings with the person's answer: their invitations, and for a standing member also the
     meetings they have not been invited to yet (answering creates the invitation)."""
-    upcoming = [
-        m
-        for m in session.exec(
-            select(Meeting)
-            .where(Meeting.consultation_id == consultation.id)
-            .where(Meeting.status == MeetingStatus.PLANNED)
-            .where(Meeting.starts_at > now - timedelta(hours=12))
-            .order_by(Meeting.starts_at)
-            .limit(MEETINGS_SHOWN + 1)
-        )
-        if meeting_end(m) > now
-    ][:MEETINGS_SHOWN]
+    upcoming = upcoming_meetings(session, consultation, now=now, planned_only=True, limit=MEETINGS_SHOWN)
     ids = [m.id for m in upcoming]
     invited = (
         {
@@ -329,9 +292,7 @@ __all__ = [
     "OfficerPanel",
     "OpenEvaluation",
     "coordinator_panel",
-    "days_between",
     "member_panel",
     "next_meeting",
-    "next_open_meeting",
     "officer_panel",
 ]

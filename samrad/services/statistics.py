@@ -421,6 +421,12 @@ def consultation_statistics(
     return stats
 
 
+def clear_cache() -> None:
+    """Forget every kept view in this process (for measuring what counting costs)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def _count(session: Session, consultation: Consultation, period: Period, *, threshold: int) -> Statistics:
     cid = consultation.id
     key = period_key(period)

@@ -62,7 +62,7 @@ def _builder_context(
 ) -> dict:
     s = db.get_session()
     now = utcnow()
-    item_cases = agenda.item_cases(s, meeting)  # first: what follows finds them in the identity map
+    item_cases = agenda.item_cases(s, meeting)
     fit = agenda.agenda_fit(s, meeting)
     timed = agenda.item_times(meeting.starts_at, meeting.items)
     later = agenda.later_meetings(s, meeting)

@@ -53,7 +53,7 @@ def panel_data(consultation: Consultation, role: Role):
     s = db.get_session()
     now = utcnow()
     if role == Role.COORDINATOR:
-        return start.coordinator_panel(s, consultation, now=now, tz=STOCKHOLM)
+        return start.coordinator_panel(s, consultation, now=now)
     if role == Role.CASE_OFFICER:
         return start.officer_panel(s, actor(), consultation, now=now)
     if role == Role.MEMBER:

@@ -20,7 +20,7 @@ from samrad.models import AgendaItem, AgendaVersion, Case, Meeting, User
 from samrad.services import cases, invitations
 from samrad.services.agenda.building import _check
 from samrad.services.agenda.errors import AgendaRefused, ConfirmationNeeded
-from samrad.services.agenda.reading import diff, published_snapshot, snapshot
+from samrad.services.agenda.reading import diff, item_cases, published_snapshot, snapshot
 from samrad.services.agenda.timing import agenda_fit
 
 log = logging.getLogger(__name__)
@@ -68,11 +68,7 @@ def publish_plan(session: Session, meeting: Meeting) -> PublishPlan:
         for i in invitees
         if i.kind != InviteeKind.PRESENTER and (i.user_id is None or users.get(i.user_id, ("", False))[1])
     )
-    wanted: dict[str, AgendaItem] = {}
-    for item in meeting.items:
-        case = session.get(Case, item.case_id) if item.case_id else None
-        if case is not None and case.presenter_email:
-            wanted[case.presenter_email.strip().lower()] = item
+    wanted = _presenters_wanted(session, meeting)
     by_email = {i.email: i for i in invitees}
     invited, cancelled = [], []
     for email, item in wanted.items():
@@ -88,8 +84,7 @@ def publish_plan(session: Session, meeting: Meeting) -> PublishPlan:
             invited.append(email if current is None else name(current))
     for invitee in invitees:
         if invitee.kind == InviteeKind.PRESENTER:
-            slot_item = wanted.get(invitee.email)
-            if slot_item is None or invitee.agenda_item_id not in (None, slot_item.id):
+            if _presenter_leaves(invitee, wanted):
                 cancelled.append(name(invitee))
     return PublishPlan(tuple(told), tuple(sorted(invited)), tuple(sorted(cancelled)))
 
@@ -171,19 +166,25 @@ def publish(
     return version
 
 
-def _sync_presenters(session: Session, meeting: Meeting, *, now: datetime) -> None:
+def _presenters_wanted(session: Session, meeting: Meeting) -> dict[str, AgendaItem]:
+    """Who presents which item on the agenda as it stands: a colleague's address, by the case's item."""
     wanted: dict[str, AgendaItem] = {}
-    for item in meeting.items:
-        if item.case_id is None:
-            continue
-        case = session.get(Case, item.case_id)
+    for item_id, case in item_cases(session, meeting).items():
         if case.presenter_email:
-            wanted[case.presenter_email.strip().lower()] = item
+            wanted[case.presenter_email.strip().lower()] = next(i for i in meeting.items if i.id == item_id)
+    return wanted
+
+
+def _presenter_leaves(invitee, wanted: dict[str, AgendaItem]) -> bool:
+    """A presenter whose case left the agenda, or whose case someone else now presents."""
+    slot = wanted.get(invitee.email)
+    return slot is None or invitee.agenda_item_id not in (None, slot.id)
+
+
+def _sync_presenters(session: Session, meeting: Meeting, *, now: datetime) -> None:
+    wanted = _presenters_wanted(session, meeting)
     for invitee in invitations.invitees(session, meeting):
-        if invitee.kind != InviteeKind.PRESENTER:
-            continue
-        slot = wanted.get(invitee.email)
-        if slot is None or invitee.agenda_item_id not in (None, slot.id):
+        if invitee.kind == InviteeKind.PRESENTER and _presenter_leaves(invitee, wanted):
             invitations.remove_presenter(session, meeting, invitee, now=now)
     for email, item in wanted.items():
         invitations.invite_presenter(session, meeting, item, email, now=now)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from samrad.enums import (
@@ -28,9 +29,18 @@ def item_label(session: Session, item: AgendaItem) -> str:
 
 
 def item_cases(session: Session, meeting: Meeting) -> dict[int, Case]:
-    """The case of every case item, by item id, in one statement (and in the identity map after)."""
+    """The case of every case item, by item id: those the session holds already, the rest in one statement
+    (so a page that asked before pays nothing the second time)."""
     wanted = {i.case_id for i in meeting.items if i.case_id is not None}
-    found = {c.id: c for c in session.exec(select(Case).where(Case.id.in_(wanted)))} if wanted else {}
+    found: dict[int, Case] = {}
+    for case_id in wanted:
+        held = session.identity_map.get(identity_key(Case, case_id))
+        if held is not None:
+            found[case_id] = held
+    missing = wanted - found.keys()
+    if missing:
+        for case in session.exec(select(Case).where(Case.id.in_(missing))):
+            found[case.id] = case  # type: ignore[index]  # a stored case has its id
     return {i.id: found[i.case_id] for i in meeting.items if i.case_id in found and i.id is not None}
 
 
@@ -79,9 +89,10 @@ def latest_version(session: Session, meeting: Meeting) -> AgendaVersion | None:
 def snapshot(session: Session, meeting: Meeting) -> list[dict]:
     """The agenda as it stands, in the form stored in :class:`AgendaVersion` (no case text)."""
     rows = []
+    cases = item_cases(session, meeting)
     for timed in item_times(meeting.starts_at, meeting.items):
         item = timed.item
-        case = session.get(Case, item.case_id) if item.case_id else None
+        case = cases.get(item.id)
         rows.append(
             {
                 "item_id": item.id,

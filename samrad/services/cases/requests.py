@@ -16,17 +16,19 @@ from samrad.models import (
 from samrad.services.cases.errors import MeetingNotOpen
 
 
-def open_meetings(session: Session, consultation: Consultation, *, now: datetime) -> list[Meeting]:
-    """Planned meetings of the consultation whose case deadline has not passed, soonest first."""
-    return list(
-        session.exec(
-            select(Meeting)
-            .where(Meeting.consultation_id == consultation.id)
-            .where(Meeting.status == MeetingStatus.PLANNED)
-            .where(Meeting.case_deadline_at > now)
-            .order_by(Meeting.starts_at)
-        )
+def open_meetings(
+    session: Session, consultation: Consultation, *, now: datetime, limit: int | None = None
+) -> list[Meeting]:
+    """Planned meetings of the consultation whose case deadline has not passed, soonest first (the
+    ``limit`` soonest)."""
+    stmt = (
+        select(Meeting)
+        .where(Meeting.consultation_id == consultation.id)
+        .where(Meeting.status == MeetingStatus.PLANNED)
+        .where(Meeting.case_deadline_at > now)
+        .order_by(Meeting.starts_at)
     )
+    return list(session.exec(stmt if limit is None else stmt.limit(limit)))
 
 
 def closed_for_cases(session: Session, consultation: Consultation, *, now: datetime):
