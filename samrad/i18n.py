@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from functools import lru_cache
 
-from babel import dates
+import flask_babel
+from babel import Locale, dates
+from babel.support import NullTranslations
 from flask import Flask, has_request_context, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -57,7 +60,31 @@ def _patterns() -> dict[str, str]:
 def format_datetime(value: datetime, pattern: str) -> str:
     """Babel's formatting in Stockholm time and the request's language, called directly: Flask-Babel's
     wrapper looks up the locale and time zone again on every call (a page formats a hundred times)."""
-    return dates.format_datetime(value, pattern, tzinfo=STOCKHOLM, locale=get_locale())
+    return _formatted(value, pattern, get_locale())
+
+
+@lru_cache(maxsize=4096)
+def _formatted(value: datetime, pattern: str, locale: Locale | None) -> str:
+    # A page names the same few meetings many times (the queue offers each case the coming meetings):
+    # formatting is a pure function of the moment, the pattern and the language, so it is kept.
+    return dates.format_datetime(value, pattern, tzinfo=STOCKHOLM, locale=locale)
+
+
+_CATALOGS: dict[Locale, NullTranslations] = {}
+
+
+def translations() -> NullTranslations:
+    """The current language's catalogue. Flask-Babel finds it anew for every string (three context
+    lookups and a cache keyed by the language's name; a page translates a hundred and fifty strings);
+    the catalogue of a language never changes while the app runs, so it is kept per language here.
+    ``force_locale`` still applies: it changes what :func:`get_locale` returns."""
+    locale = get_locale()
+    if locale is None:
+        return flask_babel.get_translations()
+    found = _CATALOGS.get(locale)
+    if found is None:
+        found = _CATALOGS.setdefault(locale, flask_babel.get_translations())
+    return found
 
 
 def format_date(value, pattern: str) -> str:
@@ -96,6 +123,13 @@ def date_filter(value, style: str = "short") -> str:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # as Flask-Babel does, kept catalogue
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters["datetime"] = datetime_filter
     app.jinja_env.filters["date"] = date_filter
     app.jinja_env.filters["clock"] = clock_time

@@ -99,3 +99,20 @@ def test_times_are_shown_in_stockholm_time_in_swedish_format(app):
             assert datetime_filter(winter) == "11 Jan 2027, 13:00"
             assert datetime_filter(winter, "long") == "Monday 11 January 2027 at 13:00"
             assert clock_time(time(9, 5)) == "09:05"
+
+
+def test_kept_catalogues_and_formats_follow_a_forced_language_within_one_request(app):
+    """Templates translate through a catalogue kept per language, and formatted moments are kept too;
+    an e-mail rendered in the recipient's language inside a Swedish request must still switch both."""
+    from datetime import UTC, datetime
+
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    page = "{{ _('Log in') }} · {{ moment|datetime }}"
+    moment = datetime(2027, 1, 11, 12, 0, tzinfo=UTC)
+    with app.test_request_context("/"):
+        assert render_template_string(page, moment=moment) == "Logga in · 11 jan. 2027 kl. 13.00"
+        with force_locale("en"):
+            assert render_template_string(page, moment=moment) == "Log in · 11 Jan 2027, 13:00"
+        assert render_template_string(page, moment=moment) == "Logga in · 11 jan. 2027 kl. 13.00"
