@@ -25,20 +25,20 @@ SLUG = national.county_slug(1)
 #: Page → (who asks, path template, most statements allowed: today's count, so a new statement is a
 #: decision made in this file).
 PAGES = {
-    "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 29),
-    "case queue": ("coordinator", "/c/{slug}/cases/queue", 15),
-    "meetings index": ("coordinator", "/c/{slug}/meetings", 16),
-    "start page, coordinator": ("coordinator", "/", 26),
-    "start page, case officer": ("officer", "/", 16),
-    "start page, member": ("member", "/", 11),
-    "start page, statistics viewer": ("statistics", "/", 23),
-    "case list": ("officer", "/cases", 16),
-    "new-case form": ("officer", "/c/{slug}/cases/new?acute=no", 17),
-    "published agenda": ("member", "/c/{slug}/meetings/{held}/agenda", 18),
-    "meeting page": ("member", "/c/{slug}/meetings/{next}", 12),
+    "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 26),
+    "case queue": ("coordinator", "/c/{slug}/cases/queue", 12),
+    "meetings index": ("coordinator", "/c/{slug}/meetings", 13),
+    "start page, coordinator": ("coordinator", "/", 23),
+    "start page, case officer": ("officer", "/", 13),
+    "start page, member": ("member", "/", 8),
+    "start page, statistics viewer": ("statistics", "/", 21),
+    "case list": ("officer", "/cases", 13),
+    "new-case form": ("officer", "/c/{slug}/cases/new?acute=no", 14),
+    "published agenda": ("member", "/c/{slug}/meetings/{held}/agenda", 15),
+    "meeting page": ("member", "/c/{slug}/meetings/{next}", 9),
     "calendar feed": ("anonymous", "/feed/{feed}.ics", 11),
-    "statistics, latest period": ("statistics", "/stats/?consultation={slug}", 23),
-    "statistics, all years": ("statistics", "/stats/?consultation={slug}&period=all", 13),
+    "statistics, latest period": ("statistics", "/stats/?consultation={slug}", 21),
+    "statistics, all years": ("statistics", "/stats/?consultation={slug}&period=all", 11),
 }
 ACCOUNTS = {
     "coordinator": "samordnare",
