@@ -212,7 +212,9 @@ def get_session() -> Session:
 
 
 def _only_reads() -> bool:
-    return has_request_context() and request.method in ("GET", "HEAD")
+    return has_request_context() and (
+        request.method in ("GET", "HEAD") or g.get("reading_after_commit", False)
+    )
 
 
 def write_after_response(write: Callable[[Session], None]) -> None:
@@ -245,12 +247,21 @@ def close_session(exc: BaseException | None = None) -> None:
         session.close()
 
 
-def commit() -> None:
-    """Commit the request's transaction, then deliver the e-mails it queued."""
+def commit(*, then_read: bool = False) -> None:
+    """Commit the request's transaction, then deliver the e-mails it queued.
+
+    ``then_read``: the rest of the request only reads (it renders the answer to the change), so its next
+    transaction begins DEFERRED like a page that only reads, and a small write it must still make goes
+    through :func:`write_after_response`. Otherwise rendering would hold SQLite's write lock, and the
+    other workers' changes would wait for it.
+    """
     session = get_session()
     queued = outbox.take_queued(session)
     session.commit()
     outbox.deliver_after_commit(queued, get_engine())
+    if then_read and has_request_context():
+        session.bind = get_engine().execution_options(**{READ_ONLY: True})
+        g.reading_after_commit = True
 
 
 @contextmanager

@@ -2,7 +2,8 @@
 invitees (self-updating and printable), the confidentiality confirmation, and the meeting day.
 
 Every builder change posts the page's ``revision`` and gets the builder partial back (htmx) or a redirect
-(plain forms). A stale revision gets 409 with the current agenda and a message; nothing is lost.
+(plain forms); a change of order gets only the agenda section back, with what the order changes and the new
+revision out of band. A stale revision gets 409 with the current agenda and a message; nothing is lost.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from flask import Blueprint, abort, make_response, redirect, request, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -28,6 +29,8 @@ from samrad.web.htmx import is_htmx, render
 bp = Blueprint("agenda", __name__)
 
 BUILDER_PAGE, BUILDER = "agenda/builder.html", "agenda/_builder.html"
+#: A change of order changes the agenda, its times and what publishing would say, nothing else.
+BUILDER_ORDER = "agenda/_builder_order.html"
 DAY_PAGE, DAY = "agenda/day.html", "agenda/_day.html"
 ATTENDANCE_CHOICES = (Attendance.ON_SITE, Attendance.VIA_LINK, Attendance.ABSENT)
 
@@ -58,15 +61,25 @@ def _int(name: str) -> int | None:
 
 
 def _builder_context(
-    consultation, meeting, *, conflict=None, message=None, focus=None, errors=None, confirm=None
+    consultation,
+    meeting,
+    *,
+    conflict=None,
+    message=None,
+    focus=None,
+    errors=None,
+    confirm=None,
+    order_answer=False,
 ) -> dict:
+    """What the builder shows; ``order_answer`` leaves out the sections a change of order cannot change (the
+    queue, the accepted cases, the add-item form)."""
     s = db.get_session()
     now = utcnow()
     item_cases = agenda.item_cases(s, meeting)
     fit = agenda.agenda_fit(s, meeting)
     timed = agenda.item_times(meeting.starts_at, meeting.items)
     later = agenda.later_meetings(s, meeting)
-    return {
+    context = {
         "consultation": consultation,
         "meeting": meeting,
         "meeting_end": meetings.meeting_end(meeting),
@@ -76,11 +89,8 @@ def _builder_context(
         "agencies": agenda.agencies_for(s, meeting, item_cases),
         "honour": {iid: agenda.is_honour_related(c) for iid, c in item_cases.items()},
         "fit": fit,
-        "waiting": agenda.order_queue(cases.triage_queue(s, consultation), fit.free),
-        "accepted": agenda.accepted_not_on_agenda(s, meeting),
         "later": later,
         "next_meeting": later[0] if later else None,
-        "kinds": [k for k in agenda.NON_CASE_KINDS],
         "changes": agenda.change_lines(meeting, agenda.unpublished_changes(s, meeting)),
         "plan": agenda.publish_plan(s, meeting),
         "editable": meeting.status == MeetingStatus.PLANNED and meeting.starts_at > now,
@@ -92,19 +102,36 @@ def _builder_context(
         "decision": DecisionForm(),
         "min_minutes": agenda.MIN_MINUTES,
         "max_minutes": agenda.MAX_MINUTES,
+        "order_answer": order_answer,
     }
+    if not order_answer:
+        context |= {
+            "waiting": agenda.order_queue(cases.triage_queue(s, consultation), fit.free),
+            "accepted": agenda.accepted_not_on_agenda(s, meeting),
+            "kinds": list(agenda.NON_CASE_KINDS),
+        }
+    return context
 
 
 def _builder(consultation, meeting, status=200, **kw):
     return render(BUILDER_PAGE, BUILDER, status=status, **_builder_context(consultation, meeting, **kw))
 
 
-def _after_change(consultation, meeting, message=None, focus=None):
-    db.commit()
+def _after_change(consultation, meeting, message=None, focus=None, *, order_only=False):
+    db.commit(then_read=True)
     if not is_htmx():
         return redirect(
             url_for("agenda.builder", slug=consultation.slug, public_id=meeting.public_id), code=303
         )
+    if order_only:
+        # The agenda section takes the old one's place; time, publishing, the message and every form's
+        # revision come out of band (a tenth of the builder, and no queue to read).
+        context = _builder_context(consultation, meeting, message=message, focus=focus, order_answer=True)
+        response = make_response(render_template(BUILDER_ORDER, **context))
+        response.headers["HX-Retarget"] = "#builder-items"
+        response.headers["HX-Reswap"] = "outerHTML"
+        response.vary.add("HX-Request")
+        return response
     return _builder(consultation, meeting, message=message, focus=focus)
 
 
@@ -157,7 +184,9 @@ def order(slug: str, public_id: str):
             agenda.reorder(s, meeting, ids, revision=revision, now=now)
     except agenda.AgendaRefused as exc:
         return _refused(consultation, meeting, exc)
-    return _after_change(consultation, meeting, message=_l("The order is saved."), focus=focus)
+    return _after_change(
+        consultation, meeting, message=_l("The order is saved."), focus=focus, order_only=True
+    )
 
 
 @bp.post("/c/<slug>/meetings/<public_id>/agenda/items")

@@ -43,6 +43,20 @@ def test_builder_moves_an_item_by_keyboard_and_keeps_focus(page: Page):
     assert _order(page) == [before[1], first, *before[2:]]
     expect(page.locator(f"#down-{first}")).to_be_focused()
     expect(page.locator("#agenda-announcer")).to_contain_text("Dagordningen")
+    # Only the agenda came back; every other form of the builder got the new revision out of band, so a
+    # change made there right after is not refused as stale.
+    revisions = page.locator("#agenda-builder .agenda-revision").evaluate_all(
+        "els => [...new Set(els.map(e => e.value))]"
+    )
+    assert len(revisions) == 1
+    page.locator("#new-title").fill("Paus")
+    page.get_by_role("button", name="Lägg till punkten").click()
+    expect(page.locator("#builder-messages")).to_contain_text("Punkten är tillagd.")
+    expect(page.locator("#agenda-builder")).not_to_contain_text("Någon annan har ändrat")
+    added = _order(page)[-1]
+    assert _order(page) == [before[1], first, *before[2:], added]
+    page.locator(f"#item-{added}").get_by_role("button", name="Ta bort").click()
+    expect(page.locator("#builder-messages")).to_contain_text("Punkten är borttagen från dagordningen.")
     page.reload()
     assert _order(page) == [before[1], first, *before[2:]]
     axe_check(page)

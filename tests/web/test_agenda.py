@@ -141,6 +141,22 @@ def test_reorder_and_keyboard_move_use_the_same_endpoint(client, auth, web_sessi
     )
     body = response.get_data(as_text=True)
     assert f'data-focus="down-{welcome.id}"' in body
+    # The answer is the agenda section; what the order changes comes out of band, the rest stays.
+    assert (response.headers["HX-Retarget"], response.headers["HX-Reswap"]) == ("#builder-items", "outerHTML")
+    assert body.lstrip().startswith('<section id="builder-items"')
+    for part in ("builder-messages", "builder-time", "builder-publish"):
+        assert re.search(rf'id="{part}"[^>]* hx-swap-oob="true" data-oob', body), part
+    assert "Ordningen är sparad." in body
+    revisions = re.findall(
+        r'name="revision" value="(\d+)" class="agenda-revision"( hx-swap-oob="[^"]+")?', body
+    )
+    assert ("4", ' hx-swap-oob="outerHTML:#agenda-builder .agenda-revision"') in revisions
+    assert {value for value, _ in revisions} == {"4"}
+    assert 'id="queue-heading"' not in body and 'id="accepted-heading"' not in body
+    assert 'id="agenda-builder"' not in body
+    # Every form of the full builder carries the revision the out-of-band input replaces.
+    builder = client.get(_path(meeting, "/agenda/edit")).get_data(as_text=True)
+    assert builder.count('name="revision"') == builder.count('class="agenda-revision"') > 3
     web_session.expire_all()
     assert [i.id for i in web_session.exec(select(AgendaItem).order_by(AgendaItem.position))] == [
         welcome.id,
