@@ -27,8 +27,10 @@ import io
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar, cast
 
 import sqlalchemy as sa
 from flask_babel import get_locale
@@ -382,6 +384,11 @@ CACHE_SIZE = 256
 CACHE_SECONDS = 600
 _cache: OrderedDict[tuple, tuple[float, Statistics]] = OrderedDict()
 _cache_lock = threading.Lock()
+T = TypeVar("T")
+#: What was made from a kept view (the dashboard's rendered tables and charts), by the view's identity;
+#: forgotten with the view, so it is never older than what it shows. A few per view (filters as asked).
+_made: dict[int, dict[Hashable, object]] = {}
+MADE_PER_VIEW = 16
 
 
 def consultation_statistics(
@@ -415,16 +422,37 @@ def consultation_statistics(
             return found[1]
     stats = _count(session, consultation, period, threshold=threshold)
     with _cache_lock:
+        replaced = _cache.get(key)
+        if replaced is not None:
+            _made.pop(id(replaced[1]), None)
         _cache[key] = (now, stats)
+        _made[id(stats)] = {}
         while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+            _made.pop(id(_cache.popitem(last=False)[1][1]), None)
     return stats
+
+
+def kept_with(stats: Statistics, key: Hashable, make: Callable[[], T]) -> T:
+    """``make()``, kept for as long as ``stats`` is a kept view (made again for a view counted afresh).
+    For what is made from the counts alone, such as their rendering: a view is a new object once
+    anything it counts changed, so what is kept with the old one is never shown again."""
+    with _cache_lock:
+        made = _made.get(id(stats))
+        if made is not None and key in made:
+            return cast(T, made[key])
+    value = make()
+    with _cache_lock:
+        made = _made.get(id(stats))
+        if made is not None and len(made) < MADE_PER_VIEW:
+            made[key] = value
+    return value
 
 
 def clear_cache() -> None:
     """Forget every kept view in this process (for measuring what counting costs)."""
     with _cache_lock:
         _cache.clear()
+        _made.clear()
 
 
 def _count(session: Session, consultation: Consultation, period: Period, *, threshold: int) -> Statistics:

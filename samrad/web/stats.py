@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from werkzeug.routing import BuildError
 from wtforms import IntegerField, RadioField, SelectField
 from wtforms.validators import AnyOf, NumberRange, Optional, ValidationError
@@ -207,6 +208,15 @@ def _month_chart_data(table) -> list[Datum]:
     ]
 
 
+def _results(context) -> Markup:
+    """The dashboard's tables and charts, rendered once per kept view, filter as asked and language (the
+    counts are kept already; rendering ten years of them was most of what was left of the page)."""
+    key = ("results", tuple(sorted(context["query"].items())), str(get_locale()))
+    return service.kept_with(
+        context["stats"], key, lambda: Markup(render_template("stats/_results.html", **context))
+    )
+
+
 def _context(form, stats):
     context = {
         "form": form,
@@ -245,7 +255,9 @@ def index():
     form, stats = _query()
     # htmx swaps only 2xx answers, so the fragment with the filter errors comes back as 200 to htmx.
     status = 200 if stats is not None or is_htmx() else 400
-    return render("stats/index.html", "stats/_dashboard.html", status, **_context(form, stats))
+    context = _context(form, stats)
+    results = _results(context) if stats is not None else None
+    return render("stats/index.html", "stats/_dashboard.html", status, results=results, **context)
 
 
 def _export(kind: str):

@@ -169,3 +169,36 @@ def test_a_change_in_a_savepoint_moves_the_generation_once_when_the_transaction_
     session.commit()
     assert db.statistics_generation(session) == before + 1
     assert "not moved on" not in caplog.text
+
+
+def test_what_is_made_from_a_view_is_kept_with_it_and_made_again_after_a_change(session, counted):
+    """The dashboard's rendering is kept with the view it shows: made once per view and key, made again
+    for the new view once something counted changed, and never kept for a view counted afresh."""
+    consultation, organisation = counted
+    made: list[str] = []
+
+    def render(stats):
+        return lambda: made.append(_submitted(stats)) or f"{len(made)}: {_submitted(stats)}"
+
+    first = statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
+    assert statistics.kept_with(first, "html", render(first)) == "1: 7"
+    assert statistics.kept_with(first, "html", render(first)) == "1: 7"
+    assert statistics.kept_with(first, "other", render(first)) == "2: 7"
+
+    make_case(session, consultation, organisation, submitted_at=datetime(2027, 4, 1, 9, tzinfo=UTC))
+    session.commit()
+    after = statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
+    assert statistics.kept_with(after, "html", render(after)) == "3: 8"
+    # A view counted with changes not yet committed is not kept, nor what is made from it.
+    make_case(session, consultation, organisation, submitted_at=datetime(2027, 4, 2, 9, tzinfo=UTC))
+    session.flush()
+    fresh = statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
+    assert statistics.kept_with(fresh, "html", render(fresh)) == "4: 9"
+    assert statistics.kept_with(fresh, "html", render(fresh)) == "5: 9"
+    session.rollback()
+    # A bounded number of keys per view: the filter as asked comes from the address.
+    for n in range(statistics.MADE_PER_VIEW + 5):
+        statistics.kept_with(after, ("junk", n), lambda: "x")
+    assert statistics.kept_with(after, "html", render(after)) == "3: 8"
+    statistics.clear_cache()
+    assert statistics.kept_with(after, "html", render(after)) == "6: 8"

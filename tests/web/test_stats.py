@@ -255,6 +255,31 @@ def test_month_term_all_years_and_default_periods(client, auth, web_session):
     )
 
 
+def test_the_kept_rendering_follows_the_data_the_filter_and_the_language(client, auth, web_session):
+    """The dashboard's tables and charts are kept with the counted view: a committed change, another
+    filter of the same view and another language each show what rendering afresh would."""
+    una = seed(web_session)
+    login(auth, "samordnare@una.example")
+
+    def shown(path=YEAR):
+        html = client.get(path).get_data(as_text=True)
+        return dashboard_cells(html)[("summary", "cases_submitted")], html
+
+    assert shown()[0] == "12"
+    make_case(web_session, una, make_organisation(web_session, name="Ny"), submitted_at=at(2027, 9, 1))
+    web_session.commit()
+    assert shown()[0] == "13"
+    # The same view asked with another filter (the month is not used for a year) links its exports with it.
+    count, html = shown(YEAR + "&month=5")
+    assert (
+        count == "13"
+        and "/stats/export.csv?consultation=una&amp;period=year&amp;year=2027&amp;month=5" in html
+    )
+    client.post("/language", data={"locale": "en", "next": "/", "csrf_token": auth.token("/")})
+    count, html = shown()
+    assert count == "13" and "Download as CSV" in html and "Ladda ner som CSV" not in html
+
+
 def test_the_start_page_links_to_statistics_for_statistics_roles(client, auth, web_session):
     seed(web_session)
     login(auth, "statistik@lst.example")
