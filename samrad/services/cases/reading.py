@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlalchemy.orm import aliased, lazyload
+from sqlmodel import Session, col, select
 
 from samrad.enums import (
     CaseStatus,
@@ -24,7 +26,7 @@ class Slot:
     """Where a case stands on a meeting's agenda."""
 
     meeting: Meeting
-    item: AgendaItem | None
+    on_agenda: bool
     starts_at: datetime | None  # only when the agenda with the case is published
     published: bool
 
@@ -35,24 +37,43 @@ def slot_of(session: Session, case: Case) -> Slot | None:
 
 
 def slots_of(session: Session, cases: list[Case]) -> dict[int | None, Slot | None]:
-    """:func:`slot_of` for many cases in two statements (their meetings, and those meetings' items)."""
+    """:func:`slot_of` for many cases in two statements: their meetings (without the meetings' other
+    items: a case officer with years of cases would load every agenda they were ever on), and each case's
+    item on its meeting with the minutes of the items before it."""
     meeting_ids = {case.meeting_id for case in cases if case.meeting_id is not None}
-    meetings = {}
-    if meeting_ids:
-        meetings = {m.id: m for m in session.exec(select(Meeting).where(Meeting.id.in_(meeting_ids)))}
-    return {case.id: _slot(case, meetings.get(case.meeting_id)) for case in cases}
+    if not meeting_ids:
+        return {case.id: None for case in cases}
+    meetings = {
+        m.id: m
+        for m in session.exec(
+            select(Meeting).where(col(Meeting.id).in_(meeting_ids)).options(lazyload(Meeting.items))
+        )
+    }
+    earlier = aliased(AgendaItem)
+    minutes_before = (
+        select(func.coalesce(func.sum(earlier.duration_minutes), 0))
+        .where(earlier.meeting_id == AgendaItem.meeting_id, earlier.position < AgendaItem.position)
+        .scalar_subquery()
+    )
+    before = {
+        (case_id, meeting_id): minutes
+        for case_id, meeting_id, minutes in session.execute(
+            select(AgendaItem.case_id, AgendaItem.meeting_id, minutes_before).where(
+                col(AgendaItem.case_id).in_([case.id for case in cases]),
+                col(AgendaItem.meeting_id).in_(meeting_ids),
+            )
+        )
+    }
+    return {case.id: _slot(case, meetings.get(case.meeting_id), before) for case in cases}
 
 
-def _slot(case: Case, meeting: Meeting | None) -> Slot | None:
+def _slot(case: Case, meeting: Meeting | None, before: dict[tuple, int]) -> Slot | None:
     if meeting is None:
         return None
-    item = next((i for i in meeting.items if i.case_id == case.id), None)
-    published = item is not None and meeting.published_version > 0 and case.status != CaseStatus.ACCEPTED
-    starts_at = None
-    if published and item is not None:
-        before = sum(i.duration_minutes for i in meeting.items if i.position < item.position)
-        starts_at = meeting.starts_at + timedelta(minutes=before)
-    return Slot(meeting=meeting, item=item, starts_at=starts_at, published=published)
+    minutes = before.get((case.id, meeting.id))
+    published = minutes is not None and meeting.published_version > 0 and case.status != CaseStatus.ACCEPTED
+    starts_at = meeting.starts_at + timedelta(minutes=minutes) if published and minutes is not None else None
+    return Slot(meeting=meeting, on_agenda=minutes is not None, starts_at=starts_at, published=published)
 
 
 def triage_queue(session: Session, consultation: Consultation) -> list[Case]:
