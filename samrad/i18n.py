@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from functools import lru_cache
 
-import flask_babel
 from babel import Locale, dates
 from babel.support import NullTranslations
-from flask import Flask, has_request_context, session
-from flask_babel import get_locale
+from flask import Flask, g, has_request_context, session
+from flask_babel import Domain, get_locale
 from flask_login import current_user
 
 from samrad.clock import STOCKHOLM
@@ -54,13 +53,13 @@ PATTERNS = {
 
 
 def _patterns() -> dict[str, str]:
-    return PATTERNS.get(str(get_locale()), PATTERNS["sv"])
+    return PATTERNS.get(str(current_locale()), PATTERNS["sv"])
 
 
 def format_datetime(value: datetime, pattern: str) -> str:
     """Babel's formatting in Stockholm time and the request's language, called directly: Flask-Babel's
     wrapper looks up the locale and time zone again on every call (a page formats a hundred times)."""
-    return _formatted(value, pattern, get_locale())
+    return _formatted(value, pattern, current_locale())
 
 
 @lru_cache(maxsize=4096)
@@ -70,27 +69,45 @@ def _formatted(value: datetime, pattern: str, locale: Locale | None) -> str:
     return dates.format_datetime(value, pattern, tzinfo=STOCKHOLM, locale=locale)
 
 
-_CATALOGS: dict[Locale, NullTranslations] = {}
+def current_locale() -> Locale | None:
+    """The language Flask-Babel chose for this request (or ``force_locale`` set), read where Flask-Babel
+    keeps it: its own ``get_locale`` looks the context up twice on each of a page's hundreds of calls."""
+    try:
+        kept = g._flask_babel.babel_locale
+    except (AttributeError, RuntimeError):  # not chosen yet, or no app context
+        return get_locale()
+    return kept if kept is not None else get_locale()
+
+
+class KeptCatalogues(Domain):
+    """Flask-Babel's message domain with each language's catalogue kept. Flask-Babel finds the catalogue
+    anew for every string translated (through the context, and a cache keyed by the language's name),
+    and a page translates hundreds: its own words, and the labels of statuses and kinds. A catalogue never
+    changes while the app runs; ``force_locale`` still applies, as it changes the language."""
+
+    def __init__(self, domain: str = "messages") -> None:
+        super().__init__(domain=domain)
+        self._kept: dict[Locale, NullTranslations] = {}
+
+    def get_translations(self) -> NullTranslations:
+        locale = current_locale()
+        if locale is None:
+            return super().get_translations()
+        found = self._kept.get(locale)
+        if found is None:
+            found = self._kept.setdefault(locale, super().get_translations())
+        return found
 
 
 def translations() -> NullTranslations:
-    """The current language's catalogue. Flask-Babel finds it anew for every string (three context
-    lookups and a cache keyed by the language's name; a page translates a hundred and fifty strings);
-    the catalogue of a language never changes while the app runs, so it is kept per language here.
-    ``force_locale`` still applies: it changes what :func:`get_locale` returns."""
-    locale = get_locale()
-    if locale is None:
-        return flask_babel.get_translations()
-    found = _CATALOGS.get(locale)
-    if found is None:
-        found = _CATALOGS.setdefault(locale, flask_babel.get_translations())
-    return found
+    """The current language's catalogue (for the templates' gettext)."""
+    return babel.domain_instance.get_translations()
 
 
 def format_date(value, pattern: str) -> str:
     if isinstance(value, datetime):
         value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(STOCKHOLM).date()
-    return dates.format_date(value, pattern, locale=get_locale())
+    return dates.format_date(value, pattern, locale=current_locale())
 
 
 def local_time(value: datetime) -> datetime:
@@ -103,7 +120,7 @@ def clock_time(value: datetime | time | None) -> str:
     if value is None:
         return ""
     if isinstance(value, time):
-        return dates.format_time(value, _patterns()["clock"], locale=get_locale())
+        return dates.format_time(value, _patterns()["clock"], locale=current_locale())
     return format_datetime(value, _patterns()["clock"])
 
 
@@ -123,6 +140,8 @@ def date_filter(value, style: str = "short") -> str:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    if not isinstance(vars(babel).get("domain_instance"), KeptCatalogues):  # one Babel serves every app
+        babel.domain_instance = KeptCatalogues(domain=app.extensions["babel"].default_domain)
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # as Flask-Babel does, kept catalogue
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),

@@ -107,12 +107,14 @@ def test_kept_catalogues_and_formats_follow_a_forced_language_within_one_request
     from datetime import UTC, datetime
 
     from flask import render_template_string
-    from flask_babel import force_locale
+    from flask_babel import force_locale, lazy_gettext
 
-    page = "{{ _('Log in') }} · {{ moment|datetime }}"
-    moment = datetime(2027, 1, 11, 12, 0, tzinfo=UTC)
+    page = "{{ _('Log in') }} · {{ label }} · {{ moment|datetime }}"
+    moment, label = datetime(2027, 1, 11, 12, 0, tzinfo=UTC), lazy_gettext("Log out")  # as enum labels are
     with app.test_request_context("/"):
-        assert render_template_string(page, moment=moment) == "Logga in · 11 jan. 2027 kl. 13.00"
+        swedish = "Logga in · Logga ut · 11 jan. 2027 kl. 13.00"
+        assert render_template_string(page, moment=moment, label=label) == swedish
         with force_locale("en"):
-            assert render_template_string(page, moment=moment) == "Log in · 11 Jan 2027, 13:00"
-        assert render_template_string(page, moment=moment) == "Logga in · 11 jan. 2027 kl. 13.00"
+            english = "Log in · Log out · 11 Jan 2027, 13:00"
+            assert render_template_string(page, moment=moment, label=label) == english
+        assert render_template_string(page, moment=moment, label=label) == swedish
