@@ -120,7 +120,8 @@ def run_load(page: Page, *, connections: int, seconds: float) -> dict:
 
 def start_gunicorn(target: str, port: int, env: dict, workers: int, log: Path) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync"]
+        [sys.executable, "-m", "gunicorn", "-c", "python:samrad.gunicorn_conf", "--workers", str(workers)]
+        + ["--worker-class", "sync"]
         + ["--bind", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning", target],
         cwd=ROOT,
         env=env,
