@@ -31,7 +31,8 @@ class Consultation(SQLModel, table=True):
     video_url: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
-    host_organisation: Organisation = Relationship(sa_relationship_kwargs={"lazy": "selectin"})
+    #: Joined, not a statement of its own: every page of a consultation loads it.
+    host_organisation: Organisation = Relationship(sa_relationship_kwargs={"lazy": "joined"})
 
 
 class StandingSeat(SQLModel, table=True):

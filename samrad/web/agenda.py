@@ -378,7 +378,8 @@ def show(slug: str, public_id: str):
     if is_htmx() and request.args.get("v") == str(meeting.published_version):
         return _unchanged()  # polling: nothing new, keep the page (and the reader's focus) as it is
     viewed(AuditKind.AGENDA, meeting.id, consultation_id=consultation.id)
-    version = agenda.latest_version(s, meeting)
+    published = agenda.versions(s, meeting)  # oldest first; the page shows the latest and the history
+    version = published[-1] if published else None
     snapshot = json.loads(version.snapshot) if version is not None else []
     wanted = [row["case_id"] for row in snapshot if row["case_id"]]
     visible = {c.id: c for c in cases.cases_visible_to(s, actor(), case_ids=wanted)} if wanted else {}
@@ -391,7 +392,7 @@ def show(slug: str, public_id: str):
         }
         for row in snapshot
     ]
-    history = [(v, agenda.version_lines(meeting, v)) for v in reversed(agenda.versions(s, meeting))]
+    history = [(v, agenda.version_lines(meeting, v)) for v in reversed(published)]
     return render(
         "agenda/show.html",
         "agenda/_published.html",
