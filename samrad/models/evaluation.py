@@ -129,7 +129,7 @@ class Evaluation(SQLModel, table=True):
     #: How many people answered; incremented in the same transaction that uses a token.
     respondents: int = 0
 
-    questionnaire: Questionnaire = Relationship(sa_relationship_kwargs={"lazy": "selectin"})
+    questionnaire: Questionnaire = Relationship(sa_relationship_kwargs={"lazy": "joined"})
 
 
 class EvaluationToken(SQLModel, table=True):

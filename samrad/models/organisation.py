@@ -28,4 +28,4 @@ class Organisation(SQLModel, table=True):
     municipality_id: int | None = Field(default=None, foreign_key="municipality.id", ondelete="RESTRICT")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
-    municipality: Municipality | None = Relationship(sa_relationship_kwargs={"lazy": "selectin"})
+    municipality: Municipality | None = Relationship(sa_relationship_kwargs={"lazy": "joined"})
