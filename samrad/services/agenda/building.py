@@ -41,7 +41,7 @@ def _changed(session: Session, meeting: Meeting) -> None:
     meeting.agenda_revision += 1
     session.add(meeting)
     session.flush()
-    session.refresh(meeting)
+    session.refresh(meeting, ["items"])  # in their new order, with any added item; the row is as written
 
 
 def _check_minutes(minutes: int | None) -> int:
@@ -90,7 +90,7 @@ def add_case(session: Session, meeting: Meeting, case: Case, *, revision: int, n
     )
     session.add(item)
     session.flush()
-    session.refresh(meeting)
+    session.refresh(meeting, ["items"])  # the new item among them
     _changed(session, meeting)
     log.info("case %s (%s) put on the draft agenda of meeting %s", case.id, case.reference, meeting.id)
     return item
@@ -145,7 +145,7 @@ def add_item(
     )
     session.add(item)
     session.flush()
-    session.refresh(meeting)
+    session.refresh(meeting, ["items"])  # the new item among them
     _changed(session, meeting)
     return item
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
@@ -56,7 +57,8 @@ def accepted_not_on_agenda(session: Session, meeting: Meeting) -> list[Case]:
 
 
 def later_meetings(session: Session, meeting: Meeting) -> list[Meeting]:
-    """Planned meetings of the same consultation after this one, soonest first."""
+    """Planned meetings of the same consultation after this one, soonest first (offered as a place to move
+    a case to: their agendas are read only when one is chosen)."""
     return list(
         session.exec(
             select(Meeting)
@@ -64,6 +66,7 @@ def later_meetings(session: Session, meeting: Meeting) -> list[Meeting]:
             .where(Meeting.status == MeetingStatus.PLANNED)
             .where(Meeting.starts_at > meeting.starts_at)
             .order_by(Meeting.starts_at)
+            .options(lazyload(Meeting.items))
         )
     )
 
