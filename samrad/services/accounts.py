@@ -186,19 +186,24 @@ def _live(now: datetime, policy: SessionPolicy):
     )
 
 
+def with_organisations():
+    """A loader option: a user's memberships and organisations in the statement that loads the user (every
+    request asks who is asking and for which organisations; their own loads were two more statements)."""
+    return joinedload(User.memberships).joinedload(Membership.organisation)
+
+
 def live_session(
     session: Session, token: str, *, now: datetime, policy: SessionPolicy
 ) -> tuple[User, UserSession] | None:
     """The active user of a live login session and its row, or None once it was revoked, idle or too old."""
-    # Every request asks this: the session, its user and the user's organisations in one statement
-    # (the relationships' own selectin loads were three more).
+    # Every request asks this: the session, its user and the user's organisations in one statement.
     found = (
         session.exec(
             select(UserSession, User)
             .join(User, User.id == UserSession.user_id)
             .where(UserSession.token_hash == token_hash(token))
             .where(_live(now, policy))
-            .options(joinedload(User.memberships).joinedload(Membership.organisation))
+            .options(with_organisations())
         )
         .unique()
         .first()

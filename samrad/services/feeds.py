@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from samrad.calendar import CalendarEvent, build_calendar
 from samrad.enums import InviteeKind
 from samrad.models import CalendarFeed, Consultation, ConsultationRole, Invitee, Meeting, User
-from samrad.services import invitations
+from samrad.services import accounts, invitations
 from samrad.tokens import new_token, token_hash
 
 #: How far back the feed reaches; older meetings stay in calendars that already imported them.
@@ -48,11 +48,20 @@ USE_INTERVAL = timedelta(minutes=10)
 
 def user_for_token(session: Session, token: str, *, now: datetime) -> tuple[User, bool] | None:
     """The feed's owner, and whether its last use is due to be recorded (:func:`record_use`)."""
-    feed = session.exec(select(CalendarFeed).where(CalendarFeed.token_hash == token_hash(token))).first()
-    if feed is None:
+    found = (
+        session.exec(
+            select(CalendarFeed, User)
+            .join(User, User.id == CalendarFeed.user_id)
+            .where(CalendarFeed.token_hash == token_hash(token))
+            .options(accounts.with_organisations())
+        )
+        .unique()
+        .first()
+    )
+    if found is None:
         return None
-    user = session.get(User, feed.user_id)
-    if user is None or not user.is_active:
+    feed, user = found
+    if not user.is_active:
         return None
     return user, feed.last_used_at is None or now - feed.last_used_at >= USE_INTERVAL
 

@@ -36,7 +36,7 @@ PAGES = {
     "new-case form": ("officer", "/c/{slug}/cases/new?acute=no", 10),
     "published agenda": ("member", "/c/{slug}/meetings/{held}/agenda", 13),
     "meeting page": ("member", "/c/{slug}/meetings/{next}", 8),
-    "calendar feed": ("anonymous", "/feed/{feed}.ics", 10),
+    "calendar feed": ("anonymous", "/feed/{feed}.ics", 7),
     "statistics, latest period": ("statistics", "/stats/?consultation={slug}", 20),
     "statistics, all years": ("statistics", "/stats/?consultation={slug}&period=all", 10),
 }
