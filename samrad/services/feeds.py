@@ -7,6 +7,7 @@ same case-free texts as the invitations, and no attendee list.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask_babel import gettext
 from sqlalchemy import delete, update
@@ -127,16 +128,31 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
             invitee = None
         events.append(
             invitations.calendar_event(
-                session, consultation, meeting, now=now, invitee=invitee, user=user, with_people=False
+                session,
+                consultation,
+                meeting,
+                now=now,
+                invitee=invitee,
+                user=user,
+                with_people=False,
+                # A feed has no METHOD, so DTSTAMP is when the event was last revised in the store, not
+                # when it was fetched (RFC 5545, 3.8.7.2). The meeting's creation stands for that; SEQUENCE
+                # carries every change invitees must see. An unchanged feed is then the same text, its
+                # ETag the same, and a calendar program polling it gets 304.
+                stamp=meeting.created_at,
             )
         )
     return events
 
 
 def feed_calendar(session: Session, user: User, *, now: datetime) -> str:
-    return build_calendar(
-        feed_events(session, user, now=now),
-        method=None,
-        name=gettext("Regional consultation – my meetings"),
-        refresh_interval=REFRESH,
+    return _feed_text(
+        tuple(feed_events(session, user, now=now)), gettext("Regional consultation – my meetings")
     )
+
+
+@lru_cache(maxsize=64)
+def _feed_text(events: tuple[CalendarEvent, ...], name: str) -> str:
+    # Calendar programs poll every hour or so and most polls find nothing new: the same events make the
+    # same text, and writing it was three quarters of a feed request.
+    return build_calendar(events, method=None, name=name, refresh_interval=REFRESH)

@@ -271,8 +271,10 @@ def calendar_event(
     user: User | None = None,
     cancelled: bool = False,
     with_people: bool = True,
+    stamp: datetime | None = None,
 ) -> CalendarEvent:
-    """The VEVENT of a meeting for one person (their slot for a presenter), texts in the current locale."""
+    """The VEVENT of a meeting for one person (their slot for a presenter), texts in the current locale.
+    DTSTAMP is ``now`` (an invitation's time of sending) unless ``stamp`` says otherwise (a feed's)."""
     slot = None
     if invitee is not None:
         slot = _slot(session, meeting, invitee)
@@ -295,7 +297,7 @@ def calendar_event(
         sequence=sequence_for(meeting, invitee) if invitee is not None else meeting.ics_sequence,
         start=start,
         end=end,
-        stamp=now,
+        stamp=stamp or now,
         summary=texts.summary,
         location=texts.location,
         description=texts.description,

@@ -606,6 +606,23 @@ def test_feed_has_the_members_meetings_and_a_presenters_slot(session):
     assert session.exec(select(Invitee).where(Invitee.email == team["colleague"].email)).all() == []
 
 
+def test_an_unchanged_feed_is_the_same_text_later_so_its_etag_holds(session):
+    """A calendar program polls hours apart: the feed must not change unless a meeting did (DTSTAMP is the
+    meeting's, not the time of the request), and a change shows at the next poll."""
+    team = make_team(session)
+    created = meetings.extend_series(session, team["consultation"], until=date(2026, 12, 31), now=NOW)
+    member = team["polis"]
+    first = feeds.feed_calendar(session, member, now=NOW)
+    assert feeds.feed_calendar(session, member, now=NOW + timedelta(hours=5)) == first
+    stamps = {e["DTSTAMP"].dt for e in Calendar.from_ical(first).events}
+    assert stamps == {m.created_at.replace(microsecond=0) for m in created}
+    meetings.move_meeting(
+        session, created[0], day=date(2026, 12, 2), at=time(13), place="Boden", revision=0, now=NOW
+    )
+    moved = feeds.feed_calendar(session, member, now=NOW + timedelta(hours=6))
+    assert moved != first and "Boden" in moved
+
+
 def test_past_and_upcoming_meetings_split_at_each_meetings_own_end(session):
     team = make_team(session)
     consultation = team["consultation"]
