@@ -53,7 +53,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("services", ("samrad.services",)),
     ("application", ("samrad.jobs", "samrad.demo")),
-    ("entry", ("samrad.web", "samrad.cli", "samrad.cli_evaluations", "samrad.scheduler")),
+    (
+        "entry",
+        ("samrad.web", "samrad.cli", "samrad.cli_evaluations", "samrad.scheduler", "samrad.gunicorn_conf"),
+    ),
 ]
 #: The application factory wires everything together.
 FACTORY = "samrad"
