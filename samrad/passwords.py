@@ -9,7 +9,6 @@ from importlib import resources
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
-from zxcvbn import zxcvbn
 
 _hasher = PasswordHasher()  # argon2id with the RFC 9106 low-memory profile
 #: Verified against when the account does not exist, so that both cases take the same time.
@@ -63,10 +62,18 @@ def password_problems(password: str, *, min_length: int = 12, user_inputs: tuple
     elif core in _swedish_common_words() or len(set(password)) < 5:
         problems.append(_l("This password is too common. Choose a phrase of several unusual words."))
     elif (
-        zxcvbn(password, user_inputs=[*inputs, *(v.lower() for v in user_inputs), "samrad", "samråd"])[
+        _zxcvbn()(password, user_inputs=[*inputs, *(v.lower() for v in user_inputs), "samrad", "samråd"])[
             "score"
         ]
         < 3
     ):
         problems.append(_l("This password is too easy to guess. Choose a phrase of several unusual words."))
     return problems
+
+
+def _zxcvbn():
+    # Imported when a password is chosen, not when a web worker starts: its word lists are ~25 MB of every
+    # worker's memory, and most workers never see a new password.
+    from zxcvbn import zxcvbn  # noqa: PLC0415
+
+    return zxcvbn
