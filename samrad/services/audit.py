@@ -164,6 +164,17 @@ def _meeting_consultation(session: OrmSession, meeting_id: int | None) -> int | 
     return meeting.consultation_id if meeting else None
 
 
+def _case_of(session: OrmSession, case_id: int) -> Case | None:
+    # A case created in this flush is not in the identity map yet (after_flush runs before it is put
+    # there), so asking the session for it would read it back once for each of its categories and
+    # exposers: find it among what is being flushed first.
+    for obj in session.new:
+        if isinstance(obj, Case) and obj.id == case_id:
+            return obj
+    with session.no_autoflush:
+        return session.get(Case, case_id)
+
+
 def _describe(session: OrmSession, obj) -> tuple[AuditKind, str, int | None, int | None, str] | None:
     """(kind, object id, consultation id, organisation id, field label) of an audited object, else None.
 
@@ -174,7 +185,7 @@ def _describe(session: OrmSession, obj) -> tuple[AuditKind, str, int | None, int
         case Case():
             return AuditKind.CASE, str(obj.id), obj.consultation_id, obj.organisation_id, ""
         case CaseCategoryEntry() | CaseExposerEntry():
-            case = session.get(Case, obj.case_id)
+            case = _case_of(session, obj.case_id)
             label = "categories" if isinstance(obj, CaseCategoryEntry) else "exposers"
             return (
                 AuditKind.CASE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import event, text, update
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import select
 
@@ -59,6 +59,24 @@ def test_a_new_case_is_one_created_event_acting_for_the_cases_organisation(sessi
             "Polisen Norrbotten",
             "",
         ),
+    ]
+
+
+def test_recording_a_new_case_does_not_read_it_back(session):
+    """The case's category and exposer rows are recorded as part of the case created in the same flush:
+    from the flushed object, not by reading the case (and its rows) back once per row."""
+    consultation, owner, _, officer = _world(session)
+    statements: list[str] = []
+    engine = session.get_bind()
+    listen = lambda *a: statements.append(" ".join(a[2].split()))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        make_case(session, consultation, owner, officer=officer)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert [s for s in statements if s.startswith("SELECT") and "FROM case_record" in s] == []
+    assert [(verb, kind, consultation_id) for _, verb, kind, _, consultation_id, *_ in _events(session)] == [
+        (AuditVerb.CREATED, AuditKind.CASE, consultation.id)
     ]
 
 
