@@ -125,7 +125,7 @@ def _after_change(consultation, meeting, message=None, focus=None, *, order_only
         )
     if order_only:
         # The agenda section takes the old one's place; time, publishing, the message and every form's
-        # revision come out of band (a tenth of the builder, and no queue to read).
+        # revision come out of band (two fifths of the builder's bytes, and no queue to read).
         context = _builder_context(consultation, meeting, message=message, focus=focus, order_answer=True)
         response = make_response(render_template(BUILDER_ORDER, **context))
         response.headers["HX-Retarget"] = "#builder-items"
