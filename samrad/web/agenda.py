@@ -68,6 +68,7 @@ def _builder_context(
     message=None,
     focus=None,
     errors=None,
+    entered=None,
     confirm=None,
     order_answer=False,
 ) -> dict:
@@ -98,6 +99,8 @@ def _builder_context(
         "message": message,
         "focus": focus or "",
         "errors": errors or {},
+        # What was typed into a refused field, shown again next to its message (keyed as ``errors``).
+        "entered": entered or {},
         "confirm": confirm,
         "decision": DecisionForm(),
         "min_minutes": agenda.MIN_MINUTES,
@@ -135,13 +138,13 @@ def _after_change(consultation, meeting, message=None, focus=None, *, order_only
     return _builder(consultation, meeting, message=message, focus=focus)
 
 
-def _refused(consultation, meeting, exc: agenda.AgendaRefused, *, errors=None, status=None):
+def _refused(consultation, meeting, exc: agenda.AgendaRefused, *, errors=None, entered=None, status=None):
     s = db.get_session()
     s.rollback()
     s.expire_all()
     meeting = s.get(Meeting, meeting.id)
     if errors is not None and exc.field:
-        return _builder(consultation, meeting, status=400, errors=errors)
+        return _builder(consultation, meeting, status=400, errors=errors, entered=entered)
     return _builder(consultation, meeting, status=status or exc.status, conflict=exc.message)
 
 
@@ -209,7 +212,8 @@ def add_item(slug: str, public_id: str):
             now=utcnow(),
         )
     except agenda.AgendaRefused as exc:
-        return _refused(consultation, meeting, exc, errors={("new", exc.field): exc.message})
+        typed = {("new", name): request.form.get(name, "") for name in ("kind", "title", "duration")}
+        return _refused(consultation, meeting, exc, errors={("new", exc.field): exc.message}, entered=typed)
     return _after_change(consultation, meeting, message=_l("The item was added."))
 
 
@@ -303,7 +307,13 @@ def duration(slug: str, public_id: str, item_id: int):
             db.get_session(), meeting, item_id, _int("duration"), revision=revision, now=utcnow()
         )
     except agenda.AgendaRefused as exc:
-        return _refused(consultation, meeting, exc, errors={(item_id, exc.field): exc.message})
+        return _refused(
+            consultation,
+            meeting,
+            exc,
+            errors={(item_id, exc.field): exc.message},
+            entered={(item_id, "duration"): request.form.get("duration", "")},
+        )
     return _after_change(
         consultation, meeting, message=_l("The length is saved."), focus=f"duration-{item_id}"
     )

@@ -115,9 +115,24 @@ def test_duration_outside_limits_is_a_field_error(client, auth, web_session):
         assert response.status_code == 400
         body = response.get_data(as_text=True)
         assert f'id="duration-{item.id}-error"' in body and 'aria-invalid="true"' in body
+        # What was typed stays in the field next to the message.
+        assert re.search(rf'id="duration-{item.id}" name="duration" [^>]*value="{bad}"', body), bad
     response = _post(auth, meeting, f"/agenda/items/{item.id}/duration", {"revision": 1, "duration": "15"})
     assert response.status_code == 200
     assert _reload(web_session, AgendaItem, item.id).duration_minutes == 15
+
+
+def test_a_refused_new_item_keeps_what_was_typed(client, auth, web_session):
+    team, meeting, case = _setup(web_session)
+    auth.login(team["coordinator"].email, PASSWORD)
+    data = {"revision": 0, "kind": "other", "title": "Fika och samtal", "duration": "500"}
+    response = _post(auth, meeting, "/agenda/items", data)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'id="new-duration-error"' in body
+    assert 'name="title" maxlength="200" value="Fika och samtal"' in body
+    assert 'name="duration" value="500"' in body
+    assert '<option value="other" selected>' in body
+    assert web_session.exec(select(AgendaItem)).all() == []
 
 
 def test_reorder_and_keyboard_move_use_the_same_endpoint(client, auth, web_session):
