@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from flask_babel import gettext
 from sqlalchemy import delete, update
+from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
 from samrad.calendar import CalendarEvent, build_calendar
@@ -93,6 +94,9 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
                 .where(Meeting.consultation_id.in_(standing))
                 .where(Meeting.starts_at >= since)
                 .where(Meeting.starts_at <= until)
+                # A standing seat sees whole meetings: their agendas are not read (a presenter's slot is
+                # worked out only for the meetings below, where the person has no seat).
+                .options(lazyload(Meeting.items))
             )
         )
         if standing

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
 from samrad.enums import (
@@ -20,13 +21,14 @@ def open_meetings(
     session: Session, consultation: Consultation, *, now: datetime, limit: int | None = None
 ) -> list[Meeting]:
     """Planned meetings of the consultation whose case deadline has not passed, soonest first (the
-    ``limit`` soonest)."""
+    ``limit`` soonest), offered by their dates: their agendas are not read."""
     stmt = (
         select(Meeting)
         .where(Meeting.consultation_id == consultation.id)
         .where(Meeting.status == MeetingStatus.PLANNED)
         .where(Meeting.case_deadline_at > now)
         .order_by(Meeting.starts_at)
+        .options(lazyload(Meeting.items))
     )
     return list(session.exec(stmt if limit is None else stmt.limit(limit)))
 
