@@ -48,7 +48,15 @@ def _by_icalendar(text: str) -> tuple[str | None, list[Parsed]]:
     return method, events
 
 
+#: vobject's process-wide TZID registry: it keeps the first VTIMEZONE parsed for a TZID and uses it for
+#: every later file. samrad writes a compact VTIMEZONE covering each file's own years, so a file checked
+#: after one of other years was read with the wrong rules (the check then failed or passed by test order).
+_VOBJECT_TZIDS = vars(vobject.icalendar)["__tzidMap"]
+
+
 def _by_vobject(text: str) -> tuple[str | None, list[tuple]]:
+    for tzid in [t for t in _VOBJECT_TZIDS if t != "UTC"]:
+        del _VOBJECT_TZIDS[tzid]
     cal = vobject.readOne(text)
     method = cal.method.value if hasattr(cal, "method") else None
     out = []
