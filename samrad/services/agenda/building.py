@@ -88,9 +88,7 @@ def add_case(session: Session, meeting: Meeting, case: Case, *, revision: int, n
         case_id=case.id,
         duration_minutes=minutes,
     )
-    session.add(item)
-    session.flush()
-    session.refresh(meeting, ["items"])  # the new item among them
+    meeting.items.append(item)  # last; _changed numbers, writes and reads the items once
     _changed(session, meeting)
     log.info("case %s (%s) put on the draft agenda of meeting %s", case.id, case.reference, meeting.id)
     return item
@@ -143,9 +141,7 @@ def add_item(
     item = AgendaItem(
         meeting_id=meeting.id, position=len(meeting.items), kind=kind, title=title, duration_minutes=minutes
     )
-    session.add(item)
-    session.flush()
-    session.refresh(meeting, ["items"])  # the new item among them
+    meeting.items.append(item)  # last; _changed numbers, writes and reads the items once
     _changed(session, meeting)
     return item
 

@@ -26,7 +26,6 @@ class Slot:
     """Where a case stands on a meeting's agenda."""
 
     meeting: Meeting
-    on_agenda: bool
     starts_at: datetime | None  # only when the agenda with the case is published
     published: bool
 
@@ -73,7 +72,7 @@ def _slot(case: Case, meeting: Meeting | None, before: dict[tuple, int]) -> Slot
     minutes = before.get((case.id, meeting.id))
     published = minutes is not None and meeting.published_version > 0 and case.status != CaseStatus.ACCEPTED
     starts_at = meeting.starts_at + timedelta(minutes=minutes) if published and minutes is not None else None
-    return Slot(meeting=meeting, on_agenda=minutes is not None, starts_at=starts_at, published=published)
+    return Slot(meeting=meeting, starts_at=starts_at, published=published)
 
 
 def triage_queue(session: Session, consultation: Consultation) -> list[Case]:
