@@ -107,7 +107,7 @@ class Invitee(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE", index=True)
     user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL", index=True)
-    email: str = Field(max_length=254)
+    email: str = Field(max_length=254, index=True)
     kind: InviteeKind = Field(sa_type=enum_type(InviteeKind))
     #: For a presenter: the one agenda item (slot) their invitation covers.
     agenda_item_id: int | None = Field(default=None, foreign_key="agendaitem.id", ondelete="SET NULL")

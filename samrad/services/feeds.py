@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from samrad.calendar import CalendarEvent, build_calendar
 from samrad.enums import InviteeKind
 from samrad.models import CalendarFeed, Consultation, ConsultationRole, Invitee, Meeting, User
-from samrad.services import accounts, invitations
+from samrad.services import access, accounts, invitations
 from samrad.tokens import new_token, token_hash
 
 #: How far back the feed reaches; older meetings stay in calendars that already imported them.
@@ -107,7 +107,7 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
         for i in session.exec(
             select(Invitee)
             .join(Meeting, Meeting.id == Invitee.meeting_id)
-            .where((Invitee.user_id == user.id) | (Invitee.email == user.email))
+            .where(access.invited_clause(access.identity(user)))
             .where(Invitee.removed_at.is_(None))
             .where(Meeting.starts_at >= since)
             .where(Meeting.starts_at <= until)

@@ -13,7 +13,14 @@ from sqlmodel import select
 from samrad.enums import CaseStatus, InviteeKind, MeetingStatus, Role, Rsvp, VideoProvider, Weekday
 from samrad.models import BreakPeriod, ConsultationRole, Invitee, Meeting, OutboxMessage
 from samrad.services import feeds, invitations, meetings
-from tests.factories import make_agenda_item, make_case, make_meeting, make_municipality, make_team
+from tests.factories import (
+    make_agenda_item,
+    make_case,
+    make_meeting,
+    make_municipality,
+    make_team,
+    make_user,
+)
 from tests.icscheck import check_ics
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -604,6 +611,28 @@ def test_feed_has_the_members_meetings_and_a_presenters_slot(session):
     )
     assert check_ics(feeds.feed_calendar(session, team["colleague"], now=NOW)) == []
     assert session.exec(select(Invitee).where(Invitee.email == team["colleague"].email)).all() == []
+
+
+def test_feed_matches_invitations_as_the_permission_module_does(session):
+    """An invitation sent to an address before its account existed reaches the account's feed only once
+    the address is confirmed, and never when the invitation belongs to another account: the feed asks
+    :func:`samrad.services.access.invited_clause`, like every other page (it had a looser rule of its own)."""
+    team = make_team(session)
+    [meeting] = meetings.extend_series(session, team["consultation"], until=date(2026, 11, 30), now=NOW)
+    item = make_agenda_item(session, meeting, duration_minutes=20)
+    invitee = invitations.invite_presenter(session, meeting, item, "ny@kiruna.example", now=NOW)
+    assert invitee.user_id is None
+    newcomer = make_user(
+        session, email="ny@kiruna.example", organisation=team["kiruna"], email_confirmed_at=None
+    )
+    assert check_ics(feeds.feed_calendar(session, newcomer, now=NOW)) == []  # address not confirmed
+    newcomer.email_confirmed_at = NOW
+    session.flush()
+    [slot] = check_ics(feeds.feed_calendar(session, newcomer, now=NOW))
+    assert slot.uid == f"samrad-meeting-{meeting.public_id}@samrad.test"
+    invitee.user_id = team["colleague"].id  # the invitation is another account's
+    session.flush()
+    assert check_ics(feeds.feed_calendar(session, newcomer, now=NOW)) == []
 
 
 def test_an_unchanged_feed_is_the_same_text_later_so_its_etag_holds(session):
