@@ -27,8 +27,8 @@ translations: $(VENV)/.installed
 	  $(BIN)/pybabel compile -d samrad/translations
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o samrad/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i samrad/translations/messages.pot -d samrad/translations --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o samrad/translations/messages.pot --no-location --sort-output --no-wrap .
+	$(BIN)/pybabel update -i samrad/translations/messages.pot -d samrad/translations --ignore-obsolete --no-fuzzy-matching --no-wrap
 
 # The scheduler (e-mail delivery, reminders, retention) runs next to the web server and stops with it.
 run: install

@@ -19,7 +19,7 @@ from samrad.enums import AuditKind, AuditVerb
 from samrad.models import utcnow
 from samrad.services import audit, directory
 from samrad.web.access import admin_required, exported
-from samrad.web.forms import options, period_between
+from samrad.web.forms import options, period_between, requested_page
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
@@ -94,8 +94,7 @@ def _filters(form: AuditFilterForm) -> audit.Filters | None:
 def index():
     form = _form()
     filters = _filters(form)
-    page = request.args.get("page", 1, type=int) or 1
-    page = min(max(page, 1), 100_000)
+    page = requested_page()
     rows, more = audit.events(db.get_session(), filters, page=page) if filters else ([], False)
     # Names for the table, from the filter's own list (one query for both).
     consultations = {int(c.value): c.label for c in form.consultation.choices if c.value}

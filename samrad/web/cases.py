@@ -24,7 +24,7 @@ from samrad.urls import external_url
 from samrad.web import guard as guard_text
 from samrad.web.access import Action, actor, load_case_or_404, load_consultation, may, viewed
 from samrad.web.case_forms import CHOOSE, NEXT_POSSIBLE, AcuteForm, CaseForm, ReturnForm, TriageForm
-from samrad.web.forms import DecisionForm, options
+from samrad.web.forms import DecisionForm, options, requested_page
 from samrad.web.guard import feedback_for
 from samrad.web.htmx import hx_redirect, is_htmx, render
 
@@ -483,13 +483,19 @@ def mine():
     s = db.get_session()
     wanted = request.args.get("status", "")
     statuses = [CaseStatus(wanted)] if wanted in {st.value for st in CaseStatus} else None
-    rows = cases.cases_visible_to(s, actor(), statuses=statuses, own_organisation_only=True)
+    page = requested_page()
+    rows, more = cases.page_of_cases_visible_to(
+        s, actor(), page=page, statuses=statuses, own_organisation_only=True
+    )
     slots = cases.slots_of(s, rows)
     return render(
         "cases/mine.html",
         "cases/_mine_table.html",
         rows=rows,
         slots=slots,
+        page_number=page,
+        more=more,
+        query={"status": wanted} if wanted else {},
         wanted=wanted,
         statuses=list(CaseStatus),
         decision=DecisionForm(),

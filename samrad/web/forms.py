@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
@@ -98,6 +99,16 @@ def parse_int(value: object) -> int | None:
     except ValueError:
         return None
     return number if -MAX_ID <= number <= MAX_ID else None
+
+
+#: The last page a paged list offers a link to; a larger ?page= is read as this one.
+LAST_PAGE = 100_000
+
+
+def requested_page() -> int:
+    """The ``?page=`` of a paged list, from 1: anything that is not a page number reads as the first."""
+    page = parse_int(request.args.get("page", "1")) or 1
+    return min(max(page, 1), LAST_PAGE)
 
 
 class DateWithin:

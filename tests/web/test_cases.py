@@ -535,6 +535,48 @@ def test_my_cases_filter_returns_the_table_only_for_htmx(client, auth, world, we
     assert f"/cases/{draft.id}" in html and f'/cases/{case.id}"' not in html
 
 
+def test_my_cases_come_in_pages_that_keep_the_filter(client, auth, world, web_session):
+    """An agency's list grows every year: 30 cases a page, most recently changed first, with links to the
+    neighbouring pages that keep the status filter; a page number that is not one reads as the first."""
+    now = utcnow()
+    made = [
+        make_case(
+            web_session,
+            world.consultation,
+            world.org,
+            officer=world.people["officer"],
+            updated_at=now - timedelta(minutes=n),
+        )
+        for n in range(35)
+    ]
+    other = make_case(web_session, world.consultation, world.other_org, updated_at=now)
+    web_session.commit()
+    login(auth, world, "officer")
+
+    def shown(html):
+        return [int(i) for i in re.findall(r'<tr id="case-row-(\d+)">', html)]
+
+    first = client.get("/cases").get_data(as_text=True)
+    assert shown(first) == [c.id for c in made[:30]]
+    assert 'rel="next" href="/cases?page=2"' in first and 'rel="prev"' not in first
+    assert 'aria-label="Sidor i Mina ärenden"' in first and "Nästa sida" in first
+    second = client.get("/cases?page=2").get_data(as_text=True)
+    assert shown(second) == [c.id for c in made[30:]]
+    assert 'rel="prev" href="/cases?page=1"' in second and 'rel="next"' not in second
+    assert f"/cases/{other.id}" not in first + second
+    for odd in ("0", "-3", "abc", "99999999999999999999"):
+        assert shown(client.get(f"/cases?page={odd}").get_data(as_text=True)) == [c.id for c in made[:30]]
+    beyond = client.get("/cases?page=9").get_data(as_text=True)
+    assert shown(beyond) == [] and "Det finns inga ärenden att visa." in beyond
+    assert 'rel="prev" href="/cases?page=8"' in beyond
+
+    filtered = client.get("/cases?status=submitted", headers=HX).get_data(as_text=True)
+    assert filtered.startswith('<div id="my-cases">') and len(shown(filtered)) == 30
+    [link] = re.findall(r'rel="next" href="([^"]+)"', filtered)
+    assert link.replace("&amp;", "&") in ("/cases?page=2&status=submitted", "/cases?status=submitted&page=2")
+    assert client.get("/cases?status=draft").get_data(as_text=True).count('rel="next"') == 0
+
+
 def test_withdrawing_from_my_cases_replaces_the_row(client, auth, world, web_session, shared_case):
     case, _ = shared_case
     login(auth, world, "officer")

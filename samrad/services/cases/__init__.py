@@ -59,7 +59,9 @@ from samrad.services.cases.limits import (
     WITHDRAWABLE,
 )
 from samrad.services.cases.lists import (
+    CASES_PER_PAGE,
     cases_visible_to,
+    page_of_cases_visible_to,
     submitting_consultations,
 )
 from samrad.services.cases.reading import (
@@ -87,6 +89,7 @@ from samrad.services.cases.texts import (
 __all__ = [
     "Attestation",
     "BACKGROUND_MAX",
+    "CASES_PER_PAGE",
     "CLOSABLE",
     "CaseError",
     "CaseInput",
@@ -109,6 +112,7 @@ __all__ = [
     "assign_reference",
     "case_by_submission_key",
     "cases_visible_to",
+    "page_of_cases_visible_to",
     "check_texts",
     "close_case",
     "create_case",

@@ -22,6 +22,30 @@ def submitting_consultations(session: Session, actor: Actor) -> list[Consultatio
     return access.consultations_where(session, actor, Action.SUBMIT_CASE)
 
 
+#: Rows on a page of "My cases": an agency's list grows with every year of cases, the page should not.
+CASES_PER_PAGE = 30
+
+
+def _visible(
+    actor: Actor,
+    *,
+    consultation_id: int | None,
+    statuses: Iterable[CaseStatus] | None,
+    own_organisation_only: bool,
+    case_ids: Iterable[int] | None,
+):
+    stmt = select(Case).where(access.case_clause(actor))
+    if case_ids is not None:
+        stmt = stmt.where(Case.id.in_(list(case_ids)))
+    if own_organisation_only:
+        stmt = stmt.where(access.owned_clause(actor))
+    if consultation_id is not None:
+        stmt = stmt.where(Case.consultation_id == consultation_id)
+    if statuses is not None:
+        stmt = stmt.where(Case.status.in_(list(statuses)))
+    return stmt.order_by(Case.updated_at.desc(), Case.id.desc())
+
+
 def cases_visible_to(
     session: Session,
     actor: Actor,
@@ -34,13 +58,40 @@ def cases_visible_to(
     """The cases the person may see (:func:`samrad.services.access.case_clause`), newest first;
     ``own_organisation_only`` keeps those they see as one of the owning agency, ``case_ids`` those of
     a list (a page that shows some cases asks once, not once per case)."""
-    stmt = select(Case).where(access.case_clause(actor))
-    if case_ids is not None:
-        stmt = stmt.where(Case.id.in_(list(case_ids)))
-    if own_organisation_only:
-        stmt = stmt.where(access.owned_clause(actor))
-    if consultation_id is not None:
-        stmt = stmt.where(Case.consultation_id == consultation_id)
-    if statuses is not None:
-        stmt = stmt.where(Case.status.in_(list(statuses)))
-    return list(session.exec(stmt.order_by(Case.updated_at.desc(), Case.id.desc())))
+    return list(
+        session.exec(
+            _visible(
+                actor,
+                consultation_id=consultation_id,
+                statuses=statuses,
+                own_organisation_only=own_organisation_only,
+                case_ids=case_ids,
+            )
+        )
+    )
+
+
+def page_of_cases_visible_to(
+    session: Session,
+    actor: Actor,
+    *,
+    page: int,
+    statuses: Iterable[CaseStatus] | None = None,
+    own_organisation_only: bool = False,
+) -> tuple[list[Case], bool]:
+    """Page ``page`` (from 1) of :func:`cases_visible_to`, ``CASES_PER_PAGE`` cases, and whether another
+    page follows."""
+    rows = list(
+        session.exec(
+            _visible(
+                actor,
+                consultation_id=None,
+                statuses=statuses,
+                own_organisation_only=own_organisation_only,
+                case_ids=None,
+            )
+            .offset((page - 1) * CASES_PER_PAGE)
+            .limit(CASES_PER_PAGE + 1)
+        )
+    )
+    return rows[:CASES_PER_PAGE], len(rows) > CASES_PER_PAGE
