@@ -188,6 +188,29 @@ def statistics_generation(session: Session) -> int | None:
     return session.exec(select(StatisticsGeneration.generation).where(StatisticsGeneration.id == 1)).first()
 
 
+#: ``Session.info`` key of a request's session while the request only reads (GET, HEAD, or the rendering
+#: after a POST's commit).
+READING = "samrad_reading"
+
+
+class WriteWhileReading(RuntimeError):
+    """A page that only reads tried to write through its reading session (use write_after_response)."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush_while_reading(session, _context, _instances) -> None:
+    if session.info.get(READING) and (
+        session.new or session.deleted or any(session.is_modified(o) for o in session.dirty)
+    ):
+        raise WriteWhileReading("a page that only reads changed data in its reading session")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_statements_while_reading(state) -> None:
+    if state.session.info.get(READING) and (state.is_insert or state.is_update or state.is_delete):
+        raise WriteWhileReading("a page that only reads ran a writing statement in its reading session")
+
+
 def init_app(app: Flask) -> None:
     app.extensions[ENGINE_KEY] = make_engine(
         app.config["DATABASE_URL"], busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"]
@@ -200,15 +223,30 @@ def get_engine() -> Engine:
 
 
 def get_session() -> Session:
-    """Return the request's session, opening it on first use. On a page that only reads (GET, HEAD) its
-    SQLite transaction begins DEFERRED: reading never holds the write lock, so the web workers read side by
-    side; what such a page must write goes through :func:`write_after_response`."""
+    """Return the request's session, opening it on first use. On a page that only reads (GET, HEAD) it
+    reads through :func:`_reading_engine` (SQLite: DEFERRED, so the web workers read side by side;
+    PostgreSQL: no transaction) and refuses to write; what such a page must write goes through
+    :func:`write_after_response`."""
     if "db_session" not in g:
         engine = get_engine()
-        if _only_reads():
-            engine = engine.execution_options(**{READ_ONLY: True})
-        g.db_session = Session(engine, expire_on_commit=False)
+        reading = _only_reads()
+        g.db_session = Session(
+            _reading_engine(engine) if reading else engine,
+            expire_on_commit=False,
+            info={READING: True} if reading else {},
+        )
     return g.db_session
+
+
+def _reading_engine(engine: Engine) -> Engine:
+    """The engine of a session that only reads. On SQLite its transactions begin DEFERRED. On PostgreSQL it
+    has none: at READ COMMITTED every statement takes its own snapshot even inside a transaction, so one
+    adds nothing to a page that reads, and its BEGIN and ROLLBACK were two more round trips to the server
+    on every page. Nothing can be written through it (:class:`WriteWhileReading`)."""
+    engine = engine.execution_options(**{READ_ONLY: True})
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
 
 
 def _only_reads() -> bool:
@@ -260,7 +298,8 @@ def commit(*, then_read: bool = False) -> None:
     session.commit()
     outbox.deliver_after_commit(queued, get_engine())
     if then_read and has_request_context():
-        session.bind = get_engine().execution_options(**{READ_ONLY: True})
+        session.bind = _reading_engine(get_engine())
+        session.info[READING] = True
         g.reading_after_commit = True
 
 

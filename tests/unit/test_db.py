@@ -3,12 +3,12 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, func, select
 
 from samrad import db, migrate
-from samrad.models import Membership, User
+from samrad.models import Membership, Organisation, User
 from tests.conftest import make_app
 from tests.factories import make_organisation, make_user
 
@@ -113,3 +113,33 @@ def test_session_scope_rolls_back_on_error(any_db_app):
             from samrad.services import directory
 
             assert org_name not in [o.name for o in directory.organisations(s)]
+
+
+def test_a_reading_session_refuses_writes_and_runs_without_a_transaction_on_postgresql(shared_db_app):
+    """A page that only reads (GET, HEAD, the answer rendered after a POST's commit) cannot write through
+    its session: it would be half a change (PostgreSQL reads without a transaction there) or an
+    upgrade of SQLite's read lock that can fail. Such writes go through ``db.write_after_response``."""
+    postgresql = shared_db_app.config["DATABASE_URL"].startswith("postgresql")
+    with shared_db_app.test_request_context("/", method="GET"):
+        s = db.get_session()
+        with pytest.raises(db.WriteWhileReading):
+            make_organisation(s, name="Skrivs aldrig")
+        s.rollback()
+        with pytest.raises(db.WriteWhileReading):
+            s.execute(update(Organisation).values(name="Skrivs aldrig"))
+        assert s.exec(select(func.count()).select_from(Organisation)).one() == 0  # reading works
+        if postgresql:
+            assert s.connection().connection.dbapi_connection.autocommit is True
+        db.write_after_response(lambda ws: make_organisation(ws, name="Efteråt"))
+        db.run_writes_after_response()
+    with shared_db_app.test_request_context("/", method="POST"):
+        s = db.get_session()
+        make_organisation(s, name="Ändringen")
+        if postgresql:
+            assert s.connection().connection.dbapi_connection.autocommit is False
+        db.commit(then_read=True)
+        with pytest.raises(db.WriteWhileReading):
+            make_organisation(s, name="Efter svaret")
+        s.rollback()
+    with shared_db_app.app_context(), db.session_scope() as s:
+        assert sorted(s.exec(select(Organisation.name))) == ["Efteråt", "Ändringen"]
