@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
 from samrad.clock import STOCKHOLM, stockholm_date
@@ -81,9 +82,11 @@ def upcoming_meetings(
     now: datetime,
     planned_only: bool = False,
     limit: int | None = None,
+    agendas: bool = True,
 ) -> list[Meeting]:
     """Meetings that have not ended yet, soonest first (cancelled ones included, so people see the
-    cancellation, unless ``planned_only``); the ``limit`` soonest."""
+    cancellation, unless ``planned_only``); the ``limit`` soonest; without ``agendas`` their items are not
+    read (for a page that shows the meetings by their dates)."""
     stmt = (
         select(Meeting)
         .where(Meeting.consultation_id == consultation.id)
@@ -95,6 +98,8 @@ def upcoming_meetings(
         .where(Meeting.starts_at > now - LONGEST_MEETING)
         .order_by(Meeting.starts_at)
     )
+    if not agendas:
+        stmt = stmt.options(lazyload(Meeting.items))
     if limit is not None:
         # Meetings that started within the longest meeting's length may have ended: room for them.
         stmt = stmt.limit(limit + 2)
@@ -105,9 +110,13 @@ def upcoming_meetings(
 def past_meetings(
     session: Session, consultation: Consultation, *, now: datetime, limit: int | None = None
 ) -> list[Meeting]:
-    """Meetings that are over or closed, newest first (the ``limit`` newest)."""
+    """Meetings that are over or closed, newest first (the ``limit`` newest), by their dates (their agendas
+    are not read)."""
     started = (
-        select(Meeting).where(Meeting.consultation_id == consultation.id).where(Meeting.starts_at <= now)
+        select(Meeting)
+        .where(Meeting.consultation_id == consultation.id)
+        .where(Meeting.starts_at <= now)
+        .options(lazyload(Meeting.items))
     )
     # A meeting that started within the last day may still go on: its own length decides. Older ones are over.
     recent = [

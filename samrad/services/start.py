@@ -258,7 +258,9 @@ def officer_panel(
 def member_panel(session: Session, actor: Actor, consultation: Consultation, *, now: datetime) -> MemberPanel:
     """The next meetings with the person's answer: their invitations, and for a standing member also the
     meetings they have not been invited to yet (answering creates the invitation)."""
-    upcoming = upcoming_meetings(session, consultation, now=now, planned_only=True, limit=MEETINGS_SHOWN)
+    upcoming = upcoming_meetings(
+        session, consultation, now=now, planned_only=True, limit=MEETINGS_SHOWN, agendas=False
+    )
     ids = [m.id for m in upcoming]
     invited = (
         {

@@ -78,7 +78,7 @@ def _index_page(
     earlier = request.args.get("earlier") == "1"
     context = {
         "consultation": consultation,
-        "upcoming": meetings.upcoming_meetings(s, consultation, now=now),
+        "upcoming": meetings.upcoming_meetings(s, consultation, now=now, agendas=False),
         "past": meetings.past_meetings(s, consultation, now=now, limit=None if earlier else PAST_SHOWN),
         "earlier": earlier,
         "past_shown": PAST_SHOWN,

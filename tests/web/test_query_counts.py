@@ -27,10 +27,10 @@ SLUG = national.county_slug(1)
 PAGES = {
     "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 24),
     "case queue": ("coordinator", "/c/{slug}/cases/queue", 11),
-    "meetings index": ("coordinator", "/c/{slug}/meetings", 12),
-    "start page, coordinator": ("coordinator", "/", 22),
+    "meetings index": ("coordinator", "/c/{slug}/meetings", 10),
+    "start page, coordinator": ("coordinator", "/", 19),
     "start page, case officer": ("officer", "/", 10),
-    "start page, member": ("member", "/", 7),
+    "start page, member": ("member", "/", 6),
     "start page, statistics viewer": ("statistics", "/", 20),
     "case list": ("officer", "/cases", 10),
     "new-case form": ("officer", "/c/{slug}/cases/new?acute=no", 9),

@@ -29,20 +29,37 @@ def item_label(session: Session, item: AgendaItem) -> str:
     return item.title or item.kind.label
 
 
+def _held_cases(session: Session, meeting: Meeting) -> tuple[dict[int, Case], set[int]]:
+    """The cases of the agenda's items that the session holds already, by case id, and the ids of the rest."""
+    wanted = {i.case_id for i in meeting.items if i.case_id is not None}
+    held = {}
+    for case_id in wanted:
+        case = session.identity_map.get(identity_key(Case, case_id))
+        if case is not None:
+            held[case_id] = case
+    return held, wanted - held.keys()
+
+
 def item_cases(session: Session, meeting: Meeting) -> dict[int, Case]:
     """The case of every case item, by item id: those the session holds already, the rest in one statement
     (so a page that asked before pays nothing the second time)."""
-    wanted = {i.case_id for i in meeting.items if i.case_id is not None}
-    found: dict[int, Case] = {}
-    for case_id in wanted:
-        held = session.identity_map.get(identity_key(Case, case_id))
-        if held is not None:
-            found[case_id] = held
-    missing = wanted - found.keys()
+    found, missing = _held_cases(session, meeting)
     if missing:
         for case in session.exec(select(Case).where(Case.id.in_(missing))):
             found[case.id] = case  # type: ignore[index]  # a stored case has its id
     return {i.id: found[i.case_id] for i in meeting.items if i.case_id in found and i.id is not None}
+
+
+def item_references(session: Session, meeting: Meeting) -> dict[int, str | None]:
+    """The reference of every case item's case, by item id: from the cases the session holds, the rest in
+    one statement of references alone (a snapshot needs no more of a case than its reference)."""
+    held, missing = _held_cases(session, meeting)
+    references = {case_id: case.reference for case_id, case in held.items()}
+    if missing:
+        references.update(session.exec(select(Case.id, Case.reference).where(Case.id.in_(missing))).all())
+    return {
+        i.id: references[i.case_id] for i in meeting.items if i.case_id in references and i.id is not None
+    }
 
 
 def accepted_not_on_agenda(session: Session, meeting: Meeting) -> list[Case]:
@@ -92,16 +109,15 @@ def latest_version(session: Session, meeting: Meeting) -> AgendaVersion | None:
 def snapshot(session: Session, meeting: Meeting) -> list[dict]:
     """The agenda as it stands, in the form stored in :class:`AgendaVersion` (no case text)."""
     rows = []
-    cases = item_cases(session, meeting)
+    references = item_references(session, meeting)
     for timed in item_times(meeting.starts_at, meeting.items):
         item = timed.item
-        case = cases.get(item.id)
         rows.append(
             {
                 "item_id": item.id,
                 "kind": item.kind.value,
                 "case_id": item.case_id,
-                "reference": case.reference if case else None,
+                "reference": references.get(item.id),  # type: ignore[arg-type]  # a stored item has its id
                 "title": item.title,
                 "offset": int((timed.starts_at - meeting.starts_at).total_seconds() // 60),
                 "duration": item.duration_minutes,
