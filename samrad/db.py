@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -21,7 +21,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine, select
 
 from samrad import outbox
-from samrad.models import STATISTICS_INPUTS, StatisticsGeneration
+from samrad.models import STATISTICS_IGNORED_COLUMNS, STATISTICS_INPUTS, StatisticsGeneration
 
 ENGINE_KEY = "samrad.engine"
 #: Execution option of a connection that only reads: on SQLite it begins DEFERRED (no write lock), so a
@@ -134,9 +134,24 @@ _STATISTICS_TABLES = frozenset(cls.__table__ for cls in STATISTICS_INPUTS)  # ty
 log = logging.getLogger(__name__)
 
 
+def _changes_statistics(session: Session) -> bool:
+    """Whether the session's pending changes touch what the statistics count."""
+    if any(isinstance(obj, STATISTICS_INPUTS) for obj in (*session.new, *session.deleted)):
+        return True
+    for obj in session.dirty:
+        if not isinstance(obj, STATISTICS_INPUTS):
+            continue
+        ignored = STATISTICS_IGNORED_COLUMNS.get(type(obj), frozenset())
+        state = inspect(obj)
+        if any(attr.key not in ignored and attr.history.has_changes() for attr in state.attrs):
+            return True
+    return False
+
+
 @event.listens_for(Session, "after_flush")
 def _note_statistics_inputs(session, _context) -> None:
-    if any(isinstance(obj, STATISTICS_INPUTS) for obj in (*session.new, *session.dirty, *session.deleted)):
+    # After a flush the session still lists what it wrote, with each attribute's history.
+    if _changes_statistics(session):
         session.info[_STATISTICS_CHANGED] = True
 
 
@@ -181,9 +196,7 @@ def statistics_generation(session: Session) -> int | None:
     """The current statistics generation, read before counting (the rows counted are then at least as
     new); None when cached statistics must not be used: the session has changes not yet committed, or
     the database has no generation yet."""
-    if session.info.get(_STATISTICS_CHANGED) or any(
-        isinstance(obj, STATISTICS_INPUTS) for obj in (*session.new, *session.dirty, *session.deleted)
-    ):
+    if session.info.get(_STATISTICS_CHANGED) or _changes_statistics(session):
         return None
     return session.exec(select(StatisticsGeneration.generation).where(StatisticsGeneration.id == 1)).first()
 

@@ -4,7 +4,9 @@ another one, or a bulk statement; what is kept is what counting again would give
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
@@ -13,12 +15,21 @@ from sqlmodel import Session, select
 
 from samrad import db
 from samrad.enums import CaseStatus
-from samrad.models import Case, StatisticsGeneration
+from samrad.models import STATISTICS_IGNORED_COLUMNS, Case, StatisticsGeneration
 from samrad.periods import all_years_period, month_period, year_period
-from samrad.services import statistics
-from tests.factories import make_case, make_consultation, make_organisation
+from samrad.services import agenda, statistics
+from tests.factories import (
+    make_agenda_item,
+    make_case,
+    make_consultation,
+    make_meeting,
+    make_organisation,
+)
+from tests.factories.meetings import MEETING_STARTS_AT
 
 YEAR = year_period(2027)
+ROOT = Path(__file__).resolve().parents[2]
+NOW = MEETING_STARTS_AT - timedelta(days=3)
 
 
 @pytest.fixture
@@ -120,6 +131,45 @@ def test_reading_or_rolling_back_does_not_move_the_generation(session, counted):
     make_organisation(session)
     session.rollback()  # a change given up
     assert db.statistics_generation(session) == before
+
+
+def test_putting_an_agenda_in_another_order_keeps_the_statistics(session, counted):
+    """An agenda's order is its most frequent edit, and no statistic reads it: moving an item leaves every
+    county's kept statistics in place; changing an item's length (which a statistic could count) does not."""
+    consultation, organisation = counted
+    meeting = make_meeting(session, consultation, starts_at=MEETING_STARTS_AT)
+    first, second = make_agenda_item(session, meeting), make_agenda_item(session, meeting)
+    session.commit()
+    before = db.statistics_generation(session)
+    statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
+    agenda.move_item(session, meeting, first.id, "down", revision=meeting.agenda_revision, now=NOW)
+    assert db.statistics_generation(session) == before  # not "changed, count afresh" either
+    session.commit()
+    assert [i.id for i in meeting.items] == [second.id, first.id]
+    assert db.statistics_generation(session) == before
+    with Statements(session) as seen:
+        statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
+    assert len(seen) == 1  # the generation; the view is kept
+    agenda.set_duration(session, meeting, first.id, 25, revision=meeting.agenda_revision, now=NOW)
+    session.commit()
+    assert db.statistics_generation(session) == before + 1
+
+
+def test_the_statistics_never_read_the_columns_they_ignore():
+    """The columns whose changes keep the statistics (``STATISTICS_IGNORED_COLUMNS``) must stay unread by
+    every module that counts or draws them."""
+    sources = {
+        path: path.read_text(encoding="utf-8")
+        for path in (
+            ROOT / "samrad" / "statistics.py",
+            ROOT / "samrad" / "services" / "statistics.py",
+            ROOT / "samrad" / "charts.py",
+        )
+    }
+    for model, columns in STATISTICS_IGNORED_COLUMNS.items():
+        for column in columns:
+            for path, text in sources.items():
+                assert not re.search(rf"\.{column}\b|[\"']{column}[\"']", text), (model, column, path.name)
 
 
 @pytest.mark.parametrize(
