@@ -24,7 +24,7 @@ from samrad.urls import external_url
 from samrad.web import guard as guard_text
 from samrad.web.access import Action, actor, load_case_or_404, load_consultation, may, viewed
 from samrad.web.case_forms import CHOOSE, NEXT_POSSIBLE, AcuteForm, CaseForm, ReturnForm, TriageForm
-from samrad.web.forms import DecisionForm, options, requested_page
+from samrad.web.forms import SHOWN_ONLY, DecisionForm, options, requested_page
 from samrad.web.guard import feedback_for
 from samrad.web.htmx import hx_redirect, is_htmx, render
 
@@ -234,7 +234,7 @@ def new(slug: str):
         return _journey(consultation, "question", acute_form=acute_form, status=400)
     if acute_form.acute.data == "yes":
         return _journey(consultation, "acute")
-    form = CaseForm(formdata=None)
+    form = CaseForm(formdata=None, meta=SHOWN_ONLY)
     organisations = _prepare(form, consultation)
     form.submission_key.data = secrets.token_urlsafe(24)
     own_municipality = next((o.municipality_id for o in organisations if o.municipality_id), None)
@@ -356,7 +356,7 @@ def _detail_context(s, case: Case) -> dict:
         can_follow_up=manages and case.status == CaseStatus.DISCUSSED,
         can_return=may(Action.RETURN_CASE, case) and case.status in cases.RETURNABLE,
         decision=DecisionForm(),
-        return_form=ReturnForm(prefix=f"r{case.id}-", formdata=None),
+        return_form=ReturnForm(prefix=f"r{case.id}-", formdata=None, meta=SHOWN_ONLY),
     )
 
 
@@ -369,7 +369,7 @@ def edit(case_id: int):
     if case.status not in cases.EDITABLE:
         flash(_l("This case can no longer be changed. Contact the coordinator."), "error")
         return redirect(url_for("cases.detail", case_id=case.id), code=303)
-    form = CaseForm() if request.method == "POST" else CaseForm(formdata=None)
+    form = CaseForm() if request.method == "POST" else CaseForm(formdata=None, meta=SHOWN_ONLY)
     _prepare(form, consultation, case=case)
     status = 200
     if request.method == "GET":
@@ -516,14 +516,20 @@ def _time_box_label(box: agenda.TimeBox) -> str:
     )
 
 
-def _triage_form(case: Case, boxes: list[agenda.TimeBox], formdata=None) -> TriageForm:
+def _triage_form(
+    case: Case, boxes: list[agenda.TimeBox], formdata=None, *, labels: dict[int | None, str] | None = None
+) -> TriageForm:
     """The meeting choice of one queue row: every coming meeting for a waiting case; for one accepted from
-    the queue, the meetings after its own (where it can move)."""
+    the queue, the meetings after its own (where it can move). ``labels``: the boxes' labels, made once for
+    a page of rows."""
     if case.status == CaseStatus.ACCEPTED and case.meeting_id is not None:
         own = next((b.meeting.starts_at for b in boxes if b.meeting.id == case.meeting_id), None)
         boxes = [b for b in boxes if own is not None and b.meeting.starts_at > own]
-    form = TriageForm(prefix=f"t{case.id}-", formdata=formdata)
-    form.set_meetings(boxes, _time_box_label)
+    if formdata is None:
+        form = TriageForm(prefix=f"t{case.id}-", formdata=None, meta=SHOWN_ONLY)
+    else:
+        form = TriageForm(prefix=f"t{case.id}-", formdata=formdata)
+    form.set_meetings(boxes, (lambda box: labels[box.meeting.id]) if labels else _time_box_label)
     moving = case.status == CaseStatus.ACCEPTED
     form.meeting.label.text = _("Move to the meeting") if moving else _("Accept for the meeting")
     return form
@@ -532,7 +538,7 @@ def _triage_form(case: Case, boxes: list[agenda.TimeBox], formdata=None) -> Tria
 def _queue_row(consultation, case, boxes, *, state, status=200, **context):
     """One case of the queue: for htmx the row, with the meetings' time boxes swapped in out of band;
     without JavaScript a page with the row (and its messages next to the fields)."""
-    context.setdefault("form", ReturnForm(prefix=f"r{case.id}-", formdata=None))
+    context.setdefault("form", ReturnForm(prefix=f"r{case.id}-", formdata=None, meta=SHOWN_ONLY))
     context.setdefault("triage", _triage_form(case, boxes))
     for name in ("fb", "guard", "message", "error"):
         context.setdefault(name, None)
@@ -551,13 +557,14 @@ def queue(slug: str):
     waiting = cases.triage_queue(s, consultation)
     boxes = agenda.time_boxes(s, consultation, now=utcnow())
     viewed(AuditKind.CASE_QUEUE, consultation.id, consultation_id=consultation.id)
+    labels = {box.meeting.id: _time_box_label(box) for box in boxes}
     return render_template(
         "cases/queue.html",
         consultation=consultation,
         waiting=waiting,
         boxes=boxes,
-        forms={c.id: ReturnForm(prefix=f"r{c.id}-", formdata=None) for c in waiting},
-        triage={c.id: _triage_form(c, boxes) for c in waiting},
+        forms={c.id: ReturnForm(prefix=f"r{c.id}-", formdata=None, meta=SHOWN_ONLY) for c in waiting},
+        triage={c.id: _triage_form(c, boxes, labels=labels) for c in waiting},
     )
 
 

@@ -18,7 +18,7 @@ from samrad.services import access, agenda, feeds, invitations, meetings
 from samrad.urls import external_url
 from samrad.web import start
 from samrad.web.access import Action, actor, load_consultation, load_meeting_or_404, may
-from samrad.web.forms import DecisionForm
+from samrad.web.forms import SHOWN_ONLY, DecisionForm
 from samrad.web.htmx import hx_redirect, is_htmx, render
 from samrad.web.limits import limited
 from samrad.web.meeting_forms import (
@@ -88,13 +88,15 @@ def _index_page(
     if coordinator:
         today = stockholm_date(now)
         if add_form is None:
-            add_form = MeetingForm(formdata=None, place=consultation.place, time=consultation.start_time)
+            add_form = MeetingForm(
+                formdata=None, meta=SHOWN_ONLY, place=consultation.place, time=consultation.start_time
+            )
         if extend_form is None:
-            extend_form = ExtendSeriesForm(formdata=None, until=today + PLAN_AHEAD)
+            extend_form = ExtendSeriesForm(formdata=None, meta=SHOWN_ONLY, until=today + PLAN_AHEAD)
         context.update(
             add_form=add_form,
             extend_form=extend_form,
-            break_form=break_form or BreakPeriodForm(formdata=None),
+            break_form=break_form or BreakPeriodForm(formdata=None, meta=SHOWN_ONLY),
             breaks=meetings.break_periods(s, consultation),
             skipped=[
                 slot

@@ -84,8 +84,8 @@ def test_the_answer_to_an_agenda_change_is_read_without_the_write_lock(app, clie
     )
     assert response.status_code == 200
     begins = [s for s in statements if s.startswith("BEGIN")]
-    # the change, the statistics generation moved on after it, then the answer read without a lock
-    assert begins == ["BEGIN IMMEDIATE", "BEGIN IMMEDIATE", "BEGIN"]
+    # the change (an order is no statistic: the generation stays), then the answer read without a lock
+    assert begins == ["BEGIN IMMEDIATE", "BEGIN"]
     answer = statements[statements.index("BEGIN") + 1 :]
     assert answer and all(s.lstrip().startswith("SELECT") for s in answer)
     web_session.expire_all()
