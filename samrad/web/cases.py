@@ -487,6 +487,9 @@ def mine():
     rows, more = cases.page_of_cases_visible_to(
         s, actor(), page=page, statuses=statuses, own_organisation_only=True
     )
+    query = {"status": wanted} if wanted else {}
+    if page > 1 and not rows:  # past the last page (an old link): the first page, rather than an empty one
+        return redirect(url_for("cases.mine", **query), code=303)
     slots = cases.slots_of(s, rows)
     return render(
         "cases/mine.html",
@@ -495,7 +498,7 @@ def mine():
         slots=slots,
         page_number=page,
         more=more,
-        query={"status": wanted} if wanted else {},
+        query=query,
         wanted=wanted,
         statuses=list(CaseStatus),
         decision=DecisionForm(),
