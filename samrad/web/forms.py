@@ -107,7 +107,7 @@ def parse_int(value: object) -> int | None:
     return number if -MAX_ID <= number <= MAX_ID else None
 
 
-#: The last page a paged list offers a link to; a larger ?page= is read as this one.
+#: The largest ?page= read (a larger one reads as this): the offset it makes stays an ordinary number.
 LAST_PAGE = 100_000
 
 
