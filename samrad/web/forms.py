@@ -31,6 +31,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -115,6 +116,27 @@ def requested_page() -> int:
     """The ``?page=`` of a paged list, from 1: anything that is not a page number reads as the first."""
     page = parse_int(request.args.get("page", "1")) or 1
     return min(max(page, 1), LAST_PAGE)
+
+
+class WholeNumber:
+    """For a number field: input that is not a whole number gets one message — ``message``, or WTForms' own
+    "not a valid integer" — instead of that message followed by each later validator's complaint about
+    the missing number ("Inte ett giltigt heltal Skriv ett år från 2000 till 2100.")."""
+
+    def __init__(self, message=None) -> None:
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if not field.process_errors:
+            return
+        field.errors.clear()
+        raise StopValidation(self.message or field.process_errors[0])
+
+
+def whole_number(low: int, high: int) -> list:
+    """Validators of a whole number from ``low`` to ``high``, with one plain message for every way to miss."""
+    message = _l("Enter a number from %(low)s to %(high)s.", low=low, high=high)
+    return [WholeNumber(message), NumberRange(low, high, message=message)]
 
 
 class DateWithin:
@@ -295,17 +317,17 @@ class ConsultationForm(FlaskForm):
     host_organisation = SelectField(_l("Host organisation"), coerce=int, validators=[InputRequired()])
     place = StringField(_l("Meeting place"), validators=[DataRequired(), Length(max=300)])
     meeting_length_minutes = IntegerField(
-        _l("Meeting length (minutes)"), default=120, validators=[InputRequired(), NumberRange(30, 480)]
+        _l("Meeting length (minutes)"), default=120, validators=[InputRequired(), *whole_number(30, 480)]
     )
     rhythm_weeks = IntegerField(
-        _l("A meeting every … weeks"), default=2, validators=[InputRequired(), NumberRange(1, 12)]
+        _l("A meeting every … weeks"), default=2, validators=[InputRequired(), *whole_number(1, 12)]
     )
     weekday = SelectField(_l("Weekday"), choices=_choices(Weekday), validators=[InputRequired()])
     start_time = TimeField(_l("Start time"), validators=[InputRequired()])
     case_deadline_days = IntegerField(
         _l("Deadline for cases (days before the meeting)"),
         default=7,
-        validators=[InputRequired(), NumberRange(0, 60)],
+        validators=[InputRequired(), *whole_number(0, 60)],
     )
     video_provider = RadioField(
         _l("Video link"), choices=_choices(VideoProvider), validators=[InputRequired()]

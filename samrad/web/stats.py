@@ -38,7 +38,7 @@ from samrad.services import access, directory
 from samrad.services import statistics as service
 from samrad.services.access import Action
 from samrad.web.access import actor, exported
-from samrad.web.forms import options
+from samrad.web.forms import WholeNumber, options
 from samrad.web.htmx import is_htmx, render
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
@@ -85,7 +85,11 @@ class StatisticsFilterForm(FlaskForm):
     )
     year = IntegerField(
         _l("Year"),
-        validators=[Optional(), NumberRange(2000, 2100, message=_l("Enter a year from 2000 to 2100."))],
+        validators=[
+            Optional(),
+            WholeNumber(_l("Enter a year from 2000 to 2100.")),
+            NumberRange(2000, 2100, message=_l("Enter a year from 2000 to 2100.")),
+        ],
     )
     month = SelectField(
         _l("Month"),

@@ -1,3 +1,5 @@
+import re
+
 from sqlmodel import select
 
 from samrad.enums import OrganisationType, Role, Sector
@@ -186,6 +188,10 @@ def test_create_a_consultation_with_standing_seats(client, auth, web_session):
         and 'id="video_url-error"' in html
         and 'id="meeting_length_minutes-error"' in html
     )
+    # One message for a length that is not a number (not also "must be between 30 and 480").
+    [length_error] = re.findall(r'<p class="error" id="meeting_length_minutes-error">(.*?)</p>', html, re.S)
+    assert re.sub(r"<[^>]+>|\s+", " ", length_error).strip() == "Skriv ett tal från 30 till 480."
+    assert "heltal" not in html
     assert len(web_session.exec(select(Consultation)).all()) == 1
 
 
