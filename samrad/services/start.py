@@ -160,21 +160,15 @@ def _next_meeting_facts(session: Session, meeting: Meeting, *, now: datetime) ->
 
 def coordinator_panel(session: Session, consultation: Consultation, *, now: datetime) -> CoordinatorPanel:
     meeting = next_meeting(session, consultation, now=now)
-    queue = triage_queue(session, consultation)
-    join_requests = session.exec(
+    queue = triage_queue(session, consultation, exposers=False)
+    join_requests = (
         select(func.count())
         .select_from(JoinRequest)
         .where(JoinRequest.consultation_id == consultation.id)
         .where(JoinRequest.status == JoinRequestStatus.PENDING)
-    ).one()
-    evaluations = session.exec(
-        select(Evaluation, Meeting)
-        .join(Meeting, Meeting.id == Evaluation.meeting_id)
-        .where(Meeting.consultation_id == consultation.id)
-        .where(Evaluation.status == EvaluationStatus.OPEN)
-        .order_by(Evaluation.closes_at)
-    ).all()
-    comments = session.exec(
+        .scalar_subquery()
+    )
+    comments_to_review = (
         select(func.count())
         .select_from(EvaluationComment)
         .join(Evaluation, Evaluation.id == EvaluationComment.evaluation_id)
@@ -182,7 +176,17 @@ def coordinator_panel(session: Session, consultation: Consultation, *, now: date
         .where(Meeting.consultation_id == consultation.id)
         .where(Evaluation.status == EvaluationStatus.CLOSED)
         .where(EvaluationComment.released.is_(False))
-    ).one()
+        .scalar_subquery()
+    )
+    # Both counts in one statement: each statement is a round trip to PostgreSQL.
+    join_request_count, comments = session.exec(select(join_requests, comments_to_review)).one()
+    evaluations = session.exec(
+        select(Evaluation, Meeting)
+        .join(Meeting, Meeting.id == Evaluation.meeting_id)
+        .where(Meeting.consultation_id == consultation.id)
+        .where(Evaluation.status == EvaluationStatus.OPEN)
+        .order_by(Evaluation.closes_at)
+    ).all()
     return CoordinatorPanel(
         next_meeting=_next_meeting_facts(session, meeting, now=now) if meeting else None,
         waiting=len(queue),
@@ -190,7 +194,7 @@ def coordinator_panel(session: Session, consultation: Consultation, *, now: date
             1 for c in queue if any(e.category.is_honour_related for e in c.categories)
         ),
         first_waiting=tuple(queue[:WAITING_SHOWN]),
-        join_requests=join_requests,
+        join_requests=join_request_count,
         open_evaluations=tuple(OpenEvaluation(m, e) for e, m in evaluations),
         comments_to_review=comments,
     )

@@ -28,7 +28,7 @@ PAGES = {
     "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 24),
     "case queue": ("coordinator", "/c/{slug}/cases/queue", 11),
     "meetings index": ("coordinator", "/c/{slug}/meetings", 10),
-    "start page, coordinator": ("coordinator", "/", 19),
+    "start page, coordinator": ("coordinator", "/", 17),
     "start page, case officer": ("officer", "/", 10),
     "start page, member": ("member", "/", 6),
     "start page, statistics viewer": ("statistics", "/", 20),
