@@ -229,7 +229,12 @@ def officer_panel(
     cases = [
         c
         for c in cases_visible_to(
-            session, actor, consultation_id=consultation.id, statuses=shown, own_organisation_only=True
+            session,
+            actor,
+            consultation_id=consultation.id,
+            statuses=shown,
+            own_organisation_only=True,
+            exposers=False,
         )
         if c.status != CaseStatus.DISCUSSED
         or (c.last_discussed_at is not None and c.last_discussed_at > now - ADVICE_SHOWN_FOR)

@@ -158,6 +158,8 @@ def test_the_list_clause_agrees_with_the_rule_for_every_case_and_person(session)
         listed = {c.id for c in cases.cases_visible_to(session, actor)}
         one_by_one = {c.id for c in every_case if access.may(session, actor, Action.VIEW_CASE, c)}
         assert listed == one_by_one, person.email
+        # The ids-only question a page that links to cases asks (the published agenda) agrees.
+        assert cases.visible_case_ids(session, actor, [c.id for c in every_case]) == one_by_one, person.email
     # Drafts: only their writer; never the colleague with a role, never the coordinator.
     drafts = {c.id for c in every_case if c.status == CaseStatus.DRAFT and c.consultation_id == a.id}
     assert drafts <= {c.id for c in cases.cases_visible_to(session, actor_for(session, people[0]))}

@@ -218,6 +218,7 @@ def test_publishing_asks_for_confirmation_and_tells_invitees_without_case_data(
     auth.login(team["polis"].email, PASSWORD)
     page = client.get(_path(meeting, "/agenda"))
     assert page.status_code == 200 and case.reference in page.get_data(as_text=True)
+    assert f'<a href="/cases/{case.id}">' in page.get_data(as_text=True)  # a member may open the case
     partial = client.get(_path(meeting, "/agenda"), headers=HX)
     assert partial.get_data(as_text=True).lstrip().startswith('<section id="published-agenda"')
     assert 'hx-trigger="every 30s"' in partial.get_data(as_text=True)

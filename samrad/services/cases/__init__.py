@@ -63,6 +63,7 @@ from samrad.services.cases.lists import (
     cases_visible_to,
     page_of_cases_visible_to,
     submitting_consultations,
+    visible_case_ids,
 )
 from samrad.services.cases.reading import (
     Slot,
@@ -113,6 +114,7 @@ __all__ = [
     "case_by_submission_key",
     "cases_visible_to",
     "page_of_cases_visible_to",
+    "visible_case_ids",
     "check_texts",
     "close_case",
     "create_case",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
 from samrad.enums import (
@@ -33,8 +34,11 @@ def _visible(
     statuses: Iterable[CaseStatus] | None,
     own_organisation_only: bool,
     case_ids: Iterable[int] | None,
+    exposers: bool = True,
 ):
     stmt = select(Case).where(access.case_clause(actor))
+    if not exposers:
+        stmt = stmt.options(lazyload(Case.exposers))
     if case_ids is not None:
         stmt = stmt.where(Case.id.in_(list(case_ids)))
     if own_organisation_only:
@@ -54,10 +58,12 @@ def cases_visible_to(
     statuses: Iterable[CaseStatus] | None = None,
     own_organisation_only: bool = False,
     case_ids: Iterable[int] | None = None,
+    exposers: bool = True,
 ) -> list[Case]:
     """The cases the person may see (:func:`samrad.services.access.case_clause`), newest first;
     ``own_organisation_only`` keeps those they see as one of the owning agency, ``case_ids`` those of
-    a list (a page that shows some cases asks once, not once per case)."""
+    a list (a page that shows some cases asks once, not once per case); without ``exposers`` those are
+    not read (a page that names cases by reference and category)."""
     return list(
         session.exec(
             _visible(
@@ -66,8 +72,17 @@ def cases_visible_to(
                 statuses=statuses,
                 own_organisation_only=own_organisation_only,
                 case_ids=case_ids,
+                exposers=exposers,
             )
         )
+    )
+
+
+def visible_case_ids(session: Session, actor: Actor, case_ids: Iterable[int]) -> set[int]:
+    """Which of ``case_ids`` the person may see (the clause of :func:`cases_visible_to`), as ids alone: for
+    a page that only links to the cases it may show."""
+    return set(
+        session.exec(select(Case.id).where(access.case_clause(actor)).where(Case.id.in_(list(case_ids))))
     )
 
 
