@@ -528,10 +528,7 @@ def _triage_form(
     if case.status == CaseStatus.ACCEPTED and case.meeting_id is not None:
         own = next((b.meeting.starts_at for b in boxes if b.meeting.id == case.meeting_id), None)
         boxes = [b for b in boxes if own is not None and b.meeting.starts_at > own]
-    if formdata is None:
-        form = TriageForm(prefix=f"t{case.id}-", formdata=None, meta=SHOWN_ONLY)
-    else:
-        form = TriageForm(prefix=f"t{case.id}-", formdata=formdata)
+    form = TriageForm(prefix=f"t{case.id}-", formdata=formdata, meta=SHOWN_ONLY if formdata is None else {})
     form.set_meetings(boxes, (lambda box: labels[box.meeting.id]) if labels else _time_box_label)
     moving = case.status == CaseStatus.ACCEPTED
     form.meeting.label.text = _("Move to the meeting") if moving else _("Accept for the meeting")
