@@ -53,6 +53,9 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     audit.init_app(app)
     guard.init_app(app)
+    from samrad.web.forms import write_attributes_quickly
+
+    write_attributes_quickly()
     from samrad.web.access import Action, may
 
     # Templates ask the same permission layer as the views (e.g. whether to show the video link).
