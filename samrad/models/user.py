@@ -1,12 +1,16 @@
 """People with accounts, their organisations, and what keeps their login sessions."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
 from samrad.models.base import UTCDateTime, utcnow
 from samrad.models.organisation import Organisation
+
+if TYPE_CHECKING:
+    from samrad.models.consultation import ConsultationRole
 
 
 class User(SQLModel, table=True):
@@ -31,6 +35,9 @@ class User(SQLModel, table=True):
         back_populates="user",
         sa_relationship_kwargs={"lazy": "selectin", "cascade": "all, delete-orphan"},
     )
+    #: What the person may do in each consultation, read with the person on every request (see
+    #: ``accounts.who_is_asking``). Only read here: roles are granted and taken through ``ConsultationRole``.
+    consultation_roles: list["ConsultationRole"] = Relationship(sa_relationship_kwargs={"viewonly": True})
 
     # Flask-Login protocol. The session cookie carries the id of a server-side UserSession row,
     # not this id; see samrad.services.accounts.load_session_user.

@@ -34,7 +34,6 @@ from samrad.models import (
     AgendaItem,
     Case,
     Consultation,
-    ConsultationRole,
     Invitee,
     JoinRequest,
     Meeting,
@@ -124,17 +123,14 @@ def identity(user: User) -> Actor:
     return Actor(user_id=user.id, email=user.email, email_confirmed=user.email_confirmed_at is not None)
 
 
-def actor_for(session: Session, user: User | None) -> Actor:
+def actor_for(user: User | None) -> Actor:
     """The :class:`Actor` for ``user`` (anonymous for None or a user that is not logged in)."""
     if user is None or not getattr(user, "is_authenticated", False) or user.id is None:
         return ANONYMOUS
     roles: dict[int, set[Role]] = {}
-    for consultation_id, role in session.exec(
-        select(ConsultationRole.consultation_id, ConsultationRole.role).where(
-            ConsultationRole.user_id == user.id
-        )
-    ):
-        roles.setdefault(consultation_id, set()).add(role)
+    # Read with the user on every request (accounts.who_is_asking); a user loaded otherwise reads them here.
+    for held in user.consultation_roles:
+        roles.setdefault(held.consultation_id, set()).add(held.role)
     return Actor(
         user_id=user.id,
         email=user.email,

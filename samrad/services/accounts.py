@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from sqlalchemy import bindparam, delete, func, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 from sqlmodel import Session, select
 
 from samrad import outbox
 from samrad.models import (
     AccountInvitation,
+    ConsultationRole,
     LoginAttempt,
     Membership,
     Organisation,
@@ -193,10 +194,16 @@ def _live_moments(now: datetime, policy: SessionPolicy) -> dict[str, datetime]:
     return {"idle_since": now - policy.idle, "started_after": now - policy.max_age}
 
 
-def with_organisations():
-    """A loader option: a user's memberships and organisations in the statement that loads the user (every
-    request asks who is asking and for which organisations; their own loads were two more statements)."""
-    return joinedload(User.memberships).joinedload(Membership.organisation)
+def who_is_asking():
+    """A loader option: a user's memberships, organisations and roles in the statement that loads the user.
+    Every request asks who is asking, for which organisations and with which roles; their own loads were
+    three more statements."""
+    return (
+        joinedload(User.memberships).joinedload(Membership.organisation),
+        joinedload(User.consultation_roles).options(
+            lazyload(ConsultationRole.user), lazyload(ConsultationRole.consultation)
+        ),
+    )
 
 
 #: Every request asks this: the session, its user and the user's organisations in one statement. Built
@@ -206,7 +213,7 @@ _LIVE_SESSION = (
     .join(User, User.id == UserSession.user_id)
     .where(UserSession.token_hash == bindparam("token_hash"))
     .where(_live())
-    .options(with_organisations())
+    .options(*who_is_asking())
 )
 
 

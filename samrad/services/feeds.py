@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from samrad.calendar import CalendarEvent, build_calendar
 from samrad.enums import InviteeKind
-from samrad.models import CalendarFeed, Consultation, ConsultationRole, Invitee, Meeting, User
+from samrad.models import CalendarFeed, Consultation, Invitee, Meeting, User
 from samrad.services import access, accounts, invitations
 from samrad.tokens import new_token, token_hash
 
@@ -55,7 +55,7 @@ def user_for_token(session: Session, token: str, *, now: datetime) -> tuple[User
             select(CalendarFeed, User)
             .join(User, User.id == CalendarFeed.user_id)
             .where(CalendarFeed.token_hash == token_hash(token))
-            .options(accounts.with_organisations())
+            .options(*accounts.who_is_asking())
         )
         .unique()
         .first()
@@ -79,13 +79,10 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
     they hold a standing seat or coordinate, and the meetings they are invited to otherwise (a presenter's
     slot).
     Cancelled meetings stay in the feed marked cancelled, so subscribed calendars show the change."""
-    standing = set(
-        session.exec(
-            select(ConsultationRole.consultation_id)
-            .where(ConsultationRole.user_id == user.id)
-            .where(ConsultationRole.role.in_(invitations.STANDING_ROLES))
-        )
-    )
+    # Read with the person (accounts.who_is_asking).
+    standing = {
+        held.consultation_id for held in user.consultation_roles if held.role in invitations.STANDING_ROLES
+    }
     since, until = now - HISTORY, now + AHEAD
     meetings = (
         list(
@@ -119,9 +116,9 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
     events = []
     consultations: dict[int, Consultation] = {}
     for meeting in sorted(meetings, key=lambda m: (m.starts_at, m.id)):
-        consultation = consultations.setdefault(
-            meeting.consultation_id, session.get(Consultation, meeting.consultation_id)
-        )
+        if meeting.consultation_id not in consultations:
+            consultations[meeting.consultation_id] = session.get(Consultation, meeting.consultation_id)
+        consultation = consultations[meeting.consultation_id]
         invitee = own.get(meeting.id)
         # A standing member sees the whole meeting even if also listed for a slot.
         if (

@@ -41,7 +41,7 @@ __all__ = [
 def actor() -> Actor:
     """The person making this request, as the rules see them (built once per request)."""
     if "actor" not in g:
-        g.actor = actor_for(db.get_session(), current_user if current_user else None)
+        g.actor = actor_for(current_user if current_user else None)
     return g.actor
 
 

@@ -26,7 +26,7 @@ from tests.factories import (
 
 
 def _may(session, user, action, obj, now=None):
-    return access.may(session, actor_for(session, user), action, obj, now=now)
+    return access.may(session, actor_for(user), action, obj, now=now)
 
 
 def test_a_presenter_gets_the_video_link_only_around_their_slot(session):
@@ -116,11 +116,11 @@ def test_organisations_take_part_through_the_county_a_seat_or_hosting(session):
     request = JoinRequest(consultation_id=consultation.id, name="N", email="n@x.example", role=Role.MEMBER)
     session.add(request)
     session.flush()
-    actor = actor_for(session, coordinator)
+    actor = actor_for(coordinator)
     assert access.may_decide_join(session, actor, request, same_county)
     assert access.may_decide_join(session, actor, request, seated)
     assert not access.may_decide_join(session, actor, request, elsewhere)
-    assert not access.may_decide_join(session, actor_for(session, other_coordinator), request, same_county)
+    assert not access.may_decide_join(session, actor_for(other_coordinator), request, same_county)
 
 
 def test_the_list_clause_agrees_with_the_rule_for_every_case_and_person(session):
@@ -154,7 +154,7 @@ def test_the_list_clause_agrees_with_the_rule_for_every_case_and_person(session)
                 make_agenda_item(session, meeting, case)
             every_case.append(case)
     for person in people:
-        actor = actor_for(session, person)
+        actor = actor_for(person)
         listed = {c.id for c in cases.cases_visible_to(session, actor)}
         one_by_one = {c.id for c in every_case if access.may(session, actor, Action.VIEW_CASE, c)}
         assert listed == one_by_one, person.email
@@ -162,12 +162,12 @@ def test_the_list_clause_agrees_with_the_rule_for_every_case_and_person(session)
         assert cases.visible_case_ids(session, actor, [c.id for c in every_case]) == one_by_one, person.email
     # Drafts: only their writer; never the colleague with a role, never the coordinator.
     drafts = {c.id for c in every_case if c.status == CaseStatus.DRAFT and c.consultation_id == a.id}
-    assert drafts <= {c.id for c in cases.cases_visible_to(session, actor_for(session, people[0]))}
+    assert drafts <= {c.id for c in cases.cases_visible_to(session, actor_for(people[0]))}
     # Their draft in a consultation where they no longer hold a role: not even the writer.
     draft_in_b = next(c for c in every_case if c.status == CaseStatus.DRAFT and c.consultation_id == b.id)
-    assert not access.may(session, actor_for(session, people[0]), Action.VIEW_CASE, draft_in_b)
+    assert not access.may(session, actor_for(people[0]), Action.VIEW_CASE, draft_in_b)
     for person in people[1:]:
-        assert not drafts & {c.id for c in cases.cases_visible_to(session, actor_for(session, person))}
+        assert not drafts & {c.id for c in cases.cases_visible_to(session, actor_for(person))}
 
 
 def test_every_rule_on_one_county(session):
@@ -277,9 +277,7 @@ def test_every_rule_on_one_county(session):
         (Action.MANAGE_MEETING, "unpublished"): {"coordinator"},
         (Action.DECIDE_JOIN, "join_request"): {"coordinator"},
     }
-    actors = {name: actor_for(session, user) for name, user in people.items()} | {
-        "anonymous": access.ANONYMOUS
-    }
+    actors = {name: actor_for(user) for name, user in people.items()} | {"anonymous": access.ANONYMOUS}
     # Long before the meeting: the presenter's slot has not come, so no video link yet.
     early = published.starts_at - timedelta(days=1)
     actual = {
@@ -347,8 +345,8 @@ def test_every_rule_on_one_county(session):
     assert actors["coordinator"].has_role(a.id) and not actors["coordinator"].has_role(b.id)
     assert actors["coordinator"].has_role(a.id, Role.COORDINATOR)
     assert not actors["coordinator"].has_role(a.id, Role.MEMBER, Role.CASE_OFFICER)
-    assert access.actor_for(session, None) is access.ANONYMOUS
-    assert access.actor_for(session, AnonymousUserMixin()) is access.ANONYMOUS
+    assert access.actor_for(None) is access.ANONYMOUS
+    assert access.actor_for(AnonymousUserMixin()) is access.ANONYMOUS
     assert access.invitation(session, actors["standing"], published).kind == InviteeKind.STANDING
     assert access.invitation(session, actors["outsider"], published) is None
     assert access.invitation(session, access.ANONYMOUS, published) is None
@@ -392,7 +390,7 @@ def test_a_case_is_shared_only_through_the_published_agenda_it_is_on(session):
         "withdrawn": withdrawn,
     }
     for person, expected in ((invited_to_both, {"on_agenda", "moved"}), (invited_to_unpublished, set())):
-        actor = actor_for(session, person)
+        actor = actor_for(person)
         one_by_one = {
             name for name, case in every_case.items() if access.may(session, actor, Action.VIEW_CASE, case)
         }
@@ -411,7 +409,7 @@ def test_my_cases_are_the_owning_agencys_in_consultations_where_the_person_submi
     submitted = make_case(session, a, owner, officer=writer)
 
     def owned(person):
-        return set(session.exec(select(Case.id).where(access.owned_clause(actor_for(session, person)))))
+        return set(session.exec(select(Case.id).where(access.owned_clause(actor_for(person)))))
 
     assert owned(writer) == {draft.id, submitted.id}
     assert owned(make_user(session, organisation=owner, roles=["member"], consultation=a)) == {submitted.id}
@@ -428,9 +426,9 @@ def test_an_invitation_that_belongs_to_an_account_is_not_matched_by_address(sess
     make_invitee(session, meeting, None, email="ledig@kommun.example")
     same_address = make_user(session, email="delad@kommun.example")
     unclaimed = make_user(session, email="ledig@kommun.example")
-    assert access.invitation(session, actor_for(session, same_address), meeting) is None
-    assert access.invitation(session, actor_for(session, holder), meeting) is not None
-    assert access.invitation(session, actor_for(session, unclaimed), meeting) is not None
+    assert access.invitation(session, actor_for(same_address), meeting) is None
+    assert access.invitation(session, actor_for(holder), meeting) is not None
+    assert access.invitation(session, actor_for(unclaimed), meeting) is not None
 
 
 def test_the_host_takes_part_from_another_county(session):
@@ -452,7 +450,7 @@ def test_lists_of_organisations_and_consultations_are_in_name_order(session):
     session.add(ConsultationRole(user_id=person.id, consultation_id=earlier.id, role=Role.CASE_OFFICER))
     session.flush()
     session.refresh(person)
-    actor = actor_for(session, person)
+    actor = actor_for(person)
     assert [c.id for c in access.consultations_where(session, actor, Action.SUBMIT_CASE)] == [
         earlier.id,
         later.id,
@@ -494,7 +492,7 @@ def test_a_presenter_without_an_agenda_item_uses_their_slot_times(session):
 
 def test_questions_without_a_rule_are_refused_by_name(session):
     consultation = make_consultation(session)
-    coordinator = actor_for(session, make_user(session, roles=["coordinator"], consultation=consultation))
+    coordinator = actor_for(make_user(session, roles=["coordinator"], consultation=consultation))
     meeting = make_meeting(session, consultation)
     case = make_case(session, consultation, make_organisation(session))
     with pytest.raises(ValueError, match="view_meeting is not an action on a case"):

@@ -359,7 +359,7 @@ def test_invitees_confirm_confidentiality_once_per_meeting(session):
     _add(session, meeting, case)
 
     def who(name):
-        return actor_for(session, team[name])
+        return actor_for(team[name])
 
     assert not access.may(session, who("polis"), Action.VIEW_AGENDA, meeting)
     _publish(session, meeting, team)

@@ -787,15 +787,13 @@ def test_who_sees_which_case(session, visibility, who):
     visible = {name for name, case in named.items() if _sees(session, user, case)}
     assert visible == EXPECTED[who]
     listed = {
-        name
-        for name, case in named.items()
-        if case in cases.cases_visible_to(session, actor_for(session, user))
+        name for name, case in named.items() if case in cases.cases_visible_to(session, actor_for(user))
     }
     assert listed == EXPECTED[who]
 
 
 def _sees(session, user, case) -> bool:
-    return access.may(session, actor_for(session, user), Action.VIEW_CASE, case)
+    return access.may(session, actor_for(user), Action.VIEW_CASE, case)
 
 
 def test_standing_members_stop_seeing_a_withdrawn_case(session, visibility, world):
@@ -816,12 +814,12 @@ def test_members_still_see_a_discussed_case_of_their_meeting(session, visibility
 def test_cases_visible_to_filters_by_consultation_status_and_own_organisation(session, visibility):
     people, named, _meeting = visibility
     coordinator = people["coordinator"]
-    coordinator = actor_for(session, coordinator)
+    coordinator = actor_for(coordinator)
     assert {c.id for c in cases.cases_visible_to(session, coordinator, statuses=[CaseStatus.SUBMITTED])} == {
         named["queued"].id
     }
     assert cases.cases_visible_to(session, coordinator, consultation_id=99_999) == []
-    own = cases.cases_visible_to(session, actor_for(session, people["officer"]), own_organisation_only=True)
+    own = cases.cases_visible_to(session, actor_for(people["officer"]), own_organisation_only=True)
     assert {c.id for c in own} == {named["A"].id, named["draft"].id}
 
 
@@ -881,7 +879,7 @@ def test_triage_queue_puts_honour_related_cases_first(session, world):
 
 def test_who_may_submit(session, world):
     def may_submit(user):
-        return access.may(session, actor_for(session, user), Action.SUBMIT_CASE, world.consultation)
+        return access.may(session, actor_for(user), Action.SUBMIT_CASE, world.consultation)
 
     assert may_submit(world.officer)
     assert not may_submit(world.coordinator)  # no organisation
@@ -889,8 +887,8 @@ def test_who_may_submit(session, world):
         session, organisation=world.org, roles=["statistics_viewer"], consultation=world.consultation
     )
     assert not may_submit(stats)
-    assert cases.submitting_consultations(session, actor_for(session, world.officer)) == [world.consultation]
-    assert cases.submitting_consultations(session, actor_for(session, stats)) == []
+    assert cases.submitting_consultations(session, actor_for(world.officer)) == [world.consultation]
+    assert cases.submitting_consultations(session, actor_for(stats)) == []
 
 
 def test_reference_prefix_comes_from_the_slug(session):

@@ -104,7 +104,7 @@ def test_approval_creates_the_account_role_and_invitation(session):
         None,
         ["Socialtjänsten, Kiruna kommun"],
     )
-    assert Role.CASE_OFFICER in actor_for(session, user).roles_in(consultation.id)
+    assert Role.CASE_OFFICER in actor_for(user).roles_in(consultation.id)
     assert request.status == JoinRequestStatus.APPROVED and request.decided_by_id == coordinator.id
     invitation = session.exec(
         select(OutboxMessage)

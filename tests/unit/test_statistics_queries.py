@@ -305,12 +305,10 @@ def test_statistics_access_follows_roles(session):
     viewer = make_user(session, roles=[Role.STATISTICS_VIEWER], consultation=b)
     member = make_user(session, roles=[Role.MEMBER, Role.CASE_OFFICER], consultation=a)
     admin = make_user(session, is_admin=True)
-    assert [
-        c.name for c in consultations_where(session, actor_for(session, coordinator), Action.VIEW_STATISTICS)
-    ] == ["A"]
-    assert [
-        c.name for c in consultations_where(session, actor_for(session, viewer), Action.VIEW_STATISTICS)
-    ] == ["B"]
-    assert consultations_where(session, actor_for(session, member), Action.VIEW_STATISTICS) == []
+    assert [c.name for c in consultations_where(session, actor_for(coordinator), Action.VIEW_STATISTICS)] == [
+        "A"
+    ]
+    assert [c.name for c in consultations_where(session, actor_for(viewer), Action.VIEW_STATISTICS)] == ["B"]
+    assert consultations_where(session, actor_for(member), Action.VIEW_STATISTICS) == []
     # The administrator's flag runs the register; it reads no statistics without a role.
-    assert consultations_where(session, actor_for(session, admin), Action.VIEW_STATISTICS) == []
+    assert consultations_where(session, actor_for(admin), Action.VIEW_STATISTICS) == []
