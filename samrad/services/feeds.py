@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from samrad.calendar import CalendarEvent, build_calendar
 from samrad.enums import InviteeKind
-from samrad.models import CalendarFeed, Consultation, Invitee, Meeting, User
+from samrad.models import CalendarFeed, Consultation, Invitee, Meeting, User, get_row
 from samrad.services import access, accounts, invitations
 from samrad.tokens import new_token, token_hash
 
@@ -117,7 +117,7 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
     consultations: dict[int, Consultation] = {}
     for meeting in sorted(meetings, key=lambda m: (m.starts_at, m.id)):
         if meeting.consultation_id not in consultations:
-            consultations[meeting.consultation_id] = session.get(Consultation, meeting.consultation_id)
+            consultations[meeting.consultation_id] = get_row(session, Consultation, meeting.consultation_id)
         consultation = consultations[meeting.consultation_id]
         invitee = own.get(meeting.id)
         # A standing member sees the whole meeting even if also listed for a slot.
