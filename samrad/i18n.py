@@ -15,21 +15,31 @@ from samrad.clock import STOCKHOLM
 from samrad.extensions import babel
 
 LOCALES = ("sv", "en")
+#: One Babel locale per language for the whole process. Flask-Babel parses the chosen name into a new
+#: ``Locale`` on every request, and every kept catalogue and formatted moment is looked up by it: a new
+#: object that compares equal costs Babel's field-by-field ``__eq__`` on each lookup (a thousand times on
+#: the queue), the same object only an identity check.
+_LOCALE_OF = {code: Locale.parse(code) for code in LOCALES}
 
 
-def select_locale() -> str:
+def locale_of(code: str | None) -> Locale:
+    """The process's Babel locale for a language code; Swedish for none or one samrad does not have."""
+    return _LOCALE_OF.get(code or "sv", _LOCALE_OF["sv"])
+
+
+def select_locale() -> Locale:
     """The user's saved choice, then this browser session's choice, else Swedish.
 
     The browser's Accept-Language is deliberately ignored: a Swedish public service is Swedish unless the
     person asks for English (many work computers here are set up in English).
     """
     if not has_request_context():  # jobs and commands: e-mails use force_locale with the recipient's
-        return "sv"
+        return locale_of("sv")
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
-        return current_user.locale
+        return locale_of(current_user.locale)
     if session.get("locale") in LOCALES:
-        return session["locale"]
-    return "sv"
+        return locale_of(session["locale"])
+    return locale_of("sv")
 
 
 #: The one way samrad writes a moment, per language (Swedish conventions: "7 dec. 2026 kl. 13.10", the

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
+from samrad import i18n
 from samrad.enums import OutboxStatus
 from samrad.models import OutboxMessage, utcnow
 
@@ -74,7 +75,7 @@ def queue_email(
     The message is added to ``session`` and sent only after the surrounding transaction commits.
     ``ephemeral`` messages lose their body the moment they are sent or given up (see :func:`scrubbed`).
     """
-    with force_locale(locale or "sv"):
+    with force_locale(i18n.locale_of(locale)):
         subject = render_template(f"email/{template}.subject.txt", **context).strip()
         text = render_template(f"email/{template}.txt", **context)
         html = render_template(f"email/{template}.html", **context)

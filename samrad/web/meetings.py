@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from samrad import db
+from samrad import db, i18n
 from samrad.clock import STOCKHOLM, stockholm_date
 from samrad.enums import MeetingStatus, Role, Rsvp
 from samrad.models import BreakPeriod, Consultation, Meeting, User, get_row, utcnow
@@ -571,7 +571,7 @@ def feed(token: str):
     user, record_use = found
     if record_use:
         db.write_after_response(lambda ws: feeds.record_use(ws, token, now=now))
-    with force_locale(user.locale or "sv"):
+    with force_locale(i18n.locale_of(user.locale)):
         body = feeds.feed_calendar(s, user, now=now)
     response = make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
