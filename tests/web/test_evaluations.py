@@ -5,9 +5,12 @@ import re
 import zlib
 from datetime import timedelta
 
+from babel.dates import format_date
+from sqlalchemy import event
 from sqlmodel import select
 
 from samrad import db, demo, keys
+from samrad.clock import STOCKHOLM
 from samrad.enums import Attendance
 from samrad.models import (
     Evaluation,
@@ -175,6 +178,32 @@ def test_the_mail_link_leads_to_a_token_free_form_that_explains_what_is_stored(c
     assert "bara om minst 3 personer har svarat" in html
     assert "Samordnaren läser fritexten innan den kommer med i någon rapport" in html
     assert "<script>" not in html and "style=" not in html
+
+
+def test_the_form_names_the_meeting_from_one_statement_and_reads_no_agenda(client, app, web_session):
+    consultation, meeting = _setup(web_session)
+    public_id, issued = _open(app, meeting.id)
+    path, _ = _answer_page(client, issued["deltagare0@kommun.example"])
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_rest):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.get_engine()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            html = client.get(path).get_data(as_text=True)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    day = format_date(meeting.starts_at.astimezone(STOCKHOLM).date(), "EEEE d MMMM y", locale="sv")
+    assert f'<p class="lead">Una Norrbotten, mötet {day}</p>' in html
+    # The evaluation, its questions, and the consultation's name with the meeting's date: no agenda.
+    assert [re.search(r"\bFROM (\w+)", st).group(1) for st in statements if st.startswith("SELECT")] == [
+        "evaluation",
+        "evaluationquestion",
+        "consultation",
+    ]
 
 
 def test_answering_counts_once_and_the_link_then_says_already_answered(client, app, web_session, caplog):

@@ -69,6 +69,7 @@ from samrad.services.evaluations.opening import (
     attendee_addresses,
     evaluation_by_public_id,
     evaluation_of,
+    meeting_named,
     open_evaluation,
 )
 from samrad.services.evaluations.pool import count_due_pools, count_pool
@@ -142,6 +143,7 @@ __all__ = [
     "default_questions",
     "ensure_questionnaire",
     "evaluation_by_public_id",
+    "meeting_named",
     "evaluation_of",
     "evaluations_overview",
     "export_csv",

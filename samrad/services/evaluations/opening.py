@@ -34,6 +34,17 @@ def evaluation_by_public_id(session: Session, public_id: str) -> Evaluation | No
     return session.exec(select(Evaluation).where(Evaluation.public_id == public_id)).first()
 
 
+def meeting_named(session: Session, evaluation: Evaluation) -> tuple[str, datetime]:
+    """The consultation's name and the meeting's start: all a respondent is told about the meeting (its
+    agenda is not read)."""
+    name, starts_at = session.exec(
+        select(Consultation.name, Meeting.starts_at)
+        .join(Meeting, Meeting.consultation_id == Consultation.id)
+        .where(Meeting.id == evaluation.meeting_id)
+    ).one()
+    return name, starts_at
+
+
 def attendee_addresses(session: Session, meeting: Meeting) -> list[tuple[str, str | None]]:
     """(e-mail, locale) of everyone recorded as present, on site or via the link, sorted by address.
 

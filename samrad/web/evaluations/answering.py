@@ -24,7 +24,7 @@ from wtforms import BooleanField, RadioField, TextAreaField
 
 from samrad import db, keys
 from samrad.extensions import login_manager
-from samrad.models import Consultation, Meeting, get_row, utcnow
+from samrad.models import utcnow
 from samrad.models.evaluation import QuestionKind, ScaleOption
 from samrad.services import evaluations as service
 from samrad.web import guard
@@ -216,8 +216,6 @@ def answer(public_id: str):
             ),
             400,
         )
-    meeting = get_row(s, Meeting, evaluation.meeting_id)
-    consultation = get_row(s, Consultation, meeting.consultation_id)
     form = answer_form(evaluation.questionnaire, request.form if request.method == "POST" else None)
     status = 200
     needs_confirmation = False
@@ -265,13 +263,14 @@ def answer(public_id: str):
                 db.commit()
                 _forget_token(public_id)
                 return redirect(url_for("evaluations.thanks"), code=303)
+    consultation_name, starts_at = service.meeting_named(s, evaluation)
     return (
         render_template(
             "evaluations/answer.html",
             form=form,
             evaluation=evaluation,
-            meeting=meeting,
-            consultation=consultation,
+            consultation_name=consultation_name,
+            starts_at=starts_at,
             needs_confirmation=needs_confirmation,
             min_respondents=min_respondents(),
         ),
