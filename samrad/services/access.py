@@ -25,6 +25,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import and_, exists, false, or_
 from sqlmodel import Session, select
@@ -233,9 +234,36 @@ def _coordinates_submitted(actor: Actor, case: Case) -> bool:
 
 
 def case_clause(actor: Actor):
-    """SQL on ``Case``: true for the cases the person may see (the same rules as ``VIEW_CASE``)."""
+    """SQL on ``Case``: true for the cases the person may see (the same rules as ``VIEW_CASE``).
+
+    The clause is made of the actor alone, and building it (two correlated subqueries) took a quarter of a
+    millisecond on every page that lists cases, so the worker keeps it per actor: everything an actor
+    holds is in the key, and a change of role, organisation or confirmed address is another key."""
     if actor.is_anonymous:
         return false()
+    return _kept_case_clause(
+        (
+            actor.user_id,
+            actor.email,
+            actor.email_confirmed,
+            actor.is_admin,
+            actor.organisation_ids,
+            frozenset(actor.roles.items()),
+        )
+    )
+
+
+@lru_cache(maxsize=512)
+def _kept_case_clause(key):
+    user_id, email, email_confirmed, is_admin, organisation_ids, roles = key
+    actor = Actor(
+        user_id=user_id,
+        email=email,
+        email_confirmed=email_confirmed,
+        is_admin=is_admin,
+        organisation_ids=organisation_ids,
+        roles=dict(roles),
+    )
     submitting_in = [cid for cid, held in actor.roles.items() if held & SUBMITTING_ROLES]
     owning = and_(
         Case.organisation_id.in_(sorted(actor.organisation_ids)),

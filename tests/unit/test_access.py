@@ -4,6 +4,7 @@ with the per-object rule."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -168,6 +169,31 @@ def test_the_list_clause_agrees_with_the_rule_for_every_case_and_person(session)
     assert not access.may(session, actor_for(people[0]), Action.VIEW_CASE, draft_in_b)
     for person in people[1:]:
         assert not drafts & {c.id for c in cases.cases_visible_to(session, actor_for(person))}
+
+
+def test_a_kept_list_clause_is_never_another_persons():
+    """case_clause is kept per actor: any difference in what the actor holds is another clause."""
+    base = access.Actor(
+        user_id=1,
+        email="a@kommun.example",
+        email_confirmed=True,
+        organisation_ids=frozenset({1}),
+        roles={1: frozenset({Role.CASE_OFFICER})},
+    )
+    changed = {
+        "user_id": 2,
+        "email": "b@kommun.example",
+        "email_confirmed": False,
+        "is_admin": True,
+        "organisation_ids": frozenset({1, 2}),
+        "roles": {1: frozenset({Role.CASE_OFFICER}), 2: frozenset({Role.COORDINATOR})},
+    }
+    assert set(changed) == {f.name for f in dataclasses.fields(access.Actor)}  # every field is tried
+    kept = access.case_clause(base)
+    assert access.case_clause(dataclasses.replace(base, roles=dict(base.roles))) is kept
+    for name, value in changed.items():
+        assert access.case_clause(dataclasses.replace(base, **{name: value})) is not kept, name
+    assert str(access.case_clause(access.ANONYMOUS)) == "false"
 
 
 def test_every_rule_on_one_county(session):
