@@ -63,10 +63,13 @@ def has_started(meeting: Meeting, now: datetime) -> bool:
 
 
 def meeting_by_public_id(session: Session, consultation: Consultation, public_id: str) -> Meeting | None:
+    # One meeting's agenda items are read when first asked for (one statement, as eager loading would
+    # take): a meeting's page, its published agenda and its answers do not ask.
     return session.exec(
         select(Meeting)
         .where(Meeting.consultation_id == consultation.id)
         .where(Meeting.public_id == public_id)
+        .options(lazyload(Meeting.items))
     ).first()
 
 
