@@ -194,16 +194,20 @@ def _live_moments(now: datetime, policy: SessionPolicy) -> dict[str, datetime]:
     return {"idle_since": now - policy.idle, "started_after": now - policy.max_age}
 
 
-def who_is_asking():
-    """A loader option: a user's memberships, organisations and roles in the statement that loads the user.
+def who_is_asking() -> tuple:
+    """Loader options: a user's memberships, organisations and roles in the statement that loads the user.
     Every request asks who is asking, for which organisations and with which roles; their own loads were
     three more statements."""
-    return (
-        joinedload(User.memberships).joinedload(Membership.organisation),
-        joinedload(User.consultation_roles).options(
-            lazyload(ConsultationRole.user), lazyload(ConsultationRole.consultation)
-        ),
-    )
+    return _WHO_IS_ASKING
+
+
+# Built once: options are immutable, and building these was a tenth of a millisecond.
+_WHO_IS_ASKING = (
+    joinedload(User.memberships).joinedload(Membership.organisation),
+    joinedload(User.consultation_roles).options(
+        lazyload(ConsultationRole.user), lazyload(ConsultationRole.consultation)
+    ),
+)
 
 
 #: Every request asks this: the session, its user and the user's organisations in one statement. Built

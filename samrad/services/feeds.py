@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask_babel import gettext
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
@@ -48,18 +48,18 @@ def revoke_feed(session: Session, user: User) -> bool:
 USE_INTERVAL = timedelta(minutes=10)
 
 
+#: Every poll asks this (built once, the token bound when it runs, like ``accounts.live_session``).
+_FEED_OWNER = (
+    select(CalendarFeed, User)
+    .join(User, User.id == CalendarFeed.user_id)
+    .where(CalendarFeed.token_hash == bindparam("token_hash"))
+    .options(*accounts.who_is_asking())
+)
+
+
 def user_for_token(session: Session, token: str, *, now: datetime) -> tuple[User, bool] | None:
     """The feed's owner, and whether its last use is due to be recorded (:func:`record_use`)."""
-    found = (
-        session.exec(
-            select(CalendarFeed, User)
-            .join(User, User.id == CalendarFeed.user_id)
-            .where(CalendarFeed.token_hash == token_hash(token))
-            .options(*accounts.who_is_asking())
-        )
-        .unique()
-        .first()
-    )
+    found = session.exec(_FEED_OWNER, params={"token_hash": token_hash(token)}).unique().first()
     if found is None:
         return None
     feed, user = found

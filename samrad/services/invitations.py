@@ -19,12 +19,13 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from functools import lru_cache
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
-from samrad import outbox
+from samrad import i18n, outbox
 from samrad.calendar import (
     PARTSTAT_ACCEPTED,
     PARTSTAT_DECLINED,
@@ -246,17 +247,24 @@ def video_link(consultation: Consultation, meeting: Meeting, invitee: Invitee | 
 
 def _texts(consultation: Consultation, meeting: Meeting, page: str, slot, video: str) -> Texts:
     """Summary, location and description in the current locale. Nothing about any case."""
-    summary = gettext("Regional consultation – %(name)s", name=consultation.name)
+    return _texts_in(i18n.current_locale(), consultation.name, meeting.place, page, slot is not None, video)
+
+
+@lru_cache(maxsize=1024)
+def _texts_in(locale, name: str, place: str, page: str, for_slot: bool, video: str) -> Texts:
+    # Pure in its arguments (the language among them): a calendar feed writes the same texts for every
+    # meeting of a series each time it is polled, five translated strings an event.
+    summary = gettext("Regional consultation – %(name)s", name=name)
     if video:
-        location = gettext("%(place)s or via video link %(url)s", place=meeting.place, url=video)
+        location = gettext("%(place)s or via video link %(url)s", place=place, url=video)
     else:
-        location = meeting.place
+        location = place
     lines = []
-    if slot is not None:
+    if for_slot:
         lines.append(gettext("You are invited for your part of the agenda only."))
     if video:
         lines.append(gettext("Video link: %(url)s", url=video))
-    lines.append(gettext("Place: %(place)s", place=meeting.place))
+    lines.append(gettext("Place: %(place)s", place=place))
     lines.append(gettext("Agenda and answers on the meeting page (log in): %(url)s", url=page))
     return Texts(summary, location, "\n".join(lines))
 
