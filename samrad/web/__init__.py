@@ -53,9 +53,9 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     audit.init_app(app)
     guard.init_app(app)
-    from samrad.web.forms import write_attributes_quickly
+    from samrad.web import forms
 
-    write_attributes_quickly()
+    forms.init_app(app)
     from samrad.web.access import Action, may
 
     # Templates ask the same permission layer as the views (e.g. whether to show the video link).

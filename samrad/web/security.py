@@ -183,9 +183,6 @@ def init_app(app: Flask) -> None:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     login_manager.session_protection = "basic"
-    from samrad.web.forms import csrf_field
-
-    app.jinja_env.globals["csrf_field"] = csrf_field
     limits.init_app(app)
     app.before_request(_refuse_nul_characters)
     app.after_request(_commit_session_touch)

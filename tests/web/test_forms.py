@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from types import SimpleNamespace
+
 import wtforms.widgets
 from flask_babel import lazy_gettext
+from flask_wtf import FlaskForm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 from wtforms.widgets import core as widgets_core
 
+import samrad.web
+from samrad.models.evaluation import QuestionKind
 from samrad.web import forms
 from samrad.web.case_forms import CaseForm
+from samrad.web.evaluations.answering import answer_form
 
 NAMES = st.sampled_from(
     ["id", "name", "class_", "for_", "data_hx_post", "aria_describedby", "aria_invalid", "a<b", 'q"t']
@@ -58,3 +66,54 @@ def test_the_app_renders_every_widget_through_it(app):
         html = "".join(str(field()) for field in form)
     assert 'name="background"' in html
     assert 'type="checkbox"' in html
+
+
+#: The fields the form macro renders choice by choice (macros/forms.html).
+CHOICE_FIELDS = ("RadioField", "CheckboxesField")
+
+
+def _choice_fields():
+    """Every radio and checkbox field of every form class in the app, and of an evaluation's answer form."""
+    for module in pkgutil.walk_packages(samrad.web.__path__, "samrad.web."):
+        importlib.import_module(module.name)
+    classes, stack = [], list(FlaskForm.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        classes.append(cls)
+    forms_built = []
+    for cls in classes:
+        try:
+            forms_built.append(cls(formdata=None, meta=forms.SHOWN_ONLY))
+        except TypeError:  # built by a function with arguments (the answer form, below)
+            continue
+    questions = [
+        SimpleNamespace(number=n, kind=QuestionKind.SCALE, text=f"Påstående {n} <&>") for n in (1, 2)
+    ]
+    forms_built.append(answer_form(SimpleNamespace(questions=questions)))
+    for form in forms_built:
+        for field in form:
+            if field.type in CHOICE_FIELDS:
+                yield field
+
+
+def test_choices_are_written_as_wtforms_writes_its_option_fields(app):
+    with app.test_request_context():
+        fields = list(_choice_fields())
+        names = {f"{type(f.meta).__qualname__}.{f.name}" for f in fields}
+        assert len(fields) >= 12, names
+        for field in fields:
+            if not field.choices or callable(field.choices):
+                field.choices = forms.options([("1", "Ett & två"), ("2", lazy_gettext("Your name"))])
+            first = next(iter(field.iter_choices()))
+            # One choice selected, and attributes given to the field, as a re-shown form has them.
+            field.data = (
+                [field.coerce(first.value)] if field.type == "CheckboxesField" else field.coerce(first.value)
+            )
+            for render_kw in (None, {"class_": "x", "data_hx_get": '/a?b="c"&d'}):
+                field.render_kw = render_kw
+                expected = [(str(o()), str(o.label())) for o in field]
+                assert [(str(i), str(label)) for i, label in forms.choice_inputs(field)] == expected, (
+                    field.name
+                )
+                assert any("checked" in i for i, _ in expected), field.name
