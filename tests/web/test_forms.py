@@ -117,3 +117,26 @@ def test_choices_are_written_as_wtforms_writes_its_option_fields(app):
                     field.name
                 )
                 assert any("checked" in i for i, _ in expected), field.name
+
+
+def test_an_answer_form_asks_exactly_its_questionnaires_questions(app):
+    def questionnaire(*texts):
+        last = len(texts)
+        kinds = {n: QuestionKind.TEXT if n == last else QuestionKind.SCALE for n in range(1, last + 1)}
+        questions = [SimpleNamespace(number=n, kind=kinds[n], text=t) for n, t in enumerate(texts, 1)]
+        return SimpleNamespace(questions=questions)
+
+    with app.test_request_context():
+        first = answer_form(questionnaire("Alla kom till tals.", "Något oklart?"))
+        again = answer_form(questionnaire("Alla kom till tals.", "Något oklart?"))
+        edited = answer_form(questionnaire("Alla kom till tals.", "Tiden räckte.", "Något oklart?"))
+        assert type(first) is type(again)  # the same questions: the class is made once
+        assert [(f.name, f.type, f.label.text) for f in first if f.name.startswith("q")] == [
+            ("q1", "RadioField", "1. Alla kom till tals."),
+            ("q2", "TextAreaField", "2. Något oklart?"),
+        ]
+        assert [(f.name, f.label.text) for f in edited if f.name.startswith("q")] == [
+            ("q1", "1. Alla kom till tals."),
+            ("q2", "2. Tiden räckte."),
+            ("q3", "3. Något oklart?"),
+        ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from functools import wraps
+from functools import lru_cache, wraps
 
 from flask import abort, current_app, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
@@ -145,12 +145,20 @@ def _question_field(number: int) -> str:
 
 
 def answer_form(questionnaire, formdata=None) -> AnswerForm:
+    form_class = _answer_form_class(tuple((q.number, q.kind, q.text) for q in questionnaire.questions))
+    return form_class(formdata=formdata) if formdata is not None else form_class()
+
+
+@lru_cache(maxsize=64)
+def _answer_form_class(questions: tuple[tuple[int, QuestionKind, str], ...]) -> type[AnswerForm]:
+    # A form class per set of questions, made once: making it was a tenth of the form's request. The key
+    # is the questions themselves, so a questionnaire's new version is another class.
     class Form_(AnswerForm):
         pass
 
-    for q in questionnaire.questions:
-        label = f"{q.number}. {q.text}"
-        if q.kind == QuestionKind.SCALE:
+    for number, kind, text in questions:
+        label = f"{number}. {text}"
+        if kind == QuestionKind.SCALE:
             # The service checks the choice, so that its message (in Swedish) is the one shown.
             field = RadioField(
                 label, choices=options((o.value, o.label) for o in ScaleOption), validate_choice=False
@@ -165,8 +173,8 @@ def answer_form(questionnaire, formdata=None) -> AnswerForm:
                 ),
                 render_kw={"rows": 5},
             )
-        setattr(Form_, _question_field(q.number), field)
-    return Form_(formdata=formdata) if formdata is not None else Form_()
+        setattr(Form_, _question_field(number), field)
+    return Form_
 
 
 def _show_problems(form: AnswerForm, problems: dict[int, service.Problem]) -> None:
