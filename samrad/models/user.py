@@ -36,7 +36,8 @@ class User(SQLModel, table=True):
         sa_relationship_kwargs={"lazy": "selectin", "cascade": "all, delete-orphan"},
     )
     #: What the person may do in each consultation, read with the person on every request (see
-    #: ``accounts.who_is_asking``). Only read here: roles are granted and taken through ``ConsultationRole``.
+    #: ``accounts.WHO_IS_ASKING``). Only read here: roles are granted and taken through ``ConsultationRole``,
+    #: and a role added in the same session is not seen here (the web layer builds its actor once a request).
     consultation_roles: list["ConsultationRole"] = Relationship(sa_relationship_kwargs={"viewonly": True})
 
     # Flask-Login protocol. The session cookie carries the id of a server-side UserSession row,

@@ -129,7 +129,7 @@ def actor_for(user: User | None) -> Actor:
     if user is None or not getattr(user, "is_authenticated", False) or user.id is None:
         return ANONYMOUS
     roles: dict[int, set[Role]] = {}
-    # Read with the user on every request (accounts.who_is_asking); a user loaded otherwise reads them here.
+    # Read with the user on every request (accounts.WHO_IS_ASKING); a user loaded otherwise reads them here.
     for held in user.consultation_roles:
         roles.setdefault(held.consultation_id, set()).add(held.role)
     return Actor(

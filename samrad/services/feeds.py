@@ -53,7 +53,7 @@ _FEED_OWNER = (
     select(CalendarFeed, User)
     .join(User, User.id == CalendarFeed.user_id)
     .where(CalendarFeed.token_hash == bindparam("token_hash"))
-    .options(*accounts.who_is_asking())
+    .options(*accounts.WHO_IS_ASKING)
 )
 
 
@@ -79,7 +79,7 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
     they hold a standing seat or coordinate, and the meetings they are invited to otherwise (a presenter's
     slot).
     Cancelled meetings stay in the feed marked cancelled, so subscribed calendars show the change."""
-    # Read with the person (accounts.who_is_asking).
+    # Read with the person (accounts.WHO_IS_ASKING).
     standing = {
         held.consultation_id for held in user.consultation_roles if held.role in invitations.STANDING_ROLES
     }
