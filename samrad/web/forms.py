@@ -84,7 +84,7 @@ def html_params(**attributes) -> Markup:
 def choice_inputs(field) -> list[tuple[Markup, Markup]]:
     """Each choice of a radio or checkbox field as its ``(input, label)``: the HTML of WTForms' own
     ``for option in field: option(), option.label()``, without building a field for every choice (that
-    was 40 µs a choice: a third of the new-case form's rendering, most of the evaluation form's).
+    was 40 µs a choice; the new-case form has 32 choices, the evaluation form 18).
     ``tests/web/test_forms.py`` holds the two to each other for every such field of every form."""
     widget = field.option_widget
     given = {widgets_core.clean_key(k): v for k, v in (field.render_kw or {}).items()}
