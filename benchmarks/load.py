@@ -50,10 +50,15 @@ from tests.web_client import CSRF, Browser, case_form  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 REVISION = re.compile(r'name="revision" value="(\d+)"')
 SECRET = "load-benchmark-secret-0123456789abcdef"
-#: Enough answer links for every evaluation POST of the run.
-EVALUATION_LINKS = 9000
 #: Respondents each client thread has ready for the evaluation POST, per round (link and form fetched).
 READY = 300
+
+
+def evaluation_links(*, rounds: int, connections: int) -> int:
+    """Answer links for every respondent of the run: per round and client thread, the evaluation form's
+    one and the POST's ready ones (each link is answered once), and some to spare. A fixed number ran
+    out in a run of five rounds."""
+    return rounds * connections * (READY + 1) + 100
 
 
 # --- Pages -----------------------------------------------------------------------------------------------
@@ -159,7 +164,7 @@ def worker_rss_mb(master: subprocess.Popen) -> float:
 # --- The dataset -----------------------------------------------------------------------------------------
 
 
-def seed(url: str, instance: Path, *, counties: int, years: int) -> dict:
+def seed(url: str, instance: Path, *, counties: int, years: int, links: int) -> dict:
     """The national dataset, an open evaluation with many links, a calendar feed; returns what the pages
     need (slugs, meetings, tokens)."""
     os.environ["SAMRAD_INSTANCE_PATH"] = str(instance)
@@ -193,7 +198,7 @@ def seed(url: str, instance: Path, *, counties: int, years: int) -> dict:
                 [
                     {"meeting_id": held.id, "email": f"deltagare{n}@nationell.samrad.example"}
                     | {"kind": InviteeKind.STANDING, "rsvp": Rsvp.ON_SITE, "attendance": Attendance.ON_SITE}
-                    for n in range(EVALUATION_LINKS)
+                    for n in range(links)
                 ],
             )
             s.execute(delete(Evaluation).where(Evaluation.meeting_id == held.id))  # opened anew below
@@ -344,7 +349,13 @@ def benchmark(database: str, args) -> dict:
     else:
         url, base_url = f"sqlite:///{work}/samrad.db", f"sqlite:///{work}/baseline.db"
     print(f"[{database}] seeding {args.counties} counties × {args.years} years …", flush=True)
-    data = seed(url, instance, counties=args.counties, years=args.years)
+    data = seed(
+        url,
+        instance,
+        counties=args.counties,
+        years=args.years,
+        links=evaluation_links(rounds=args.rounds, connections=args.connections),
+    )
     print(f"[{database}] seeded in {data['seed_seconds']} s: {data['counts']}", flush=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMRAD_")}
     env.update(
