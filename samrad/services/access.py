@@ -264,12 +264,7 @@ def _kept_case_clause(key):
         organisation_ids=organisation_ids,
         roles=dict(roles),
     )
-    submitting_in = [cid for cid, held in actor.roles.items() if held & SUBMITTING_ROLES]
-    owning = and_(
-        Case.organisation_id.in_(sorted(actor.organisation_ids)),
-        Case.consultation_id.in_(submitting_in),
-        or_(Case.submitted_at.is_not(None), Case.officer_id == actor.user_id),
-    )
+    owning = owned_clause(actor)
     coordinator = and_(
         Case.submitted_at.is_not(None), Case.consultation_id.in_(sorted(actor.coordinated_consultation_ids))
     )
@@ -303,7 +298,9 @@ def _kept_case_clause(key):
 
 
 def owned_clause(actor: Actor):
-    """SQL on ``Case``: the cases the person sees as one of the owning agency ("my cases")."""
+    """SQL on ``Case``: the cases the person sees as one of the owning agency ("my cases"), the first
+    branch of :func:`case_clause`, so it alone asks for them (without the clause's subqueries, which
+    took PostgreSQL longer to plan than to run)."""
     if actor.is_anonymous:
         return false()
     submitting_in = [cid for cid, held in actor.roles.items() if held & SUBMITTING_ROLES]

@@ -36,13 +36,15 @@ def _visible(
     case_ids: Iterable[int] | None,
     exposers: bool = True,
 ):
-    stmt = select(Case).where(access.case_clause(actor))
+    # The owning agency's cases are a part of those the person may see (owned_clause is case_clause's
+    # first branch), so they are asked for by that part alone.
+    stmt = select(Case).where(
+        access.owned_clause(actor) if own_organisation_only else access.case_clause(actor)
+    )
     if not exposers:
         stmt = stmt.options(lazyload(Case.exposers))
     if case_ids is not None:
         stmt = stmt.where(Case.id.in_(list(case_ids)))
-    if own_organisation_only:
-        stmt = stmt.where(access.owned_clause(actor))
     if consultation_id is not None:
         stmt = stmt.where(Case.consultation_id == consultation_id)
     if statuses is not None:
