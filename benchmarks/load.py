@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import delete, func, select, text  # noqa: E402
 
+from benchmarks.baseline.app import prepare_database  # noqa: E402
 from samrad import create_app, db, migrate  # noqa: E402
 from samrad.demo import national  # noqa: E402
 from samrad.enums import Attendance, InviteeKind, Rsvp  # noqa: E402
@@ -368,6 +369,7 @@ def benchmark(database: str, args) -> dict:
         BASELINE_DATABASE_URL=base_url,
     )
     data["links"] = iter(data["evaluation_tokens"])
+    prepare_database(base_url)
     port, base_port = free_port(), free_port()
     app = start_gunicorn("samrad:create_app()", port, env, args.workers, work / "samrad.log")
     baseline = start_gunicorn(

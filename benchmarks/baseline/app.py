@@ -34,24 +34,32 @@ FRAGMENT = (
 )
 
 
-def _engine():
-    url = os.environ["BASELINE_DATABASE_URL"]
+def _engine(url: str):
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-        return engine
+        return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     return create_engine(url, pool_pre_ping=True)
 
 
-def create_app() -> Flask:
-    app = Flask(__name__)
-    engine = _engine()
-    SQLModel.metadata.create_all(engine)
+def prepare_database(url: str) -> None:
+    """Make the table and its rows (SQLite in WAL mode). The benchmark calls this once before the workers
+    start: two workers doing it at once on a new SQLite file could find it locked and fail to boot."""
+    engine = _engine(url)
+    if url.startswith("sqlite"):
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    Item.__table__.create(engine, checkfirst=True)
     with Session(engine) as s:
         if s.exec(select(Item).limit(1)).first() is None:
             s.add_all(Item(name=f"Rad {n}", value=n) for n in range(ROWS))
             s.commit()
+    engine.dispose()
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    url = os.environ["BASELINE_DATABASE_URL"]
+    prepare_database(url)  # already done when the benchmark started the workers
+    engine = _engine(url)
 
     page_template = app.jinja_env.from_string(PAGE)
     fragment_template = app.jinja_env.from_string(FRAGMENT)
