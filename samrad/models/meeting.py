@@ -102,12 +102,23 @@ class AgendaVersion(SQLModel, table=True):
 class Invitee(SQLModel, table=True):
     """A person invited to a meeting, with their answer and, afterwards, whether they came."""
 
-    __table_args__ = (sa.UniqueConstraint("meeting_id", "email"),)
+    __table_args__ = (
+        sa.UniqueConstraint("meeting_id", "email"),
+        # A person's invitations by address are only those without an account (access.invited_clause): an
+        # index of just those lets the database go from the address to them. On all rows, PostgreSQL's plan
+        # for the prepared statement also scanned every invitation without an account (1.6 ms a feed).
+        sa.Index(
+            "ix_invitee_email",
+            "email",
+            sqlite_where=sa.text("user_id IS NULL"),
+            postgresql_where=sa.text("user_id IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE", index=True)
     user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL", index=True)
-    email: str = Field(max_length=254, index=True)
+    email: str = Field(max_length=254)
     kind: InviteeKind = Field(sa_type=enum_type(InviteeKind))
     #: For a presenter: the one agenda item (slot) their invitation covers.
     agenda_item_id: int | None = Field(default=None, foreign_key="agendaitem.id", ondelete="SET NULL")
