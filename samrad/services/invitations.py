@@ -362,7 +362,7 @@ def _send_request(
     user = _user_of(session, invitee)
     locale = user.locale if user and user.locale else "sv"
     slot = _slot(session, meeting, invitee)
-    with force_locale(locale):
+    with force_locale(i18n.locale_of(locale)):
         event = calendar_event(session, consultation, meeting, now=now, invitee=invitee, user=user)
         ics = build_calendar([event], method="REQUEST")
     links = {
@@ -411,7 +411,7 @@ def _send_cancel(
         return False
     user = _user_of(session, invitee)
     locale = user.locale if user and user.locale else "sv"
-    with force_locale(locale):
+    with force_locale(i18n.locale_of(locale)):
         event = calendar_event(
             session, consultation, meeting, now=now, invitee=invitee, user=user, cancelled=True
         )
