@@ -1,10 +1,12 @@
+import fcntl
+import os
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, inspect, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, func, select
 
 from samrad import db, migrate
@@ -64,6 +66,88 @@ def test_sqlite_write_transactions_take_the_lock_up_front(tmp_path):
                 other.execute("BEGIN IMMEDIATE")
         finally:
             other.close()
+
+
+def _turn_is_taken(database) -> bool:
+    """Whether a writer holds the turn of ``database`` (looked at from outside, like another process)."""
+    fd = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def test_sqlite_writers_take_turns_and_readers_do_not(tmp_path):
+    """A write transaction holds the writers' turn from BEGIN to COMMIT or ROLLBACK (so a waiting worker
+    gets SQLite's write lock as soon as it is free, not after busy_timeout's sleeps); a reading one never
+    takes it."""
+    database = tmp_path / "turns.db"
+    engine = db.make_engine(f"sqlite:///{database}")
+    SQLModel.metadata.create_all(engine)
+    assert not _turn_is_taken(database)
+    with Session(engine) as writer:
+        make_organisation(writer, name="Skrivande")
+        assert _turn_is_taken(database)
+        writer.commit()
+        assert not _turn_is_taken(database)
+        make_organisation(writer, name="Ångrad")
+        assert _turn_is_taken(database)
+        writer.rollback()
+        assert not _turn_is_taken(database)
+    reading = engine.execution_options(**{db.READ_ONLY: True})
+    with Session(reading) as reader:
+        assert reader.exec(select(func.count()).select_from(Organisation)).one() == 1
+        assert not _turn_is_taken(database)
+    engine.dispose()
+
+
+def test_a_sqlite_writer_takes_its_turn_before_it_asks_sqlite_for_the_write_lock(tmp_path, monkeypatch):
+    """Waiting for the turn while holding SQLite's write lock would keep the other writer in busy_timeout's
+    sleeps, which is what the turns are there to end."""
+    database = tmp_path / "order.db"
+    engine = db.make_engine(f"sqlite:///{database}")
+    SQLModel.metadata.create_all(engine)
+    steps = []
+    event.listen(engine, "connect", lambda dbapi_conn, _r: dbapi_conn.set_trace_callback(steps.append))
+    engine.dispose()
+    real_flock = fcntl.flock
+    monkeypatch.setattr(fcntl, "flock", lambda fd, op: steps.append(f"flock {op}") or real_flock(fd, op))
+    with Session(engine) as writer:
+        make_organisation(writer, name="I tur och ordning")
+        writer.commit()
+    wrote = [s for s in steps if s.startswith(("flock", "BEGIN", "COMMIT"))]
+    one_transaction = [
+        f"flock {fcntl.LOCK_EX | fcntl.LOCK_NB}",
+        "BEGIN IMMEDIATE",
+        f"flock {fcntl.LOCK_UN}",
+        "COMMIT",
+    ]
+    # The change, then the statistics generation moved on: each in its turn.
+    assert wrote == one_transaction * (len(wrote) // 4) and len(wrote) >= 4
+    engine.dispose()
+
+
+def test_a_sqlite_writer_that_never_gets_its_turn_fails_as_locked(tmp_path):
+    """The wait for the turn is as long as busy_timeout, and ends in SQLite's own error, so the page
+    answers 503 and a job retries as they did when SQLite itself made them wait."""
+    database = tmp_path / "waits.db"
+    first = db.make_engine(f"sqlite:///{database}")
+    second = db.make_engine(f"sqlite:///{database}", busy_timeout_ms=100)
+    SQLModel.metadata.create_all(first)
+    with Session(first) as holder:
+        make_organisation(holder, name="Håller turen")
+        with Session(second) as waiter, pytest.raises(OperationalError) as refused:
+            waiter.exec(text("SELECT 1"))
+        assert db.unavailable_reason(refused.value) == "locked"
+        holder.commit()
+    with Session(second) as waiter:  # the turn is free again
+        make_organisation(waiter, name="Fick turen")
+        waiter.commit()
+    first.dispose()
+    second.dispose()
 
 
 def _assert_migrations_match_models(engine):
