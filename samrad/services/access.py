@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, exists, false, or_
+from sqlalchemy import and_, bindparam, exists, false, or_
 from sqlmodel import Session, select
 
 from samrad.enums import CaseStatus, InviteeKind, Role
@@ -153,6 +153,21 @@ def invited_clause(actor: Actor):
     if not actor.email_confirmed:
         return by_account
     return or_(by_account, and_(Invitee.user_id.is_(None), Invitee.email == actor.email))
+
+
+#: :func:`invited_clause` for a statement built once, the person bound when it runs (:func:`invited_values`),
+#: in two halves a statement can ask one after the other (a union): each has an index of its own, where
+#: PostgreSQL's generic plan for the OR went through every meeting of the window and its invitees instead.
+INVITED_BY_ACCOUNT = Invitee.user_id == bindparam("invited_user_id")
+INVITED_BY_ADDRESS = and_(Invitee.user_id.is_(None), Invitee.email == bindparam("invited_email"))
+
+
+def invited_values(actor: Actor) -> dict:
+    """The values of :data:`INVITED_BY_ACCOUNT` and :data:`INVITED_BY_ADDRESS` for ``actor``: a missing one
+    is NULL, which no row equals (an anonymous person, an address not confirmed)."""
+    if actor.is_anonymous:
+        return {"invited_user_id": None, "invited_email": None}
+    return {"invited_user_id": actor.user_id, "invited_email": actor.email if actor.email_confirmed else None}
 
 
 def invitation(session: Session, actor: Actor, meeting: Meeting) -> Invitee | None:

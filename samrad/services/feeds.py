@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask_babel import gettext
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import bindparam, delete, union_all, update
 from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
 from samrad.calendar import CalendarEvent, build_calendar
 from samrad.enums import InviteeKind
-from samrad.models import CalendarFeed, Consultation, Invitee, Meeting, User, get_row
+from samrad.models import CalendarFeed, Consultation, Invitee, Meeting, User
 from samrad.services import access, accounts, invitations
 from samrad.tokens import new_token, token_hash
 
@@ -74,6 +74,24 @@ def record_use(session: Session, token: str, *, now: datetime) -> None:
     )
 
 
+def _own_invitations():
+    def half(invited):
+        return (
+            select(Invitee)
+            .join(Meeting, Meeting.id == Invitee.meeting_id)
+            .where(invited, Invitee.removed_at.is_(None))
+            .where(Meeting.starts_at >= bindparam("since"), Meeting.starts_at <= bindparam("until"))
+        )
+
+    # The two halves never meet (one has an account, the other none), so UNION ALL.
+    both = union_all(half(access.INVITED_BY_ACCOUNT), half(access.INVITED_BY_ADDRESS))
+    return select(Invitee).from_statement(both)
+
+
+#: The person's invitations in the feed's window (built once; access.invited_values and the window bound).
+_OWN_INVITATIONS = _own_invitations()
+
+
 def feed_events(session: Session, user: User, *, now: datetime) -> list[CalendarEvent]:
     """The person's meetings from 90 days back to 400 days ahead: every meeting of the consultations where
     they hold a standing seat or coordinate, and the meetings they are invited to otherwise (a presenter's
@@ -84,16 +102,20 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
         held.consultation_id for held in user.consultation_roles if held.role in invitations.STANDING_ROLES
     }
     since, until = now - HISTORY, now + AHEAD
+    # Each meeting with its consultation, in the same statement.
+    with_consultation = (
+        select(Meeting, Consultation)
+        .join(Consultation, Consultation.id == Meeting.consultation_id)
+        # A standing seat sees whole meetings: their agendas are not read (a presenter's slot is worked
+        # out only for the meetings below, where the person has no seat).
+        .options(lazyload(Meeting.items))
+    )
     meetings = (
         list(
             session.exec(
-                select(Meeting)
-                .where(Meeting.consultation_id.in_(standing))
+                with_consultation.where(Meeting.consultation_id.in_(standing))
                 .where(Meeting.starts_at >= since)
                 .where(Meeting.starts_at <= until)
-                # A standing seat sees whole meetings: their agendas are not read (a presenter's slot is
-                # worked out only for the meetings below, where the person has no seat).
-                .options(lazyload(Meeting.items))
             )
         )
         if standing
@@ -101,24 +123,16 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
     )
     own = {
         i.meeting_id: i
-        for i in session.exec(
-            select(Invitee)
-            .join(Meeting, Meeting.id == Invitee.meeting_id)
-            .where(access.invited_clause(access.identity(user)))
-            .where(Invitee.removed_at.is_(None))
-            .where(Meeting.starts_at >= since)
-            .where(Meeting.starts_at <= until)
+        for i in session.scalars(
+            _OWN_INVITATIONS,
+            {**access.invited_values(access.identity(user)), "since": since, "until": until},
         )
     }
-    elsewhere = own.keys() - {m.id for m in meetings}
+    elsewhere = own.keys() - {m.id for m, _ in meetings}
     if elsewhere:
-        meetings.extend(session.exec(select(Meeting).where(Meeting.id.in_(elsewhere))))
+        meetings.extend(session.exec(with_consultation.where(Meeting.id.in_(elsewhere))))
     events = []
-    consultations: dict[int, Consultation] = {}
-    for meeting in sorted(meetings, key=lambda m: (m.starts_at, m.id)):
-        if meeting.consultation_id not in consultations:
-            consultations[meeting.consultation_id] = get_row(session, Consultation, meeting.consultation_id)
-        consultation = consultations[meeting.consultation_id]
+    for meeting, consultation in sorted(meetings, key=lambda pair: (pair[0].starts_at, pair[0].id)):
         invitee = own.get(meeting.id)
         # A standing member sees the whole meeting even if also listed for a slot.
         if (

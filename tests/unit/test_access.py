@@ -12,7 +12,7 @@ from flask_login import AnonymousUserMixin
 from sqlmodel import select
 
 from samrad.enums import CaseStatus, InviteeKind, OrganisationType, Role
-from samrad.models import Case, ConsultationRole, JoinRequest, Membership, StandingSeat, utcnow
+from samrad.models import Case, ConsultationRole, Invitee, JoinRequest, Membership, StandingSeat, utcnow
 from samrad.services import access, cases, invitations
 from samrad.services.access import PRESENTER_LINK_LEAD, Action, actor_for
 from tests.factories import (
@@ -455,6 +455,40 @@ def test_an_invitation_that_belongs_to_an_account_is_not_matched_by_address(sess
     assert access.invitation(session, actor_for(same_address), meeting) is None
     assert access.invitation(session, actor_for(holder), meeting) is not None
     assert access.invitation(session, actor_for(unclaimed), meeting) is not None
+
+
+def test_the_bound_halves_of_the_invitation_rule_match_what_the_rule_matches(session):
+    """A statement built once asks :data:`access.INVITED_BY_ACCOUNT` and :data:`access.INVITED_BY_ADDRESS`
+    (:func:`access.invited_values` bound) instead of :func:`access.invited_clause`: for every kind of
+    person — with invitations by account and by address, an unconfirmed address, an address whose
+    invitation is another account's, no account — the two find the same rows."""
+    consultation = make_consultation(session)
+    meeting = make_meeting(session, consultation)
+    holder = make_user(session, email="forsta@kommun.example")
+    make_invitee(session, meeting, holder, email="delad@kommun.example")
+    make_invitee(session, meeting, None, email="ledig@kommun.example")
+    make_invitee(session, meeting, None, email="obekraftad@kommun.example")
+    make_invitee(session, make_meeting(session, consultation), None, email="forsta@kommun.example")
+    people = [
+        holder,
+        make_user(session, email="delad@kommun.example"),
+        make_user(session, email="ledig@kommun.example"),
+        make_user(session, email="obekraftad@kommun.example", email_confirmed_at=None),
+        make_user(session, email="ingen@kommun.example"),
+    ]
+    actors = [actor_for(p) for p in people] + [actor_for(AnonymousUserMixin())]
+    found = []
+    for actor in actors:
+        ruled = set(session.exec(select(Invitee.id).where(access.invited_clause(actor))))
+        halves = (
+            select(Invitee.id)
+            .where(access.INVITED_BY_ACCOUNT)
+            .union_all(select(Invitee.id).where(access.INVITED_BY_ADDRESS))
+        )
+        bound = set(session.scalars(halves, access.invited_values(actor)))
+        assert bound == ruled
+        found.append(len(ruled))
+    assert found == [2, 0, 1, 0, 0, 0]  # the holder's by account and by address; the free address's
 
 
 def test_the_host_takes_part_from_another_county(session):

@@ -36,7 +36,7 @@ PAGES = {
     "new-case form": ("officer", "/c/{slug}/cases/new?acute=no", 8),
     "published agenda": ("member", "/c/{slug}/meetings/{held}/agenda", 9),
     "meeting page": ("member", "/c/{slug}/meetings/{next}", 6),
-    "calendar feed": ("anonymous", "/feed/{feed}.ics", 5),
+    "calendar feed": ("anonymous", "/feed/{feed}.ics", 4),
     "statistics, latest period": ("statistics", "/stats/?consultation={slug}", 19),
     "statistics, all years": ("statistics", "/stats/?consultation={slug}&period=all", 9),
 }
