@@ -86,9 +86,9 @@ def _writers_take_turns(engine: Engine, database: Path, busy_timeout_ms: int) ->
     worker that finishes a write and at once begins the next takes the lock again while the other one
     sleeps, up to a dozen times in a row: under load a POST's p99 was 317 ms against a median of 54. A
     waiter here looks every half millisecond, so it has the lock soon after it is free (p99 113 ms,
-    docs/performance.md). The wait is as long as
-    busy_timeout, then the error is SQLite's own ("database is locked": 503, or a job's retry). Pages that
-    only read take no turn (their transactions are DEFERRED and WAL lets them read beside a writer)."""
+    docs/performance.md). The wait is as long as busy_timeout, then the error is SQLite's own ("database
+    is locked": 503, or a job's retry). Pages that only read take no turn (their transactions are
+    DEFERRED and WAL lets them read beside a writer)."""
     lock_file = database.with_name(database.name + "-writer.lock")
     held = "samrad_writer_lock"
 

@@ -145,21 +145,25 @@ def actor_for(user: User | None) -> Actor:
 # --- Invitations ----------------------------------------------------------------------------------------
 
 
+def _invited_halves(user_id, email):
+    """The invitation rule's two halves: by account; by address, for an invitation without one."""
+    return Invitee.user_id == user_id, and_(Invitee.user_id.is_(None), Invitee.email == email)
+
+
 def invited_clause(actor: Actor):
     """SQL: the ``Invitee`` row is this person's (by account, or by a confirmed e-mail address)."""
     if actor.is_anonymous:
         return false()
-    by_account = Invitee.user_id == actor.user_id
-    if not actor.email_confirmed:
-        return by_account
-    return or_(by_account, and_(Invitee.user_id.is_(None), Invitee.email == actor.email))
+    by_account, by_address = _invited_halves(actor.user_id, actor.email)
+    return or_(by_account, by_address) if actor.email_confirmed else by_account
 
 
 #: :func:`invited_clause` for a statement built once, the person bound when it runs (:func:`invited_values`),
 #: in two halves a statement can ask one after the other (a union): each has an index of its own, where
 #: PostgreSQL's generic plan for the OR went through every meeting of the window and its invitees instead.
-INVITED_BY_ACCOUNT = Invitee.user_id == bindparam("invited_user_id")
-INVITED_BY_ADDRESS = and_(Invitee.user_id.is_(None), Invitee.email == bindparam("invited_email"))
+INVITED_BY_ACCOUNT, INVITED_BY_ADDRESS = _invited_halves(
+    bindparam("invited_user_id"), bindparam("invited_email")
+)
 
 
 def invited_values(actor: Actor) -> dict:

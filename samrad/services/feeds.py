@@ -90,6 +90,19 @@ def _own_invitations():
 
 #: The person's invitations in the feed's window (built once; access.invited_values and the window bound).
 _OWN_INVITATIONS = _own_invitations()
+#: Meetings, each with its consultation in the same statement. A standing seat sees whole meetings: their
+#: agendas are not read (a presenter's slot is worked out only for meetings where the person has no seat).
+_WITH_CONSULTATION = (
+    select(Meeting, Consultation)
+    .join(Consultation, Consultation.id == Meeting.consultation_id)
+    .options(lazyload(Meeting.items))
+)
+_STANDING_MEETINGS = _WITH_CONSULTATION.where(
+    Meeting.consultation_id.in_(bindparam("standing", expanding=True)),
+    Meeting.starts_at >= bindparam("since"),
+    Meeting.starts_at <= bindparam("until"),
+)
+_MEETINGS_BY_ID = _WITH_CONSULTATION.where(Meeting.id.in_(bindparam("ids", expanding=True)))
 
 
 def feed_events(session: Session, user: User, *, now: datetime) -> list[CalendarEvent]:
@@ -101,23 +114,9 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
     standing = {
         held.consultation_id for held in user.consultation_roles if held.role in invitations.STANDING_ROLES
     }
-    since, until = now - HISTORY, now + AHEAD
-    # Each meeting with its consultation, in the same statement.
-    with_consultation = (
-        select(Meeting, Consultation)
-        .join(Consultation, Consultation.id == Meeting.consultation_id)
-        # A standing seat sees whole meetings: their agendas are not read (a presenter's slot is worked
-        # out only for the meetings below, where the person has no seat).
-        .options(lazyload(Meeting.items))
-    )
+    window = {"since": now - HISTORY, "until": now + AHEAD}
     meetings = (
-        list(
-            session.exec(
-                with_consultation.where(Meeting.consultation_id.in_(standing))
-                .where(Meeting.starts_at >= since)
-                .where(Meeting.starts_at <= until)
-            )
-        )
+        list(session.exec(_STANDING_MEETINGS, params={"standing": sorted(standing), **window}))
         if standing
         else []
     )
@@ -125,12 +124,12 @@ def feed_events(session: Session, user: User, *, now: datetime) -> list[Calendar
         i.meeting_id: i
         for i in session.scalars(
             _OWN_INVITATIONS,
-            {**access.invited_values(access.identity(user)), "since": since, "until": until},
+            {**access.invited_values(access.identity(user)), **window},
         )
     }
     elsewhere = own.keys() - {m.id for m, _ in meetings}
     if elsewhere:
-        meetings.extend(session.exec(with_consultation.where(Meeting.id.in_(elsewhere))))
+        meetings.extend(session.exec(_MEETINGS_BY_ID, params={"ids": sorted(elsewhere)}))
     events = []
     for meeting, consultation in sorted(meetings, key=lambda pair: (pair[0].starts_at, pair[0].id)):
         invitee = own.get(meeting.id)
