@@ -7,7 +7,8 @@ import pkgutil
 from types import SimpleNamespace
 
 import wtforms.widgets
-from flask_babel import lazy_gettext
+from flask import render_template
+from flask_babel import force_locale, lazy_gettext
 from flask_wtf import FlaskForm
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,7 +19,7 @@ import samrad.web
 from samrad.models.evaluation import QuestionKind
 from samrad.web import forms
 from samrad.web.case_forms import CaseForm
-from samrad.web.evaluations.answering import answer_form
+from samrad.web.evaluations.answering import answer_form, blank_questions
 
 NAMES = st.sampled_from(
     ["id", "name", "class_", "for_", "data_hx_post", "aria_describedby", "aria_invalid", "a<b", 'q"t']
@@ -119,13 +120,16 @@ def test_choices_are_written_as_wtforms_writes_its_option_fields(app):
                 assert any("checked" in i for i, _ in expected), field.name
 
 
-def test_an_answer_form_asks_exactly_its_questionnaires_questions(app):
-    def questionnaire(*texts):
-        last = len(texts)
-        kinds = {n: QuestionKind.TEXT if n == last else QuestionKind.SCALE for n in range(1, last + 1)}
-        questions = [SimpleNamespace(number=n, kind=kinds[n], text=t) for n, t in enumerate(texts, 1)]
-        return SimpleNamespace(questions=questions)
+def _questionnaire(*texts):
+    """Scale questions, the last one free text."""
+    last = len(texts)
+    kinds = {n: QuestionKind.TEXT if n == last else QuestionKind.SCALE for n in range(1, last + 1)}
+    questions = [SimpleNamespace(number=n, kind=kinds[n], text=t) for n, t in enumerate(texts, 1)]
+    return SimpleNamespace(questions=questions)
 
+
+def test_an_answer_form_asks_exactly_its_questionnaires_questions(app):
+    questionnaire = _questionnaire
     with app.test_request_context():
         first = answer_form(questionnaire("Alla kom till tals.", "Något oklart?"))
         again = answer_form(questionnaire("Alla kom till tals.", "Något oklart?"))
@@ -140,3 +144,23 @@ def test_an_answer_form_asks_exactly_its_questionnaires_questions(app):
             ("q2", "2. Tiden räckte."),
             ("q3", "3. Något oklart?"),
         ]
+
+
+def test_the_kept_blank_questions_are_the_questionnaires_own_in_the_language_asked(app):
+    """Every respondent first gets the same empty fields, written once per set of questions and language:
+    they are what the form writes for those questions, another language gets its own words, and an edited
+    questionnaire its own fields."""
+    first = _questionnaire("Alla kom till tals.", "Något oklart?")
+    with app.test_request_context():
+        kept = blank_questions(first)
+        assert blank_questions(_questionnaire("Alla kom till tals.", "Något oklart?")) is kept
+        fresh = render_template("evaluations/_questions.html", form=answer_form(first), numbers=[1, 2])
+        assert str(kept) == fresh
+        assert "<legend>1. Alla kom till tals.</legend>" in kept and "Instämmer helt" in kept
+        assert 'name="q2"' in kept and "checked" not in kept and "error" not in kept
+        edited = blank_questions(_questionnaire("Alla kom till tals.", "Tiden räckte.", "Något oklart?"))
+        assert "<legend>2. Tiden räckte.</legend>" in edited and 'name="q3"' in edited
+        with force_locale("en"):
+            english = blank_questions(first)
+        assert "Agree fully" in english and "Instämmer helt" not in english
+        assert "Agree fully" not in blank_questions(first)

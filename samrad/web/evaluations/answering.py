@@ -20,9 +20,10 @@ from functools import lru_cache, wraps
 from flask import abort, current_app, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import BooleanField, RadioField, TextAreaField
 
-from samrad import db, keys
+from samrad import db, i18n, keys
 from samrad.extensions import login_manager
 from samrad.models import utcnow
 from samrad.models.evaluation import QuestionKind, ScaleOption
@@ -144,9 +145,32 @@ def _question_field(number: int) -> str:
     return f"q{number}"
 
 
+def _questions_key(questionnaire) -> tuple[tuple[int, QuestionKind, str], ...]:
+    return tuple((q.number, q.kind, q.text) for q in questionnaire.questions)
+
+
 def answer_form(questionnaire, formdata=None) -> AnswerForm:
-    form_class = _answer_form_class(tuple((q.number, q.kind, q.text) for q in questionnaire.questions))
+    form_class = _answer_form_class(_questions_key(questionnaire))
     return form_class(formdata=formdata) if formdata is not None else form_class()
+
+
+def blank_questions(questionnaire) -> Markup:
+    """The questionnaire's fields, empty, in the current language: what every respondent is shown first."""
+    return _blank_questions(_questions_key(questionnaire), i18n.current_locale())
+
+
+@lru_cache(maxsize=64)
+def _blank_questions(questions: tuple[tuple[int, QuestionKind, str], ...], _locale) -> Markup:
+    # Every respondent of every meeting asked these questions gets the same empty fields, so they are
+    # written once per set of questions and language (a fifth of the form's request). Answers sent back
+    # with a problem are written afresh (answer.html), with what the person wrote and the messages.
+    return Markup(
+        render_template(
+            "evaluations/_questions.html",
+            form=_answer_form_class(questions)(formdata=None),
+            numbers=[number for number, _, _ in questions],
+        )
+    )
 
 
 @lru_cache(maxsize=64)
@@ -276,6 +300,8 @@ def answer(public_id: str):
         render_template(
             "evaluations/answer.html",
             form=form,
+            blank=blank_questions(evaluation.questionnaire) if request.method == "GET" else None,
+            numbers=[q.number for q in evaluation.questionnaire.questions],
             evaluation=evaluation,
             consultation_name=consultation_name,
             starts_at=starts_at,
