@@ -246,6 +246,18 @@ def _context(form, stats):
     return context
 
 
+def _kept_filter(stats, form) -> Markup:
+    """The filter as asked, when it was valid: kept with the view it shows, per choice of consultations
+    (another person may see other ones), values and language (it was a fifth of the page)."""
+    key = (
+        "filter",
+        tuple((choice.value, choice.label) for choice in form.consultation.choices),
+        tuple(form[name].data for name in ("consultation", "period", "year", "month", "term")),
+        str(get_locale()),
+    )
+    return service.kept_with(stats, key, lambda: Markup(render_template("stats/_filter.html", form=form)))
+
+
 @bp.app_template_filter("days")
 def days_filter(value) -> str:
     if isinstance(value, str):
@@ -260,8 +272,18 @@ def index():
     # htmx swaps only 2xx answers, so the fragment with the filter errors comes back as 200 to htmx.
     status = 200 if stats is not None or is_htmx() else 400
     context = _context(form, stats)
-    results = _results(context) if stats is not None else None
-    return render("stats/index.html", "stats/_dashboard.html", status, results=results, **context)
+    results = kept_filter = None
+    if stats is not None:
+        results = _results(context)
+        kept_filter = _kept_filter(stats, form)
+    return render(
+        "stats/index.html",
+        "stats/_dashboard.html",
+        status,
+        results=results,
+        kept_filter=kept_filter,
+        **context,
+    )
 
 
 def _export(kind: str):

@@ -24,6 +24,7 @@ from samrad.enums import (
     Role,
     Sex,
 )
+from samrad.models import ConsultationRole
 from samrad.services import directory
 from tests.factories import (
     BACKGROUND,
@@ -280,6 +281,39 @@ def test_the_kept_rendering_follows_the_data_the_filter_and_the_language(client,
     client.post("/language", data={"locale": "en", "next": "/", "csrf_token": auth.token("/")})
     count, html = shown()
     assert count == "13" and "Download as CSV" in html and "Ladda ner som CSV" not in html
+
+
+def test_the_kept_filter_is_each_persons_own_consultations_values_and_language(client, auth, web_session):
+    """The filter of a counted view is kept with it: a person who sees statistics of two consultations and
+    one who sees one, asking for the same view, each get their own list (never the other's consultation's
+    name); another month and another language get their own filter."""
+    una = seed(web_session)
+    other = directory.consultation_by_slug(web_session, "annat")
+    both = make_user(web_session, email="tva@lst.example", roles=[Role.STATISTICS_VIEWER], consultation=una)
+    web_session.add(ConsultationRole(user_id=both.id, consultation_id=other.id, role=Role.STATISTICS_VIEWER))
+    web_session.commit()
+
+    def consultations_and_month(query):
+        html = client.get(f"/stats/?consultation=una&{query}").get_data(as_text=True)
+        choices = re.search(r'<select[^>]*name="consultation".*?</select>', html, re.S).group(0)
+        month = re.search(r'<select[^>]*name="month".*?</select>', html, re.S).group(0)
+        return re.findall(r">([^<]+)</option>", choices), re.search(r"<option selected[^>]*>([^<]+)<", month)[
+            1
+        ]
+
+    login(auth, "tva@lst.example")
+    assert consultations_and_month("period=month&year=2027&month=3") == (
+        ["Hemligt samråd", "Una Norrbotten"],
+        "mars",
+    )
+    auth.logout()
+    login(auth, "statistik@lst.example")
+    assert consultations_and_month("period=month&year=2027&month=3") == (["Una Norrbotten"], "mars")
+    assert consultations_and_month("period=month&year=2027&month=5") == (["Una Norrbotten"], "maj")
+    client.post("/language", data={"locale": "en", "next": "/", "csrf_token": auth.token("/")})
+    assert consultations_and_month("period=month&year=2027&month=5") == (["Una Norrbotten"], "May")
+    html = client.get("/stats/?consultation=una&period=month&year=2027&month=5").get_data(as_text=True)
+    assert "Choose consultation and period" in html and "Välj samråd och period" not in html
 
 
 def test_the_start_page_links_to_statistics_for_statistics_roles(client, auth, web_session):
