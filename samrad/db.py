@@ -95,8 +95,10 @@ def _writers_take_turns(engine: Engine, database: Path, busy_timeout_ms: int) ->
     @event.listens_for(engine, "connect")
     def _open(_dbapi_conn, record):
         # A descriptor per connection: flock excludes open files, so two connections of one process
-        # (a job's thread, a test) take turns like two processes.
-        record.info[held] = [os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600), False]
+        # (a job's thread, a test) take turns like two processes. The file gets the database's permission
+        # bits, as SQLite gives its -wal and -shm files, so that whoever may write the database may queue.
+        mode = database.stat().st_mode & 0o777 if database.exists() else 0o600
+        record.info[held] = [os.open(lock_file, os.O_RDWR | os.O_CREAT, mode), False]
 
     @event.listens_for(engine, "close")
     def _close(_dbapi_conn, record):

@@ -85,9 +85,12 @@ def test_sqlite_writers_take_turns_and_readers_do_not(tmp_path):
     gets SQLite's write lock as soon as it is free, not after busy_timeout's sleeps); a reading one never
     takes it."""
     database = tmp_path / "turns.db"
+    database.touch(mode=0o640)
     engine = db.make_engine(f"sqlite:///{database}")
     SQLModel.metadata.create_all(engine)
     assert not _turn_is_taken(database)
+    # Whoever may write the database may queue: the lock file has the database's permissions.
+    assert (tmp_path / "turns.db-writer.lock").stat().st_mode & 0o777 == database.stat().st_mode & 0o777
     with Session(engine) as writer:
         make_organisation(writer, name="Skrivande")
         assert _turn_is_taken(database)
