@@ -77,8 +77,9 @@ class Case(SQLModel, table=True):
     categories: list["CaseCategoryEntry"] = Relationship(
         sa_relationship_kwargs={"lazy": "selectin", "cascade": "all, delete-orphan"}
     )
+    # Read when asked for (one case's page or form): lists show a case by reference and category.
     exposers: list["CaseExposerEntry"] = Relationship(
-        sa_relationship_kwargs={"lazy": "selectin", "cascade": "all, delete-orphan"}
+        sa_relationship_kwargs={"lazy": "select", "cascade": "all, delete-orphan"}
     )
 
 

@@ -160,7 +160,7 @@ def _next_meeting_facts(session: Session, meeting: Meeting, *, now: datetime) ->
 
 def coordinator_panel(session: Session, consultation: Consultation, *, now: datetime) -> CoordinatorPanel:
     meeting = next_meeting(session, consultation, now=now)
-    queue = triage_queue(session, consultation, exposers=False)
+    queue = triage_queue(session, consultation)
     join_requests = (
         select(func.count())
         .select_from(JoinRequest)
@@ -234,7 +234,6 @@ def officer_panel(
             consultation_id=consultation.id,
             statuses=shown,
             own_organisation_only=True,
-            exposers=False,
         )
         if c.status != CaseStatus.DISCUSSED
         or (c.last_discussed_at is not None and c.last_discussed_at > now - ADVICE_SHOWN_FOR)

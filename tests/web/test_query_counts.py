@@ -25,14 +25,14 @@ SLUG = national.county_slug(1)
 #: Page → (who asks, path template, most statements allowed: today's count, so a new statement is a
 #: decision made in this file).
 PAGES = {
-    "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 23),
-    "case queue": ("coordinator", "/c/{slug}/cases/queue", 10),
+    "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 20),
+    "case queue": ("coordinator", "/c/{slug}/cases/queue", 9),
     "meetings index": ("coordinator", "/c/{slug}/meetings", 9),
     "start page, coordinator": ("coordinator", "/", 16),
     "start page, case officer": ("officer", "/", 8),
     "start page, member": ("member", "/", 5),
     "start page, statistics viewer": ("statistics", "/", 19),
-    "case list": ("officer", "/cases", 9),
+    "case list": ("officer", "/cases", 8),
     "new-case form": ("officer", "/c/{slug}/cases/new?acute=no", 8),
     "published agenda": ("member", "/c/{slug}/meetings/{held}/agenda", 9),
     "meeting page": ("member", "/c/{slug}/meetings/{next}", 6),

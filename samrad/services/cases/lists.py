@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
 from samrad.enums import (
@@ -34,15 +33,12 @@ def _visible(
     statuses: Iterable[CaseStatus] | None,
     own_organisation_only: bool,
     case_ids: Iterable[int] | None,
-    exposers: bool = True,
 ):
     # The owning agency's cases are a part of those the person may see (owned_clause is case_clause's
     # first branch), so they are asked for by that part alone.
     stmt = select(Case).where(
         access.owned_clause(actor) if own_organisation_only else access.case_clause(actor)
     )
-    if not exposers:
-        stmt = stmt.options(lazyload(Case.exposers))
     if case_ids is not None:
         stmt = stmt.where(Case.id.in_(list(case_ids)))
     if consultation_id is not None:
@@ -60,12 +56,10 @@ def cases_visible_to(
     statuses: Iterable[CaseStatus] | None = None,
     own_organisation_only: bool = False,
     case_ids: Iterable[int] | None = None,
-    exposers: bool = True,
 ) -> list[Case]:
     """The cases the person may see (:func:`samrad.services.access.case_clause`), newest first;
     ``own_organisation_only`` keeps those they see as one of the owning agency, ``case_ids`` those of
-    a list (a page that shows some cases asks once, not once per case); without ``exposers`` those are
-    not read (a page that names cases by reference and category)."""
+    a list (a page that shows some cases asks once, not once per case)."""
     return list(
         session.exec(
             _visible(
@@ -74,7 +68,6 @@ def cases_visible_to(
                 statuses=statuses,
                 own_organisation_only=own_organisation_only,
                 case_ids=case_ids,
-                exposers=exposers,
             )
         )
     )

@@ -75,17 +75,14 @@ def _slot(case: Case, meeting: Meeting | None, before: dict[tuple, int]) -> Slot
     return Slot(meeting=meeting, starts_at=starts_at, published=published)
 
 
-def triage_queue(session: Session, consultation: Consultation, *, exposers: bool = True) -> list[Case]:
-    """Cases waiting for the coordinator: submitted and follow-up, honour-related first, oldest first;
-    without ``exposers`` (a page that names the cases by reference and category) those are not read."""
+def triage_queue(session: Session, consultation: Consultation) -> list[Case]:
+    """Cases waiting for the coordinator: submitted and follow-up, honour-related first, oldest first."""
     stmt = (
         select(Case)
         .where(Case.consultation_id == consultation.id)
         .where(Case.status.in_(list(QUEUED)))
         .order_by(Case.submitted_at, Case.id)
     )
-    if not exposers:
-        stmt = stmt.options(lazyload(Case.exposers))
     cases = list(session.exec(stmt))
     return sorted(cases, key=lambda c: not any(e.category.is_honour_related for e in c.categories))
 
