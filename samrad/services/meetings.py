@@ -190,24 +190,34 @@ def _series_dates(session: Session, consultation: Consultation) -> list[date]:
     return [d for d in dates if d is not None]
 
 
-def _break_days(session: Session, consultation: Consultation) -> list[BreakDays]:
-    return [BreakDays(b.first_day, b.last_day, b.label) for b in break_periods(session, consultation)]
+def _last_series_date(session: Session, consultation: Consultation) -> date | None:
+    return session.scalar(
+        sa.select(sa.func.max(Meeting.series_date)).where(Meeting.consultation_id == consultation.id)
+    )
 
 
-def planned_slots(session: Session, consultation: Consultation, *, first: date, last: date) -> list[Slot]:
-    """The rhythm's dates in a range with the reason for each skipped one (for the coordinator's view)."""
-    dates = _series_dates(session, consultation)
-    if dates:
-        anchor = max(dates)
-    else:  # a new series starts on the first meeting day from ``first``
+def planned_slots(
+    session: Session,
+    consultation: Consultation,
+    *,
+    first: date,
+    last: date,
+    breaks: list[BreakPeriod] | None = None,
+) -> list[Slot]:
+    """The rhythm's dates in a range with the reason for each skipped one (for the coordinator's view).
+    ``breaks``: the consultation's break periods when the caller has read them already."""
+    anchor = _last_series_date(session, consultation)
+    if anchor is None:  # a new series starts on the first meeting day from ``first``
         anchor = first + timedelta(days=(WEEKDAY_INDEX[consultation.weekday.value] - first.weekday()) % 7)
+    if breaks is None:
+        breaks = break_periods(session, consultation)
     return series_slots(
         anchor=anchor,
         weekday=consultation.weekday.value,
         every_weeks=consultation.rhythm_weeks,
         first=first,
         last=last,
-        breaks=_break_days(session, consultation),
+        breaks=[BreakDays(b.first_day, b.last_day, b.label) for b in breaks],
     )
 
 

@@ -93,14 +93,17 @@ def _index_page(
             )
         if extend_form is None:
             extend_form = ExtendSeriesForm(formdata=None, meta=SHOWN_ONLY, until=today + PLAN_AHEAD)
+        breaks = meetings.break_periods(s, consultation)
         context.update(
             add_form=add_form,
             extend_form=extend_form,
             break_form=break_form or BreakPeriodForm(formdata=None, meta=SHOWN_ONLY),
-            breaks=meetings.break_periods(s, consultation),
+            breaks=breaks,
             skipped=[
                 slot
-                for slot in meetings.planned_slots(s, consultation, first=today, last=today + 2 * PLAN_AHEAD)
+                for slot in meetings.planned_slots(
+                    s, consultation, first=today, last=today + 2 * PLAN_AHEAD, breaks=breaks
+                )
                 if slot.skipped
             ],
             decision=DecisionForm(),

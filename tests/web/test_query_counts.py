@@ -27,9 +27,9 @@ SLUG = national.county_slug(1)
 PAGES = {
     "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 20),
     "case queue": ("coordinator", "/c/{slug}/cases/queue", 9),
-    "meetings index": ("coordinator", "/c/{slug}/meetings", 9),
+    "meetings index": ("coordinator", "/c/{slug}/meetings", 8),
     "start page, coordinator": ("coordinator", "/", 16),
-    "start page, case officer": ("officer", "/", 8),
+    "start page, case officer": ("officer", "/", 9),
     "start page, member": ("member", "/", 5),
     "start page, statistics viewer": ("statistics", "/", 19),
     "case list": ("officer", "/cases", 8),
@@ -88,6 +88,17 @@ class Counted:
                     now=now,
                     link="https://samrad.test/agenda",
                 )
+                # One of its cases brought by the case officer's agency in both datasets, so that the
+                # officer's start page asks what it asks for a case on a coming agenda, whatever today's
+                # date made of the generated data.
+                officer = s.scalar(select(User).where(User.email == _email("handlaggare0")))
+                on_agenda = s.scalar(
+                    select(Case)
+                    .join(AgendaItem, AgendaItem.case_id == Case.id)
+                    .where(AgendaItem.meeting_id == next_meeting.id)
+                    .order_by(Case.id)
+                )
+                on_agenda.organisation_id = officer.memberships[0].organisation_id
             event.listen(db.get_engine(), "before_cursor_execute", self._count)
         self.clients = {"anonymous": self.app.test_client()}
         for role, local in ACCOUNTS.items():
