@@ -190,14 +190,17 @@ def invitation(session: Session, actor: Actor, meeting: Meeting) -> Invitee | No
 # --- Organisations that take part in a consultation ----------------------------------------------------
 
 
-def takes_part_clause(consultation: Consultation):
+def takes_part_clause(consultation: Consultation | type[Consultation]):
     """SQL on ``Organisation``: it hosts the consultation, holds a standing seat in it, or works in the
-    consultation's county (a regional consultation serves one county)."""
+    consultation's county (a regional consultation serves one county). Given the ``Consultation`` class
+    rather than one consultation, the clause is on both tables (a statement over many consultations)."""
     return or_(
         Organisation.id == consultation.host_organisation_id,
         Organisation.county == consultation.county,
         Organisation.id.in_(
-            select(StandingSeat.organisation_id).where(StandingSeat.consultation_id == consultation.id)
+            select(StandingSeat.organisation_id)
+            .where(StandingSeat.consultation_id == consultation.id)
+            .correlate_except(StandingSeat)  # to the Consultation of a statement over many, at any depth
         ),
     )
 
@@ -470,7 +473,18 @@ def consultations_where(session: Session, actor: Actor, action: Action) -> list[
     """The consultations in which ``actor`` may do ``action`` (e.g. where they read statistics)."""
     if actor.is_anonymous:
         return []
-    candidates = session.exec(
+    candidates = (
         select(Consultation).where(Consultation.id.in_(sorted(actor.roles))).order_by(Consultation.name)
     )
-    return [c for c in candidates if _consultation_rule(session, actor, action, c)]
+    if action == Action.SUBMIT_CASE:
+        # _consultation_rule's submitting_organisations for all of them in one statement, not one each.
+        submitting_in = sorted(cid for cid, held in actor.roles.items() if held & SUBMITTING_ROLES)
+        if not submitting_in or not actor.organisation_ids:
+            return []
+        own_takes_part = exists(
+            select(Organisation.id)
+            .where(Organisation.id.in_(sorted(actor.organisation_ids)))
+            .where(takes_part_clause(Consultation))
+        )
+        return list(session.exec(candidates.where(Consultation.id.in_(submitting_in)).where(own_takes_part)))
+    return [c for c in session.exec(candidates) if _consultation_rule(session, actor, action, c)]

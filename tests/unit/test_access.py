@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from flask_login import AnonymousUserMixin
+from sqlalchemy import event
 from sqlmodel import select
 
 from samrad.enums import CaseStatus, InviteeKind, OrganisationType, Role
@@ -122,6 +123,49 @@ def test_organisations_take_part_through_the_county_a_seat_or_hosting(session):
     assert access.may_decide_join(session, actor, request, seated)
     assert not access.may_decide_join(session, actor, request, elsewhere)
     assert not access.may_decide_join(session, actor_for(other_coordinator), request, same_county)
+
+
+def test_where_a_person_may_bring_cases_is_the_rule_for_each_consultation_in_one_statement(session):
+    # Three consultations an agency takes part in differently (hosting, a standing seat, the county) and
+    # one it does not; people of each kind of membership and role in all of them.
+    home = make_consultation(session, county="Norrbottens län")
+    hosted_by = make_organisation(session, county="Skåne län")
+    hosting = make_consultation(session, county="Västerbottens län", host=hosted_by)
+    seated_in = make_consultation(session, county="Västerbottens län")
+    not_in = make_consultation(session, county="Västerbottens län")
+    local = make_organisation(session, county="Norrbottens län")
+    session.add(StandingSeat(consultation_id=seated_in.id, organisation_id=local.id))
+    every = [home, hosting, seated_in, not_in]
+    people = [
+        make_user(session, organisation=local, roles=["case_officer"], consultation=home),
+        make_user(session, organisation=hosted_by, roles=["case_officer"], consultation=home),
+        make_user(session, roles=["coordinator"], consultation=home),
+        make_user(session, organisation=local, roles=["statistics_viewer"], consultation=home),
+        make_user(session, organisation=local),
+    ]
+    both = make_user(session, organisation=local, roles=["case_officer"], consultation=seated_in)
+    for consultation, role in ((home, Role.COORDINATOR), (hosting, Role.CASE_OFFICER), (not_in, Role.MEMBER)):
+        session.add(ConsultationRole(user_id=both.id, consultation_id=consultation.id, role=role))
+    session.add(Membership(user_id=both.id, organisation_id=hosted_by.id))
+    session.flush()
+    session.refresh(both)
+    people.append(both)
+    statements = []
+    event.listen(session.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
+    for person in people:
+        actor = actor_for(person)
+        by_rule = sorted(c.id for c in every if access.may(session, actor, Action.SUBMIT_CASE, c))
+        statements.clear()
+        listed = sorted(c.id for c in access.consultations_where(session, actor, Action.SUBMIT_CASE))
+        assert listed == by_rule, person.email
+        assert len(statements) <= 1
+    # Home through the county (as its coordinator), the hosting agency's and the seated one's, not the one
+    # where no agency of theirs takes part.
+    assert {c.id for c in access.consultations_where(session, actor_for(both), Action.SUBMIT_CASE)} == {
+        home.id,
+        hosting.id,
+        seated_in.id,
+    }
 
 
 def test_the_list_clause_agrees_with_the_rule_for_every_case_and_person(session):

@@ -32,7 +32,7 @@ PAGES = {
     "start page, case officer": ("officer", "/", 9),
     "start page, member": ("member", "/", 5),
     "start page, statistics viewer": ("statistics", "/", 19),
-    "case list": ("officer", "/cases", 8),
+    "case list": ("officer", "/cases", 7),
     "new-case form": ("officer", "/c/{slug}/cases/new?acute=no", 8),
     "published agenda": ("member", "/c/{slug}/meetings/{held}/agenda", 9),
     "meeting page": ("member", "/c/{slug}/meetings/{next}", 6),
