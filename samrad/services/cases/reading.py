@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.orm import aliased, lazyload
 from sqlmodel import Session, col, select
 
@@ -35,32 +35,38 @@ def slot_of(session: Session, case: Case) -> Slot | None:
     return slots_of(session, [case])[case.id]
 
 
+#: The meetings of a list of cases, without the meetings' other items (a case officer with years of cases
+#: would load every agenda they were ever on). Built once: building it cost more than running it.
+_MEETINGS_OF_CASES = (
+    select(Meeting)
+    .where(col(Meeting.id).in_(bindparam("meeting_ids", expanding=True)))
+    .options(lazyload(Meeting.items))
+)
+_EARLIER = aliased(AgendaItem)
+#: Each case's item on its meeting with the minutes of the items before it.
+_MINUTES_BEFORE_CASES = select(
+    AgendaItem.case_id,
+    AgendaItem.meeting_id,
+    select(func.coalesce(func.sum(_EARLIER.duration_minutes), 0))
+    .where(_EARLIER.meeting_id == AgendaItem.meeting_id, _EARLIER.position < AgendaItem.position)
+    .scalar_subquery(),
+).where(
+    col(AgendaItem.case_id).in_(bindparam("case_ids", expanding=True)),
+    col(AgendaItem.meeting_id).in_(bindparam("meeting_ids", expanding=True)),
+)
+
+
 def slots_of(session: Session, cases: list[Case]) -> dict[int | None, Slot | None]:
-    """:func:`slot_of` for many cases in two statements: their meetings (without the meetings' other
-    items: a case officer with years of cases would load every agenda they were ever on), and each case's
-    item on its meeting with the minutes of the items before it."""
-    meeting_ids = {case.meeting_id for case in cases if case.meeting_id is not None}
+    """:func:`slot_of` for many cases in two statements: their meetings, and each case's item on its
+    meeting with the minutes of the items before it."""
+    meeting_ids = sorted({case.meeting_id for case in cases if case.meeting_id is not None})
     if not meeting_ids:
         return {case.id: None for case in cases}
-    meetings = {
-        m.id: m
-        for m in session.exec(
-            select(Meeting).where(col(Meeting.id).in_(meeting_ids)).options(lazyload(Meeting.items))
-        )
-    }
-    earlier = aliased(AgendaItem)
-    minutes_before = (
-        select(func.coalesce(func.sum(earlier.duration_minutes), 0))
-        .where(earlier.meeting_id == AgendaItem.meeting_id, earlier.position < AgendaItem.position)
-        .scalar_subquery()
-    )
+    meetings = {m.id: m for m in session.exec(_MEETINGS_OF_CASES, params={"meeting_ids": meeting_ids})}
     before = {
         (case_id, meeting_id): minutes
         for case_id, meeting_id, minutes in session.execute(
-            select(AgendaItem.case_id, AgendaItem.meeting_id, minutes_before).where(
-                col(AgendaItem.case_id).in_([case.id for case in cases]),
-                col(AgendaItem.meeting_id).in_(meeting_ids),
-            )
+            _MINUTES_BEFORE_CASES, {"case_ids": [case.id for case in cases], "meeting_ids": meeting_ids}
         )
     }
     return {case.id: _slot(case, meetings.get(case.meeting_id), before) for case in cases}
