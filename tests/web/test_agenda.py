@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from samrad.enums import AgendaItemKind, Attendance, CaseCategory, CaseStatus, MeetingStatus
+from samrad.i18n import datetime_filter
 from samrad.models import AgendaItem, Case, CaseCategoryEntry, Invitee, Meeting, OutboxMessage, utcnow
 from samrad.services import invitations
 from tests.factories import PASSWORD, make_case, make_meeting, make_team, make_user
@@ -317,6 +318,37 @@ def test_moving_a_case_later_tells_the_officer_with_a_link_only(client, auth, we
         select(OutboxMessage).where(OutboxMessage.recipient == team["officer"].email)
     ).all()
     assert f"/cases/{case.id}" in mail.body_text and "Hemlig" not in mail.body_text + mail.body_html
+
+
+def test_every_waiting_case_can_be_accepted_for_each_later_meeting(app, client, auth, web_session):
+    team, meeting, _case = _setup(web_session)
+    later = [
+        make_meeting(web_session, team["consultation"], starts_at=meeting.starts_at + timedelta(days=d))
+        for d in (28, 14)
+    ]
+    waiting = [
+        make_case(
+            web_session, team["consultation"], team["kiruna"], submitted_at=utcnow() - timedelta(days=d)
+        )
+        for d in (3, 1)
+    ]
+    web_session.commit()
+    auth.login(team["coordinator"].email, PASSWORD)
+    page = client.get(_path(meeting, "/agenda/edit")).get_data(as_text=True)
+    with app.test_request_context():
+        labels = [datetime_filter(m.starts_at) for m in sorted(later, key=lambda m: m.starts_at)]
+    expected = [
+        (str(m.id), label) for m, label in zip(sorted(later, key=lambda m: m.starts_at), labels, strict=True)
+    ]
+    for case in waiting:
+        select_html = re.search(rf'<select name="target" id="target-{case.id}">(.*?)</select>', page, re.S)
+        assert select_html is not None, case.reference
+        assert re.findall(r'<option value="(\d+)">([^<]*)</option>', select_html.group(1)) == expected
+    response = _post(
+        auth, meeting, f"/agenda/move-case/{waiting[1].id}", {"revision": 0, "target": later[0].id}
+    )
+    assert response.status_code == 200
+    assert _reload(web_session, Case, waiting[1].id).meeting_id == later[0].id
 
 
 def test_the_meeting_overview_shows_whether_each_case_has_its_agencies(client, auth, web_session):
