@@ -148,9 +148,11 @@ def record(
     fields: tuple[str, ...] = (),
     now: datetime,
 ) -> None:
-    """Add one event to the session's transaction (views, exports, logins: what the tables do not show)."""
+    """Add one event to the session's transaction (views, exports, logins: what the tables do not show).
+    Written as a row, as the captured changes are: an object through the unit of work cost three times as
+    much, on every page that records a view."""
     entry = Entry(verb, kind, str(object_id), consultation_id, organisation_id, set(fields))
-    session.add(AuditEvent(**_row(entry, current_acting(), now)))
+    session.connection().execute(insert(AuditEvent), [_row(entry, current_acting(), now)])
 
 
 # --- Capturing changes ------------------------------------------------------------------------------

@@ -157,6 +157,20 @@ def test_register_entries_are_recorded_with_their_kind(session):
     ]
 
 
+def test_a_view_is_written_as_a_row_in_the_transaction_not_through_the_unit_of_work(session):
+    statements = []
+    event.listen(session.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
+    audit.record(session, AuditVerb.VIEWED, AuditKind.AGENDA, 12, consultation_id=None, now=NOW)
+    written = [s.split()[:3] for s in statements if not s.startswith("BEGIN")]
+    assert not session.new and written == [["INSERT", "INTO", "audit_event"]]
+    session.rollback()  # it belongs to the transaction: gone with it
+    assert session.exec(select(AuditEvent)).all() == []
+    audit.record(session, AuditVerb.VIEWED, AuditKind.AGENDA, 12, now=NOW)
+    session.commit()
+    [row] = session.exec(select(AuditEvent)).all()
+    assert (row.verb, row.kind, row.object_id, row.at) == ("viewed", "agenda", "12", NOW)
+
+
 def _one_event(session) -> AuditEvent:
     audit.record(session, AuditVerb.VIEWED, AuditKind.CASE, 7, now=NOW)
     session.commit()
