@@ -9,7 +9,7 @@ from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length
 
 from samrad.enums import PRESENTATION_MINUTES, AgeBand, CaseCategory, Exposer, RiskAssessment, Sex
 from samrad.services.cases import BACKGROUND_MAX, QUESTIONS_MAX, RETURN_COMMENT_MAX
-from samrad.web.forms import CheckboxesField, options, parse_int
+from samrad.web.forms import CheckboxesField, SharedOptionsSelect, options, parse_int
 
 NEXT_POSSIBLE = 0
 CHOOSE = 0
@@ -215,7 +215,9 @@ class TriageForm(FlaskForm):
     """Accept a waiting case for a meeting (or move an accepted one): the choices are the coming meetings,
     each with the time its agenda already takes."""
 
-    meeting = SelectField(_l("Meeting"), coerce=parse_int, validate_choice=False)
+    meeting = SelectField(
+        _l("Meeting"), coerce=parse_int, validate_choice=False, widget=SharedOptionsSelect()
+    )
 
     def set_meetings(self, boxes, label) -> None:
         self.meeting.choices = options((box.meeting.id, label(box)) for box in boxes)

@@ -24,7 +24,7 @@ from samrad.urls import external_url
 from samrad.web import guard as guard_text
 from samrad.web.access import Action, actor, load_case_or_404, load_consultation, may, viewed
 from samrad.web.case_forms import CHOOSE, NEXT_POSSIBLE, AcuteForm, CaseForm, ReturnForm, TriageForm
-from samrad.web.forms import SHOWN_ONLY, DecisionForm, options, requested_page
+from samrad.web.forms import SHOWN_ONLY, DecisionForm, SharedChoices, options, requested_page
 from samrad.web.guard import feedback_for
 from samrad.web.htmx import hx_redirect, is_htmx, render
 
@@ -520,18 +520,25 @@ def _time_box_label(box: agenda.TimeBox) -> str:
 
 
 def _triage_form(
-    case: Case, boxes: list[agenda.TimeBox], formdata=None, *, labels: dict[int | None, str] | None = None
+    case: Case, boxes: list[agenda.TimeBox], formdata=None, *, waiting_choices: SharedChoices | None = None
 ) -> TriageForm:
     """The meeting choice of one queue row: every coming meeting for a waiting case; for one accepted from
-    the queue, the meetings after its own (where it can move). ``labels``: the boxes' labels, made once for
-    a page of rows."""
-    if case.status == CaseStatus.ACCEPTED and case.meeting_id is not None:
-        own = next((b.meeting.starts_at for b in boxes if b.meeting.id == case.meeting_id), None)
-        boxes = [b for b in boxes if own is not None and b.meeting.starts_at > own]
+    the queue, the meetings after its own (where it can move). ``waiting_choices``: a waiting case's
+    choices, made once for a page of rows (every waiting case is offered the same meetings)."""
     form = TriageForm(prefix=f"t{case.id}-", formdata=formdata, meta=SHOWN_ONLY if formdata is None else {})
-    form.set_meetings(boxes, (lambda box: labels[box.meeting.id]) if labels else _time_box_label)
-    moving = case.status == CaseStatus.ACCEPTED
-    form.meeting.label.text = _("Move to the meeting") if moving else _("Accept for the meeting")
+    moving = case.status == CaseStatus.ACCEPTED and case.meeting_id is not None
+    if moving:
+        own = next((b.meeting.starts_at for b in boxes if b.meeting.id == case.meeting_id), None)
+        form.set_meetings(
+            [b for b in boxes if own is not None and b.meeting.starts_at > own], _time_box_label
+        )
+    elif waiting_choices is not None:
+        form.meeting.choices = waiting_choices
+    else:
+        form.set_meetings(boxes, _time_box_label)
+    form.meeting.label.text = (
+        _("Move to the meeting") if case.status == CaseStatus.ACCEPTED else _("Accept for the meeting")
+    )
     return form
 
 
@@ -557,14 +564,14 @@ def queue(slug: str):
     waiting = cases.triage_queue(s, consultation)
     boxes = agenda.time_boxes(s, consultation, now=utcnow())
     viewed(AuditKind.CASE_QUEUE, consultation.id, consultation_id=consultation.id)
-    labels = {box.meeting.id: _time_box_label(box) for box in boxes}
+    waiting_choices = SharedChoices(options((box.meeting.id, _time_box_label(box)) for box in boxes))
     return render_template(
         "cases/queue.html",
         consultation=consultation,
         waiting=waiting,
         boxes=boxes,
         forms={c.id: ReturnForm(prefix=f"r{c.id}-", formdata=None, meta=SHOWN_ONLY) for c in waiting},
-        triage={c.id: _triage_form(c, boxes, labels=labels) for c in waiting},
+        triage={c.id: _triage_form(c, boxes, waiting_choices=waiting_choices) for c in waiting},
     )
 
 

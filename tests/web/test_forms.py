@@ -10,9 +10,11 @@ import wtforms.widgets
 from flask import render_template
 from flask_babel import force_locale, lazy_gettext
 from flask_wtf import FlaskForm
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
+from wtforms import SelectField
+from wtforms.validators import InputRequired
 from wtforms.widgets import core as widgets_core
 
 import samrad.web
@@ -118,6 +120,47 @@ def test_choices_are_written_as_wtforms_writes_its_option_fields(app):
                     field.name
                 )
                 assert any("checked" in i for i, _ in expected), field.name
+
+
+class _Selects(FlaskForm):
+    plain = SelectField("Möte", coerce=forms.parse_int, validate_choice=False)
+    first = SelectField(
+        "Möte", coerce=forms.parse_int, validate_choice=False, widget=forms.SharedOptionsSelect()
+    )
+    second = SelectField(
+        "Möte", coerce=forms.parse_int, validate_choice=False, widget=forms.SharedOptionsSelect()
+    )
+    required = SelectField(
+        "Möte", coerce=forms.parse_int, validators=[InputRequired()], widget=forms.SharedOptionsSelect()
+    )
+
+
+# The app only gives each example a request context: nothing of it changes between examples.
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    labels=st.lists(HOSTILE, min_size=1, max_size=5),
+    chosen=st.none() | st.integers(min_value=0, max_value=6),
+    render_kw=st.none() | st.just({"class_": "x", "data_hx_get": '/a?b="c"&d'}),
+)
+def test_shared_options_are_written_as_wtforms_writes_a_select(app, labels, chosen, render_kw):
+    pairs = [(n, label) for n, label in enumerate(labels)]
+    with app.test_request_context():
+        form = _Selects(formdata=None, meta=forms.SHOWN_ONLY)
+        shared = forms.SharedChoices(forms.options(pairs))
+        for field in (form.plain, form.first, form.second, form.required):
+            field.choices = forms.options(pairs) if field is form.plain else shared
+            field.render_kw = render_kw
+        form.plain.data = form.first.data = form.required.data = chosen
+        form.second.data = None if chosen is not None else 0  # another value: other options, its own
+        plain = str(form.plain())
+        for field in (form.first, form.second, form.required, form.first):  # the first again: kept
+            shared_widget, field.widget = field.widget, widgets_core.Select()
+            expected = str(field())
+            field.widget = shared_widget
+            assert str(field()) == expected
+        assert str(form.first()).replace('id="first" name="first"', 'id="plain" name="plain"') == plain
+        assert set(shared.written) == {chosen, form.second.data}
+        assert "required" in str(form.required()) and "required" not in plain
 
 
 def _questionnaire(*texts):
