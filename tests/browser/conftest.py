@@ -16,10 +16,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
+from sqlmodel import Session, select
 from werkzeug.serving import make_server
 
 import samrad
 from samrad import db, demo, migrate
+from samrad.enums import MeetingStatus
+from samrad.models import Meeting, utcnow
 
 PW = "granris-myr-pulka-77"
 ADMIN = f"admin@{demo.DOMAIN}"
@@ -221,3 +224,18 @@ def log_in(page: Page, email: str, password: str = PW) -> None:
     page.locator("input[name=password]").fill(password)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(lambda url: not url.split("?")[0].endswith("/login"))
+
+
+def next_meeting_id(app) -> str:
+    """The public id of the meeting the demo prepared as the next one (its agenda and invitations): the
+    first planned meeting that has not started. Not simply the first row of the meetings list: a meeting
+    in progress is listed first until it ends, and the demo leaves it as it is (every other Monday
+    between 13 and 15, the list's first meeting had no agenda)."""
+    with app.app_context(), Session(db.get_engine()) as session:
+        public_id = session.scalar(
+            select(Meeting.public_id)
+            .where(Meeting.status == MeetingStatus.PLANNED, Meeting.starts_at > utcnow())
+            .order_by(Meeting.starts_at)
+        )
+    assert public_id is not None
+    return public_id

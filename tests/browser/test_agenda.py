@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import COORDINATOR, SLUG, axe_check, log_in
+from tests.browser.conftest import COORDINATOR, SLUG, axe_check, log_in, next_meeting_id
 
 pytestmark = [
     pytest.mark.browser,
@@ -16,10 +16,10 @@ pytestmark = [
 ]
 
 
-def _open_next_meeting(page: Page) -> None:
+def _open_next_meeting(page: Page, app) -> None:
     log_in(page, COORDINATOR)
     page.goto(f"/c/{SLUG}/meetings")
-    page.locator("main table a").first.click()
+    page.locator(f"main table a[href$='/meetings/{next_meeting_id(app)}']").click()
     expect(page.locator("h1")).to_contain_text("Möte ")
 
 
@@ -27,8 +27,8 @@ def _order(page: Page) -> list[str]:
     return page.locator("#agenda-builder .agenda-item").evaluate_all("els => els.map(e => e.dataset.id)")
 
 
-def test_builder_moves_an_item_by_keyboard_and_keeps_focus(page: Page):
-    _open_next_meeting(page)
+def test_builder_moves_an_item_by_keyboard_and_keeps_focus(page: Page, live_app):
+    _open_next_meeting(page, live_app)
     page.get_by_role("link", name="Bygg dagordningen").click()
     expect(page.locator("h1")).to_have_text("Bygg dagordningen")
     axe_check(page)
@@ -62,8 +62,8 @@ def test_builder_moves_an_item_by_keyboard_and_keeps_focus(page: Page):
     axe_check(page)
 
 
-def test_builder_drag_and_drop_saves_the_order(page: Page):
-    _open_next_meeting(page)
+def test_builder_drag_and_drop_saves_the_order(page: Page, live_app):
+    _open_next_meeting(page, live_app)
     page.get_by_role("link", name="Bygg dagordningen").click()
     before = _order(page)
     source = page.locator(f"#item-{before[0]} .drag-handle")
@@ -78,8 +78,8 @@ def test_builder_drag_and_drop_saves_the_order(page: Page):
     assert _order(page) == after
 
 
-def test_published_agenda_and_meeting_day_are_accessible(page: Page):
-    _open_next_meeting(page)
+def test_published_agenda_and_meeting_day_are_accessible(page: Page, live_app):
+    _open_next_meeting(page, live_app)
     meeting_url = page.url
     page.get_by_role("link", name="Dagordning", exact=True).click()
     expect(page.locator("#published-agenda")).to_contain_text("Version 1")
@@ -92,10 +92,10 @@ def test_published_agenda_and_meeting_day_are_accessible(page: Page):
     axe_check(page)
 
 
-def test_the_stylesheet_reaches_the_agenda_cards(page: Page):
+def test_the_stylesheet_reaches_the_agenda_cards(page: Page, live_app):
     """A broken stylesheet once turned the builder into a bare numbered list while every test passed:
     the computed style of an agenda card is what a person sees."""
-    _open_next_meeting(page)
+    _open_next_meeting(page, live_app)
     page.get_by_role("link", name="Bygg dagordningen").click()
     card = page.locator("#agenda-builder .agenda-item").first
     style = card.evaluate(
