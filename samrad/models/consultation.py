@@ -32,7 +32,9 @@ class Consultation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     #: Joined, not a statement of its own: every page of a consultation loads it.
-    host_organisation: Organisation = Relationship(sa_relationship_kwargs={"lazy": "joined"})
+    # Read when asked for (the rules page, the register's list): every consultation page loads the
+    # consultation, and the host organisation with its municipality was two joins of each.
+    host_organisation: Organisation = Relationship(sa_relationship_kwargs={"lazy": "select"})
 
 
 class StandingSeat(SQLModel, table=True):

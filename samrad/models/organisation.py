@@ -28,4 +28,5 @@ class Organisation(SQLModel, table=True):
     municipality_id: int | None = Field(default=None, foreign_key="municipality.id", ondelete="RESTRICT")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
-    municipality: Municipality | None = Relationship(sa_relationship_kwargs={"lazy": "joined"})
+    # Read when asked for (the register's list): every request loads the person's organisations.
+    municipality: Municipality | None = Relationship(sa_relationship_kwargs={"lazy": "select"})

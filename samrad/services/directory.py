@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from samrad.enums import Role
@@ -21,7 +22,12 @@ def municipalities(session: Session) -> list[Municipality]:
 
 
 def organisations(session: Session) -> list[Organisation]:
-    return list(session.exec(select(Organisation).order_by(Organisation.name)))
+    """The register's organisations, with their municipalities (the list shows them)."""
+    return list(
+        session.exec(
+            select(Organisation).options(selectinload(Organisation.municipality)).order_by(Organisation.name)
+        )
+    )
 
 
 def users(session: Session) -> list[User]:
@@ -29,7 +35,14 @@ def users(session: Session) -> list[User]:
 
 
 def consultations(session: Session) -> list[Consultation]:
-    return list(session.exec(select(Consultation).order_by(Consultation.name)))
+    """The consultations, with their hosts (the register's list shows them)."""
+    return list(
+        session.exec(
+            select(Consultation)
+            .options(selectinload(Consultation.host_organisation))
+            .order_by(Consultation.name)
+        )
+    )
 
 
 def consultation_by_slug(session: Session, slug: str) -> Consultation | None:
