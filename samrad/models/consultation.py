@@ -31,7 +31,6 @@ class Consultation(SQLModel, table=True):
     video_url: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
-    #: Joined, not a statement of its own: every page of a consultation loads it.
     # Read when asked for (the rules page, the register's list): every consultation page loads the
     # consultation, and the host organisation with its municipality was two joins of each.
     host_organisation: Organisation = Relationship(sa_relationship_kwargs={"lazy": "select"})
