@@ -10,7 +10,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, func, select
 
 from samrad import db, migrate
-from samrad.models import Membership, Organisation, User
+from samrad.enums import AuditKind, AuditVerb
+from samrad.models import Membership, Organisation, User, utcnow
+from samrad.services import audit
 from tests.conftest import make_app
 from tests.factories import make_organisation, make_user
 
@@ -214,6 +216,8 @@ def test_a_reading_session_refuses_writes_and_runs_without_a_transaction_on_post
         s.rollback()
         with pytest.raises(db.WriteWhileReading):
             s.execute(update(Organisation).values(name="Skrivs aldrig"))
+        with pytest.raises(db.WriteWhileReading):  # an audit row too (it is written as a row, not an object)
+            audit.record(s, AuditVerb.VIEWED, AuditKind.AGENDA, 1, now=utcnow())
         assert s.exec(select(func.count()).select_from(Organisation)).one() == 0  # reading works
         if postgresql:
             assert s.connection().connection.dbapi_connection.autocommit is True
