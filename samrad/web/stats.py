@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
@@ -19,7 +19,7 @@ from werkzeug.routing import BuildError
 from wtforms import IntegerField, RadioField, SelectField
 from wtforms.validators import AnyOf, NumberRange, Optional, ValidationError
 
-from samrad import db
+from samrad import db, i18n
 from samrad.charts import Datum, bar_chart, line_chart
 from samrad.clock import STOCKHOLM
 from samrad.enums import AuditKind
@@ -215,7 +215,7 @@ def _month_chart_data(table) -> list[Datum]:
 def _results(context) -> Markup:
     """The dashboard's tables and charts, rendered once per kept view, filter as asked and language (the
     counts are kept already; rendering ten years of them was most of what was left of the page)."""
-    key = ("results", tuple(sorted(context["query"].items())), str(get_locale()))
+    key = ("results", tuple(sorted(context["query"].items())), str(i18n.current_locale()))
     return service.kept_with(
         context["stats"], key, lambda: Markup(render_template("stats/_results.html", **context))
     )
@@ -253,7 +253,7 @@ def _kept_filter(stats, form) -> Markup:
         "filter",
         tuple((choice.value, choice.label) for choice in form.consultation.choices),
         tuple(form[name].data for name in ("consultation", "period", "year", "month", "term")),
-        str(get_locale()),
+        str(i18n.current_locale()),
     )
     return service.kept_with(stats, key, lambda: Markup(render_template("stats/_filter.html", form=form)))
 
