@@ -23,6 +23,7 @@ import samrad
 from samrad import db, demo, migrate
 from samrad.enums import MeetingStatus
 from samrad.models import Meeting, utcnow
+from samrad.services import cases, directory
 
 PW = "granris-myr-pulka-77"
 ADMIN = f"admin@{demo.DOMAIN}"
@@ -239,3 +240,13 @@ def next_meeting_id(app) -> str:
         )
     assert public_id is not None
     return public_id
+
+
+def queued_case_count(app) -> int:
+    """How many of the demo's cases wait in the coordinator's queue. It depends on the day: every
+    other Monday after the meeting has ended (15.00) one more held meeting has taken its cases from
+    the queue until midnight, when the oldest leaves the demo's half year."""
+    with app.app_context(), Session(db.get_engine()) as session:
+        consultation = directory.consultation_by_slug(session, SLUG)
+        assert consultation is not None
+        return len(cases.triage_queue(session, consultation))
