@@ -570,7 +570,6 @@ def queue(slug: str):
         consultation=consultation,
         waiting=waiting,
         boxes=boxes,
-        forms={c.id: ReturnForm(prefix=f"r{c.id}-", formdata=None, meta=SHOWN_ONLY) for c in waiting},
         triage={c.id: _triage_form(c, boxes, waiting_choices=waiting_choices) for c in waiting},
     )
 
@@ -636,6 +635,27 @@ def move(case_id: int):
         )
 
     return _triage(case_id, change)
+
+
+@bp.get("/cases/<int:case_id>/return")
+@login_required
+def return_form(case_id: int):
+    """The return-with-comment form of a queued case, fetched when the coordinator opens it: for htmx the
+    form alone; without JavaScript the case's queue row on a page of its own, with the form open."""
+    s = db.get_session()
+    case = load_case_or_404(case_id, Action.RETURN_CASE)
+    if case.status not in cases.RETURNABLE:
+        message = _("The case has changed meanwhile and cannot be returned now.")
+        if is_htmx():
+            return render_template("cases/_not_returnable.html", message=message)
+        flash(message, "error")
+        return redirect(url_for("cases.detail", case_id=case.id), code=303)
+    form = ReturnForm(prefix=f"r{case.id}-", formdata=None, meta=SHOWN_ONLY)
+    if is_htmx():
+        return render_template("cases/_return_form.html", case=case, form=form, fb=None, guard=None)
+    consultation = get_row(s, Consultation, case.consultation_id)
+    boxes = agenda.time_boxes(s, consultation, now=utcnow())
+    return _queue_row(consultation, case, boxes, state="waiting", form=form, open_return=True)
 
 
 @bp.post("/cases/<int:case_id>/return")

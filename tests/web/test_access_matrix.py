@@ -146,6 +146,7 @@ PATHS = {
     ("cases.withdraw", "POST", "other consultation"): "/cases/{case_b_id}/withdraw",
     ("cases.follow_up", "POST", ""): "/cases/{case_id}/follow-up",
     ("cases.close", "POST", ""): "/cases/{case_id}/close",
+    ("cases.return_form", "GET", ""): "/cases/{case_id}/return",
     ("cases.return_to_officer", "POST", ""): "/cases/{case_id}/return",
     ("cases.accept", "POST", ""): "/cases/{case_id}/accept",
     ("cases.move", "POST", ""): "/cases/{case_id}/move",
@@ -286,6 +287,7 @@ cases.withdraw POST draft              |  302  404  404  404  404  404  404  303
 cases.withdraw POST other consultation |  302  404  404  403  404  404  404  404  404  303  404  404  404
 cases.follow_up POST                   |  302  404  403  404  403  403  303  303  404  404  403  404  404
 cases.close POST                       |  302  404  303  404  403  403  303  303  404  404  403  404  404
+cases.return_form GET                  |  302  404  303  404  403  403  403  403  404  404  403  404  404
 cases.return_to_officer POST           |  302  404  400  404  403  403  403  403  404  404  403  404  404
 cases.accept POST                      |  302  404  400  404  403  403  403  403  404  404  403  404  404
 cases.move POST                        |  302  404  400  404  403  403  403  403  404  404  403  404  404

@@ -61,6 +61,43 @@ def test_the_queue_shows_the_coming_meetings_time_boxes_and_a_closed_return_box(
     assert f'<option value="{queue["first"].id}">' in row.group(0)
     assert "<details>" in row.group(0)  # the comment box opens on demand
     assert "Skicka tillbaka till handläggaren med en kommentar</summary>" in row.group(0)
+    # Its form is fetched when opened (htmx), or on a page of its own without JavaScript.
+    case_id = queue["case"].id
+    assert f'id="r{case_id}-comment"' not in html
+    assert f'hx-get="/cases/{case_id}/return" hx-trigger="toggle once from:closest details"' in row.group(0)
+    assert f'<a href="/cases/{case_id}/return">Skriv kommentaren' in row.group(0)
+
+
+def test_the_return_form_comes_for_htmx_alone_and_without_javascript_in_its_row(client, auth, queue):
+    auth.login(queue["coordinator"].email, PASSWORD)
+    case_id = queue["case"].id
+    fragment = client.get(f"/cases/{case_id}/return", headers=HTMX)
+    html = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and html.lstrip().startswith("<form")
+    assert re.search(rf'<textarea [^>]*id="r{case_id}-comment"', html) and 'name="csrf_token"' in html
+    assert f'hx-post="/cases/{case_id}/return" hx-target="#case-{case_id}"' in html
+    assert "<html" not in html and "<li" not in html
+    page = client.get(f"/cases/{case_id}/return")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<html" in html
+    row = re.search(rf'<li class="card request" id="case-{case_id}">.*?</li>', html, re.S).group(0)
+    assert "<details open>" in row and re.search(rf'<textarea [^>]*id="r{case_id}-comment"', row)
+    assert f'action="/cases/{case_id}/accept"' in row  # the row as in the queue, with its accept form
+    detail = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert f'<a href="/cases/{case_id}/return">Skicka tillbaka det med en kommentar</a>' in detail
+
+
+def test_the_return_form_of_a_case_no_longer_waiting_says_so(client, auth, web_session, queue):
+    case = queue["case"]
+    case.status = CaseStatus.ACCEPTED
+    web_session.add(case)
+    web_session.commit()
+    auth.login(queue["coordinator"].email, PASSWORD)
+    fragment = client.get(f"/cases/{case.id}/return", headers=HTMX).get_data(as_text=True)
+    assert "Ärendet har ändrats under tiden och kan inte skickas tillbaka nu." in fragment
+    assert "<form" not in fragment
+    page = client.get(f"/cases/{case.id}/return")
+    assert (page.status_code, page.headers["Location"]) == (303, f"/cases/{case.id}")
 
 
 def test_accepting_from_the_queue_puts_the_case_last_on_the_chosen_agenda(client, auth, web_session, queue):
