@@ -10,6 +10,9 @@ from babel.support import NullTranslations
 from flask import Flask, g, has_request_context, session
 from flask_babel import Domain, get_locale
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from samrad.clock import STOCKHOLM
 from samrad.extensions import babel
@@ -148,6 +151,27 @@ def date_filter(value, style: str = "short") -> str:
     return format_date(value, _patterns()["date_long" if style == "long" else "date_short"])
 
 
+@lru_cache(maxsize=4096)
+def _template_text(locale: Locale | None, message: str, autoescape: bool) -> str:
+    # Templates ask for the same few hundred words on every page, each through the catalogue, a Markup
+    # and the ``%`` formatting that newstyle gettext always applies (``%%`` is written ``%``). For a text
+    # without placeholders all of that is a pure function of the language and the words.
+    translated = translations().ugettext(message)
+    return (Markup(translated) if autoescape else translated) % {}
+
+
+@pass_context
+def template_gettext(context: Context, message: str, **variables) -> str:
+    """Jinja's newstyle ``gettext`` and ``_`` (same result): a text without placeholders is kept per
+    language, which a page asks for a hundred times or more; one with placeholders is formatted as
+    Jinja's own does, the values escaped in HTML templates."""
+    autoescape = context.eval_ctx.autoescape
+    if not variables:
+        return _template_text(current_locale(), message, autoescape)
+    translated = translations().ugettext(message)
+    return (Markup(translated) if autoescape else translated) % variables
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     if not isinstance(vars(babel).get("domain_instance"), KeptCatalogues):  # one Babel serves every app
@@ -159,6 +183,7 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals.update(gettext=template_gettext, _=template_gettext)
     app.jinja_env.filters["datetime"] = datetime_filter
     app.jinja_env.filters["date"] = date_filter
     app.jinja_env.filters["clock"] = clock_time

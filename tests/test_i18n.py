@@ -118,3 +118,56 @@ def test_kept_catalogues_and_formats_follow_a_forced_language_within_one_request
             english = "Log in · Log out · 11 Jan 2027, 13:00"
             assert render_template_string(page, moment=moment, label=label) == english
         assert render_template_string(page, moment=moment, label=label) == swedish
+
+
+def test_templates_translate_every_message_exactly_as_jinjas_own_gettext(app):
+    """Templates' ``_``/``gettext`` keep texts without placeholders per language. For every message of
+    both catalogues, in HTML (escaped) and text (not escaped) templates, with and without values, the
+    result must be what Jinja's own newstyle gettext gives, and a forced language must change it."""
+    from flask_babel import force_locale
+    from jinja2 import Environment
+    from markupsafe import Markup
+
+    from samrad.i18n import LOCALES, translations
+
+    reference = {}
+    for autoescape in (True, False):
+        env = Environment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)
+        env.install_gettext_callables(  # type: ignore[attr-defined]
+            lambda s: translations().ugettext(s),
+            lambda s, p, n: translations().ungettext(s, p, n),
+            newstyle=True,
+        )
+        reference[autoescape] = env
+    placeholder = re.compile(r"%\((\w+)\)[sd]")
+    sources = ("{{ _(m, **v) }}", "{{ gettext(m, **v) }}")
+    pairs = [
+        (app.jinja_env.overlay(autoescape=autoescape).from_string(source), env.from_string(source))
+        for autoescape, env in reference.items()
+        for source in sources
+    ]
+    checked = 0
+    with app.test_request_context("/"):
+        for code in LOCALES:
+            with (ROOT / "samrad/translations" / code / "LC_MESSAGES/messages.po").open("rb") as po:
+                catalogue = read_po(po)
+            with force_locale(code):
+                for message in catalogue:
+                    if not message.id or isinstance(message.id, tuple):
+                        continue
+                    names = placeholder.findall(message.id)
+                    values = {n: (7 if f"%({n})d" in message.id else "<b>&") for n in names}
+                    for ours, theirs in pairs:
+                        got = ours.render(m=message.id, v=values)
+                        assert got == theirs.render(m=message.id, v=values), message.id
+                    checked += 1
+        assert checked > 1500
+        with force_locale("en"):
+            english = app.jinja_env.from_string("{{ _('Log in') }}").render()
+        swedish = app.jinja_env.from_string("{{ _('Log in') }}").render()
+        assert (english, swedish) == ("Log in", "Logga in")
+        assert isinstance(app.jinja_env.globals["_"](_context(app), "Log in"), Markup)
+
+
+def _context(app):
+    return app.jinja_env.from_string("").new_context()

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from datetime import timedelta
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
@@ -55,8 +55,14 @@ class CheckboxesField(SelectMultipleField):
 def csrf_field() -> Markup:
     """The hidden CSRF input of every form on a page, rendered once per token instead of through a WTForms
     field per form (the agenda builder has dozens of small forms; the field's rendering was a tenth of
-    the page's time). The same token and field name Flask-WTF checks."""
-    return Markup('<input name="csrf_token" type="hidden" value="{}">').format(generate_csrf())
+    the page's time). The same token and field name Flask-WTF checks; the field is kept for the request,
+    as Flask-WTF keeps the token (its lookup of the configuration was most of a call, forty on a page)."""
+    field = g.get("_csrf_field")
+    if field is None:
+        field = g._csrf_field = Markup('<input name="csrf_token" type="hidden" value="{}">').format(
+            generate_csrf()
+        )
+    return field
 
 
 #: WTForms' own attribute writer, kept so a test can hold :func:`html_params` to it.

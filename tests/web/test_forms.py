@@ -207,3 +207,18 @@ def test_the_kept_blank_questions_are_the_questionnaires_own_in_the_language_ask
             english = blank_questions(first)
         assert "Agree fully" in english and "Instämmer helt" not in english
         assert "Agree fully" not in blank_questions(first)
+
+
+def test_the_csrf_field_carries_the_requests_token_once_built(app, client):
+    """Every form on a page renders the field kept for the request; it is Flask-WTF's token for this
+    session, which the next session does not share, and the token Flask-WTF accepts on a POST."""
+    from flask_wtf.csrf import generate_csrf, validate_csrf
+
+    with app.test_request_context("/"):
+        first = forms.csrf_field()
+        token = generate_csrf()
+        assert forms.csrf_field() is first
+        assert first == Markup(f'<input name="csrf_token" type="hidden" value="{token}">')
+        validate_csrf(token)
+    with app.test_request_context("/"):
+        assert token not in forms.csrf_field()
