@@ -81,8 +81,40 @@ def live_app(tmp_path_factory):
         db.get_engine().dispose()
 
 
+class InFlight:
+    """WSGI middleware of the live server counting the requests it is still answering. The previous
+    test's page may have left one running (an htmx request the closed browser context no longer waits
+    for); its connection would write the old database's log into the new copy (seen once as "disk I/O
+    error" on the next test's login), so the copy waits until no request is running."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+        self.running = 0
+        self.changed = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.changed:
+            self.running += 1
+        try:
+            result = self.wsgi_app(environ, start_response)
+            try:
+                return [b"".join(result)]  # answered in full before it counts as done
+            finally:
+                getattr(result, "close", lambda: None)()
+        finally:
+            with self.changed:
+                self.running -= 1
+                self.changed.notify_all()
+
+    def wait_until_idle(self, timeout: float = 30) -> None:
+        with self.changed:
+            assert self.changed.wait_for(lambda: self.running == 0, timeout), "a request never ended"
+
+
 def fresh_database(app) -> None:
-    """Put a new copy of the seeded template in place of the live app's database."""
+    """Put a new copy of the seeded template in place of the live app's database, once no request runs."""
+    if isinstance(app.wsgi_app, InFlight):
+        app.wsgi_app.wait_until_idle()
     path = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
     with app.app_context():
         db.get_engine().dispose()
@@ -95,6 +127,7 @@ def fresh_database(app) -> None:
 def live_server(live_app) -> Iterator[str]:
     """The app on 127.0.0.1 with a random port; yields the base URL."""
     app = live_app
+    app.wsgi_app = InFlight(app.wsgi_app)  # type: ignore[method-assign]
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_URL"] = base_url
