@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install test-deps system-deps translations extract-messages lint audit mutation screenshots clean
+.PHONY: run test install test-deps system-deps translations extract-messages lint audit mutation screenshots time-sweep clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ mutation: $(VENV)/.installed-mutation translations
 screenshots: system-deps $(VENV)/.installed-test translations
 	SAMRAD_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/browser/test_start_pages.py \
 	  -k each_start_page -q
+
+# The day-dependent tests with the clock set to moments that have broken them (libfaketime; about half an
+# hour; not in `make test`). Run it after changing the demo or anything that reads the time.
+time-sweep: system-deps $(VENV)/.installed-test translations
+	bash scripts/time_sweep.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache mutants

@@ -7,6 +7,7 @@ page errors (a Content-Security-Policy violation is reported as a console error)
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -152,7 +153,11 @@ def playwright_driver():
 
 @pytest.fixture(scope="session")
 def browser(playwright_driver) -> Iterator[Browser]:
-    browser = playwright_driver.chromium.launch(headless=True, executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    # The browser keeps the real clock when scripts/time_sweep.sh sets the tests' with libfaketime.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
+    browser = playwright_driver.chromium.launch(
+        headless=True, executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env
+    )
     yield browser
     browser.close()
 
