@@ -76,7 +76,9 @@ def _builder_context(
     queue, the accepted cases, the add-item form)."""
     s = db.get_session()
     now = utcnow()
-    item_cases = agenda.item_cases(s, meeting)
+    # The full page reads its three kinds of case at once; a change of order needs only the items'.
+    read = None if order_answer else agenda.builder_cases(s, consultation, meeting)
+    item_cases = agenda.item_cases(s, meeting) if read is None else read.items
     fit = agenda.agenda_fit(s, meeting)
     timed = agenda.item_times(meeting.starts_at, meeting.items)
     later = agenda.later_meetings(s, meeting)
@@ -107,10 +109,10 @@ def _builder_context(
         "max_minutes": agenda.MAX_MINUTES,
         "order_answer": order_answer,
     }
-    if not order_answer:
+    if read is not None:
         context |= {
-            "waiting": agenda.order_queue(cases.triage_queue(s, consultation), fit.free),
-            "accepted": agenda.accepted_not_on_agenda(s, meeting),
+            "waiting": agenda.order_queue(read.waiting, fit.free),
+            "accepted": read.accepted,
             "kinds": list(agenda.NON_CASE_KINDS),
         }
     return context

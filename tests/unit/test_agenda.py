@@ -22,7 +22,7 @@ from samrad.enums import (
     Rsvp,
 )
 from samrad.models import AgendaVersion, CaseCategoryEntry, Invitee, OutboxMessage
-from samrad.services import access, agenda, evaluations, invitations, meetings
+from samrad.services import access, agenda, cases, evaluations, invitations, meetings
 from samrad.services.access import Action, actor_for
 from tests.factories import make_case, make_meeting, make_team
 
@@ -129,7 +129,35 @@ def test_building_keeps_order_and_durations_and_bumps_the_revision(session):
         (welcome.id, 0, 15),
         (item.id, 1, 25),
     ]
-    assert agenda.accepted_not_on_agenda(session, meeting) == []
+    assert agenda.builder_cases(session, team["consultation"], meeting).accepted == []
+
+
+def test_the_builder_reads_its_three_kinds_of_case_at_once_as_each_rule_has_them(session):
+    """The items' cases, those accepted for the meeting and not on it, and the consultation's queue, read in
+    one statement, are what the separate rules give: never a case of another meeting or consultation, a
+    draft, a returned or discussed case; follow-ups wait with the submitted."""
+    team, meeting = _setup(session)
+    other_meeting = make_meeting(session, team["consultation"], starts_at=START + timedelta(days=14))
+    elsewhere = make_team(session)["consultation"]
+    on_agenda = _case(session, team, meeting, submitted=NOW - timedelta(days=9))
+    item = _add(session, meeting, on_agenda)
+    accepted = _case(session, team, meeting, submitted=NOW - timedelta(days=8))
+    later = _case(session, team, other_meeting, submitted=NOW - timedelta(days=7))
+    waiting = _case(session, team, None, status=CaseStatus.SUBMITTED, submitted=NOW - timedelta(days=2))
+    follow_up = _case(session, team, meeting, status=CaseStatus.FOLLOW_UP, submitted=NOW - timedelta(days=6))
+    for status in (CaseStatus.DRAFT, CaseStatus.RETURNED, CaseStatus.DISCUSSED, CaseStatus.WITHDRAWN):
+        _case(session, team, None, status=status)
+    make_case(session, elsewhere, team["kiruna"], status=CaseStatus.SUBMITTED)
+    read = agenda.builder_cases(session, team["consultation"], meeting)
+    assert read.items == {item.id: on_agenda} == agenda.item_cases(session, meeting)
+    assert read.accepted == [accepted]
+    assert read.waiting == [follow_up, waiting]
+    assert {c.id for c in read.waiting} == {c.id for c in cases.triage_queue(session, team["consultation"])}
+    assert later not in read.accepted + read.waiting
+    empty = make_meeting(session, team["consultation"], starts_at=START + timedelta(days=28))
+    assert agenda.builder_cases(session, team["consultation"], empty) == agenda.BuilderCases(
+        items={}, accepted=[], waiting=[follow_up, waiting]
+    )
 
 
 def test_a_stale_revision_changes_nothing(session):

@@ -25,7 +25,7 @@ SLUG = national.county_slug(1)
 #: Page → (who asks, path template, most statements allowed: today's count, so a new statement is a
 #: decision made in this file).
 PAGES = {
-    "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 20),
+    "agenda builder": ("coordinator", "/c/{slug}/meetings/{next}/agenda/edit", 16),
     "case queue": ("coordinator", "/c/{slug}/cases/queue", 9),
     "meetings index": ("coordinator", "/c/{slug}/meetings", 8),
     "start page, coordinator": ("coordinator", "/", 16),

@@ -65,8 +65,10 @@ from samrad.services.agenda.publishing import (
     publish_plan,
 )
 from samrad.services.agenda.reading import (
+    ACCEPTED_FOR_MEETING,
+    BuilderCases,
     TimeBox,
-    accepted_not_on_agenda,
+    builder_cases,
     change_lines,
     diff,
     item_cases,
@@ -116,7 +118,9 @@ __all__ = [
     "TITLE_MAX",
     "Timed",
     "accept_for_meeting",
-    "accepted_not_on_agenda",
+    "ACCEPTED_FOR_MEETING",
+    "BuilderCases",
+    "builder_cases",
     "add_case",
     "add_item",
     "agencies_for",
