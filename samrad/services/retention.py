@@ -13,12 +13,13 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from samrad import outbox
-from samrad.enums import AuditKind, AuditVerb, CaseStatus
+from samrad.enums import AuditKind, AuditVerb
 from samrad.models import AgendaItem, Case, Evaluation, EvaluationComment
 from samrad.services import audit
+from samrad.services.cases.limits import SCHEDULED
 
 #: A case that is queued for another discussion keeps its text until that discussion.
-AWAITING_DISCUSSION = (CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA)
+AWAITING_DISCUSSION = SCHEDULED
 #: What the purge erases, as the audit log names it.
 PURGED_FIELDS = ("advice", "background", "questions", "return_comment")
 

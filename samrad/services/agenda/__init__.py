@@ -65,7 +65,6 @@ from samrad.services.agenda.publishing import (
     publish_plan,
 )
 from samrad.services.agenda.reading import (
-    ACCEPTED_FOR_MEETING,
     BuilderCases,
     TimeBox,
     builder_cases,
@@ -118,7 +117,6 @@ __all__ = [
     "TITLE_MAX",
     "Timed",
     "accept_for_meeting",
-    "ACCEPTED_FOR_MEETING",
     "BuilderCases",
     "builder_cases",
     "add_case",

@@ -76,7 +76,7 @@ def accept_for_meeting(
 def add_case(session: Session, meeting: Meeting, case: Case, *, revision: int, now: datetime) -> AgendaItem:
     """Put a case accepted for this meeting on its agenda (last, with the case's presentation length)."""
     _check(meeting, revision=revision, now=now)
-    if case.meeting_id != meeting.id or case.status not in (CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA):
+    if case.meeting_id != meeting.id or case.status not in cases.SCHEDULED:
         raise AgendaRefused(_l("Only cases accepted for this meeting can be put on its agenda."))
     if any(i.case_id == case.id for i in meeting.items):
         raise AgendaRefused(_l("The case is already on the agenda."))
@@ -218,7 +218,7 @@ def move_to_meeting(
         raise AgendaRefused(_l("Choose a later meeting."), field="target")
     if target.status != MeetingStatus.PLANNED:
         raise AgendaRefused(_l("Choose a later meeting."), field="target")
-    if case.status in (CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA):
+    if case.status in cases.SCHEDULED:
         if case.meeting_id != meeting.id:
             raise AgendaRefused(_l("The case is not accepted for this meeting."))
         for item in [i for i in meeting.items if i.case_id == case.id]:

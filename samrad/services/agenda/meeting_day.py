@@ -119,7 +119,7 @@ def release_meeting_cases(session: Session, meeting: Meeting, *, now: datetime) 
     for case in session.exec(
         select(Case)
         .where(Case.meeting_id == meeting.id)
-        .where(Case.status.in_([CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA]))
+        .where(Case.status.in_(list(cases.SCHEDULED)))
         .order_by(Case.id)
     ):
         cases.release_case(session, case, now=now)

@@ -14,13 +14,12 @@ from sqlmodel import Session, select
 
 from samrad.enums import (
     AgendaItemKind,
-    CaseStatus,
     MeetingStatus,
 )
 from samrad.i18n import clock_time
 from samrad.models import AgendaItem, AgendaVersion, Case, Consultation, Meeting
 from samrad.services.agenda.timing import item_times
-from samrad.services.cases.limits import QUEUED
+from samrad.services.cases.limits import QUEUED, SCHEDULED
 
 
 def item_label(session: Session, item: AgendaItem) -> str:
@@ -64,10 +63,6 @@ def item_references(session: Session, meeting: Meeting) -> dict[int, str | None]
     }
 
 
-#: Statuses of a case accepted for a meeting (on its agenda or not yet).
-ACCEPTED_FOR_MEETING = (CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA)
-
-
 @dataclass(frozen=True)
 class BuilderCases:
     """The cases the agenda builder shows."""
@@ -82,7 +77,7 @@ def builder_cases(session: Session, consultation: Consultation, meeting: Meeting
     three statements and three reads of categories: the cases of the agenda's items, those accepted for
     the meeting and not on it, and the consultation's queue."""
     on_agenda = {i.case_id for i in meeting.items if i.case_id is not None}
-    accepted_here = (Case.meeting_id == meeting.id) & Case.status.in_(ACCEPTED_FOR_MEETING)
+    accepted_here = (Case.meeting_id == meeting.id) & Case.status.in_(list(SCHEDULED))
     queued = (Case.consultation_id == consultation.id) & Case.status.in_(list(QUEUED))
     wanted = or_(queued, accepted_here, Case.id.in_(on_agenda)) if on_agenda else or_(queued, accepted_here)
     read = list(session.exec(select(Case).where(wanted).order_by(Case.submitted_at, Case.id)))
@@ -90,9 +85,7 @@ def builder_cases(session: Session, consultation: Consultation, meeting: Meeting
     return BuilderCases(
         items={i.id: by_id[i.case_id] for i in meeting.items if i.case_id in by_id and i.id is not None},
         accepted=[
-            c
-            for c in read
-            if c.meeting_id == meeting.id and c.status in ACCEPTED_FOR_MEETING and c.id not in on_agenda
+            c for c in read if c.meeting_id == meeting.id and c.status in SCHEDULED and c.id not in on_agenda
         ],
         waiting=[c for c in read if c.consultation_id == consultation.id and c.status in QUEUED],
     )

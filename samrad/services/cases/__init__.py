@@ -56,6 +56,7 @@ from samrad.services.cases.limits import (
     QUEUED,
     RETURN_COMMENT_MAX,
     RETURNABLE,
+    SCHEDULED,
     WITHDRAWABLE,
 )
 from samrad.services.cases.lists import (
@@ -105,6 +106,7 @@ __all__ = [
     "QUEUED",
     "RETURNABLE",
     "RETURN_COMMENT_MAX",
+    "SCHEDULED",
     "Slot",
     "TransitionNotAllowed",
     "WITHDRAWABLE",

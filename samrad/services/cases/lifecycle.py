@@ -41,6 +41,7 @@ from samrad.services.cases.limits import (
     QUEUED,
     RETURN_COMMENT_MAX,
     RETURNABLE,
+    SCHEDULED,
     WITHDRAWABLE,
 )
 from samrad.services.cases.references import assign_reference
@@ -271,7 +272,7 @@ def withdraw_case(session: Session, case: Case, *, actor: User, now: datetime, l
     case was already accepted for a meeting or on its agenda, so that they can adjust the agenda."""
     if case.status not in WITHDRAWABLE:
         raise TransitionNotAllowed(case, "withdrawn")
-    was_scheduled = case.status in (CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA)
+    was_scheduled = case.status in SCHEDULED
     case.status = CaseStatus.WITHDRAWN
     case.withdrawn_at = now
     case.updated_at = now
@@ -362,7 +363,7 @@ def _last_discussed_meeting_id(session: Session, case: Case) -> int | None:
 def release_case(session: Session, case: Case, *, now: datetime) -> Case:
     """accepted/on_agenda → back in the queue: taken off a meeting (removed from the agenda, or the
     meeting was cancelled). A case discussed before goes back to follow-up, otherwise to submitted."""
-    if case.status not in (CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA):
+    if case.status not in SCHEDULED:
         raise TransitionNotAllowed(case, "released")
     previous = _last_discussed_meeting_id(session, case)
     case.status = CaseStatus.FOLLOW_UP if previous else CaseStatus.SUBMITTED

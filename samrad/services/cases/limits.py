@@ -26,4 +26,6 @@ WITHDRAWABLE = frozenset(
 #: Waiting for a meeting: what the coordinator triages and accepts.
 QUEUED = frozenset({CaseStatus.SUBMITTED, CaseStatus.FOLLOW_UP})
 RETURNABLE = QUEUED
+#: Accepted for a meeting, on its agenda or not yet: waiting to be discussed there.
+SCHEDULED = frozenset({CaseStatus.ACCEPTED, CaseStatus.ON_AGENDA})
 CLOSABLE = frozenset({CaseStatus.DISCUSSED, CaseStatus.FOLLOW_UP})
