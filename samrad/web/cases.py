@@ -650,12 +650,12 @@ def return_form(case_id: int):
             return render_template("cases/_not_returnable.html", message=message)
         flash(message, "error")
         return redirect(url_for("cases.detail", case_id=case.id), code=303)
-    form = ReturnForm(prefix=f"r{case.id}-", formdata=None, meta=SHOWN_ONLY)
     if is_htmx():
+        form = ReturnForm(prefix=f"r{case.id}-", formdata=None, meta=SHOWN_ONLY)
         return render_template("cases/_return_form.html", case=case, form=form, fb=None, guard=None)
     consultation = get_row(s, Consultation, case.consultation_id)
     boxes = agenda.time_boxes(s, consultation, now=utcnow())
-    return _queue_row(consultation, case, boxes, state="waiting", form=form, open_return=True)
+    return _queue_row(consultation, case, boxes, state="waiting", open_return=True)
 
 
 @bp.post("/cases/<int:case_id>/return")
