@@ -24,7 +24,8 @@ from samrad.enums import (
 from samrad.models import AgendaVersion, CaseCategoryEntry, Invitee, OutboxMessage
 from samrad.services import access, agenda, cases, evaluations, invitations, meetings
 from samrad.services.access import Action, actor_for
-from tests.factories import make_case, make_meeting, make_team
+from samrad.services.agenda.agencies import who_is_present
+from tests.factories import make_case, make_invitee, make_meeting, make_team
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -158,6 +159,32 @@ def test_the_builder_reads_its_three_kinds_of_case_at_once_as_each_rule_has_them
     assert agenda.builder_cases(session, team["consultation"], empty) == agenda.BuilderCases(
         items={}, accepted=[], waiting=[follow_up, waiting]
     )
+
+
+def test_time_boxes_are_the_coming_planned_meetings_with_their_agendas_minutes(session):
+    """The minutes the database adds up are the items' own: an empty agenda is 0, not missing; a meeting
+    started, cancelled or of another consultation is no time box; at most ``limit``, soonest first."""
+    team, meeting = _setup(session)
+    agenda.add_item(session, meeting, kind=AgendaItemKind.WELCOME, title="", duration=10, revision=0, now=NOW)
+    agenda.add_item(
+        session, meeting, kind=AgendaItemKind.OTHER, title="Fika", duration=25, revision=1, now=NOW
+    )
+    empty = make_meeting(session, team["consultation"], starts_at=START + timedelta(days=14))
+    third = make_meeting(session, team["consultation"], starts_at=START + timedelta(days=28))
+    make_meeting(
+        session, team["consultation"], starts_at=START + timedelta(days=7), status=MeetingStatus.CANCELLED
+    )
+    make_meeting(session, team["consultation"], starts_at=NOW - timedelta(hours=1))
+    make_meeting(session, make_team(session)["consultation"], starts_at=START + timedelta(days=1))
+    boxes = agenda.time_boxes(session, team["consultation"], now=NOW)
+    assert [(b.meeting.id, b.minutes_used, b.minutes_free) for b in boxes] == [
+        (meeting.id, 35, meeting.length_minutes - 35),
+        (empty.id, 0, empty.length_minutes),
+        (third.id, 0, third.length_minutes),
+    ]
+    assert [b.meeting.id for b in agenda.time_boxes(session, team["consultation"], now=NOW, limit=1)] == [
+        meeting.id
+    ]
 
 
 def test_a_stale_revision_changes_nothing(session):
@@ -421,6 +448,32 @@ def test_agencies_needed_for_a_child_case(session):
     assert agenda.agencies_present(session, meeting, police_case).social_services is False
     adult = _case(session, team, meeting, organisation=team["police"], age_band=AgeBand.ADULT)
     assert agenda.agencies_present(session, meeting, adult).social_services is None
+
+
+def test_a_presenter_who_comes_stands_for_the_case_organisation_even_without_an_account(session):
+    """The case's own organisation counts as present through its presenter: a guest (no account, so no
+    organisation) who answered that they come; not one who has not answered, said no or was removed."""
+    team, meeting = _setup(session)
+    police = team["police"]
+    case = _case(session, team, meeting, organisation=police, presenter_email="Kollega@Polisen.example")
+    item = _add(session, meeting, case)
+    guest = make_invitee(
+        session, meeting, None, kind=InviteeKind.PRESENTER, item=item, email="kollega@polisen.example"
+    )
+    assert agenda.agencies_present(session, meeting, case).own_organisation is False
+    for rsvp, comes in ((Rsvp.ON_SITE, True), (Rsvp.VIA_LINK, True), (Rsvp.CANNOT_ATTEND, False)):
+        guest.rsvp = rsvp
+        session.flush()
+        assert agenda.agencies_present(session, meeting, case).own_organisation is comes
+    guest.rsvp, guest.removed_at = Rsvp.ON_SITE, NOW
+    session.flush()
+    assert agenda.agencies_present(session, meeting, case).own_organisation is False
+    # Nobody present: a presenter answering is not taken as any organisation or type being at the table.
+    guest.removed_at = None
+    session.flush()
+    present = who_is_present(session, meeting)
+    assert (present.organisation_ids, present.types) == (frozenset(), frozenset())
+    assert present.presenter_emails == {"kollega@polisen.example"}
 
 
 def _held(session, *, presenter=""):

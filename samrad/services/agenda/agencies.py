@@ -11,7 +11,6 @@ from samrad.enums import (
     OrganisationType,
 )
 from samrad.models import Case, Invitee, Meeting, Membership, Organisation
-from samrad.services import invitations
 from samrad.services.agenda.limits import CHILD_BANDS, COMING, PRESENT
 from samrad.services.agenda.reading import item_cases, item_label
 
@@ -24,10 +23,6 @@ class Agencies:
     @property
     def ok(self) -> bool:
         return self.own_organisation and self.social_services is not False
-
-
-def _present(invitee: Invitee, meeting: Meeting) -> bool:
-    return _came(invitee.attendance, invitee.rsvp)
 
 
 def _came(attendance, rsvp) -> bool:
@@ -47,24 +42,22 @@ class Present:
 
 
 def who_is_present(session: Session, meeting: Meeting) -> Present:
-    """Two statements, however many invitees and organisations (the builder asks for every case)."""
+    """One statement, however many invitees and organisations (the builder asks for every case): each
+    invitee who comes, with the organisations of their memberships (none for a guest presenter)."""
     rows = session.exec(
-        select(Invitee.attendance, Invitee.rsvp, Organisation.id, Organisation.type)
-        .join(Membership, Membership.user_id == Invitee.user_id)
-        .join(Organisation, Organisation.id == Membership.organisation_id)
+        select(
+            Invitee.attendance, Invitee.rsvp, Invitee.kind, Invitee.email, Organisation.id, Organisation.type
+        )
+        .outerjoin(Membership, Membership.user_id == Invitee.user_id)
+        .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
         .where(Invitee.meeting_id == meeting.id)
         .where(Invitee.removed_at.is_(None))
     ).all()
-    present = [(org_id, org_type) for attendance, rsvp, org_id, org_type in rows if _came(attendance, rsvp)]
-    presenters = frozenset(
-        i.email
-        for i in invitations.invitees(session, meeting)
-        if i.kind == InviteeKind.PRESENTER and _present(i, meeting)
-    )
+    coming = [row for row in rows if _came(row.attendance, row.rsvp)]
     return Present(
-        frozenset(org_id for org_id, _ in present if org_id is not None),
-        frozenset(OrganisationType(org_type) for _, org_type in present),
-        presenters,
+        frozenset(row[4] for row in coming if row[4] is not None),
+        frozenset(OrganisationType(row[5]) for row in coming if row[5] is not None),
+        frozenset(row.email for row in coming if row.kind == InviteeKind.PRESENTER),
     )
 
 
@@ -79,7 +72,7 @@ def agencies_present(
 
 
 def agencies_for(session: Session, meeting: Meeting, cases: dict[int, Case]) -> dict[int, Agencies]:
-    """:func:`agencies_present` for many cases (keyed as given), in three statements."""
+    """:func:`agencies_present` for many cases (keyed as given), in two statements."""
     present = who_is_present(session, meeting)
     wanted = {case.organisation_id for case in cases.values()}
     types = (

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
@@ -225,13 +225,24 @@ def time_boxes(
     session: Session, consultation: Consultation, *, now: datetime, limit: int = 4
 ) -> list[TimeBox]:
     """The next planned meetings that have not started (the ones a waiting case can be accepted for), soonest
-    first, each with the minutes its agenda takes; two statements (the meetings, their items)."""
-    meetings = session.exec(
-        select(Meeting)
+    first, each with the minutes its agenda takes; one statement. The database adds the minutes up: the
+    items were read as objects only to be summed (a fifth of the queue's reading)."""
+    rows = session.exec(
+        select(Meeting, func.coalesce(_MINUTES_PLANNED, 0))
         .where(Meeting.consultation_id == consultation.id)
         .where(Meeting.status == MeetingStatus.PLANNED)
         .where(Meeting.starts_at > now)
         .order_by(Meeting.starts_at)
         .limit(limit)
+        .options(lazyload(Meeting.items))
     )
-    return [TimeBox(m, sum(i.duration_minutes for i in m.items)) for m in meetings]
+    return [TimeBox(m, int(used)) for m, used in rows]
+
+
+#: The minutes a meeting's agenda takes, for :func:`time_boxes`.
+_MINUTES_PLANNED = (
+    select(func.sum(AgendaItem.duration_minutes))
+    .where(AgendaItem.meeting_id == Meeting.id)
+    .correlate(Meeting)
+    .scalar_subquery()
+)
