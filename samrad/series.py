@@ -9,9 +9,11 @@ so 13:00 stays 13:00 on both sides of a daylight-saving change.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from types import MappingProxyType
 
 import holidays as holidays_lib
 
@@ -47,18 +49,24 @@ def week_start(day: date) -> date:
 
 
 def swedish_holidays(years: Iterable[int]) -> dict[date, str]:
-    """Swedish public and de facto holidays with their Swedish names.
+    """Swedish public and de facto holidays with their Swedish names."""
+    found: dict[date, str] = {}
+    for year in sorted(set(years)):
+        found.update(_holidays_of(year))
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def _holidays_of(year: int) -> Mapping[date, str]:
+    """One year's holidays, kept: a year's holidays do not change while the app runs, and ``holidays``
+    builds them anew each time (most of a millisecond; the meetings index asks on every view).
 
     ``include_sundays=False`` is explicit: old versions of ``holidays`` counted every Sunday.
     """
     found = holidays_lib.country_holidays(
-        "SE",
-        years=sorted(set(years)),
-        categories=("public", "de_facto"),
-        include_sundays=False,
-        language="sv",
+        "SE", years=[year], categories=("public", "de_facto"), include_sundays=False, language="sv"
     )
-    return dict(found.items())
+    return MappingProxyType(dict(found.items()))
 
 
 def rhythm_days(*, anchor: date, weekday: str, every_weeks: int, first: date, last: date) -> list[date]:

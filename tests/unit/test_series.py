@@ -73,6 +73,27 @@ def test_swedish_public_and_de_facto_holidays_without_sundays():
     assert date(2027, 3, 7) not in found  # an ordinary Sunday
 
 
+def test_kept_holidays_are_the_librarys_for_every_year_asked_and_cannot_be_changed_by_a_caller():
+    import holidays
+
+    asked = [2027, 2025, 2026, 2027]
+    expected = dict(
+        holidays.country_holidays(
+            "SE",
+            years=[2025, 2026, 2027],
+            categories=("public", "de_facto"),
+            include_sundays=False,
+            language="sv",
+        ).items()
+    )
+    first = swedish_holidays(asked)
+    assert first == expected and len(first) > 40
+    first[date(2026, 3, 2)] = "Påhittad"
+    del first[date(2026, 12, 24)]
+    assert swedish_holidays(asked) == expected
+    assert swedish_holidays([]) == {}
+
+
 def test_holidays_and_breaks_are_skipped_with_their_reason():
     slots = series_slots(
         anchor=date(2027, 3, 1),
