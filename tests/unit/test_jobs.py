@@ -618,6 +618,9 @@ def test_job_statuses_list_every_job_and_tell_whether_a_scheduler_runs(session):
         "purge-sent-mail",
     ]
     assert {s.last_outcome for s in statuses} == {None}
+    assert statuses[0] == jobs.JobStatus(
+        "deliver-outbox", jobs.JOBS["deliver-outbox"].label, None, None, None, "", None, None
+    )
     assert jobs.scheduler_running(statuses, now) is False
     session.commit()
     jobs.record_next_runs({"deliver-outbox": now + timedelta(minutes=1)})
