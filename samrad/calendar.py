@@ -10,6 +10,7 @@ consultation's name, the description holds the video link and a link to the meet
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -54,6 +55,7 @@ class CalendarEvent:
     cancelled: bool = False
 
 
+@functools.lru_cache(maxsize=16)
 def domain_of(public_url: str) -> str:
     """The host name of the site, used to make UIDs globally unique."""
     return urlsplit(public_url).hostname or "samrad.invalid"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import current_app
+from werkzeug.routing import MapAdapter
 
 from samrad.calendar import domain_of
 from samrad.tokens import keyed_digest
@@ -17,11 +18,24 @@ def external_url(endpoint: str, **values) -> str:
 
     Using the configured PUBLIC_URL means a forged Host header can never redirect an invitation link.
     """
-    public = urlsplit(current_app.config["PUBLIC_URL"])
-    adapter = current_app.url_map.bind(
-        public.netloc, script_name=public.path or "/", url_scheme=public.scheme
-    )
-    return adapter.build(endpoint, values, force_external=True)
+    return _public_adapter().build(endpoint, values, force_external=True)
+
+
+_ADAPTER = "samrad.public_url_adapter"
+
+
+def _public_adapter() -> MapAdapter:
+    """The URL map bound to PUBLIC_URL, kept while PUBLIC_URL stays the same: a calendar feed builds a link
+    for every meeting, and binding the map anew for each was a tenth of the feed's time."""
+    public_url = current_app.config["PUBLIC_URL"]
+    kept = current_app.extensions.get(_ADAPTER)
+    if kept is None or kept[0] != public_url:
+        public = urlsplit(public_url)
+        adapter = current_app.url_map.bind(
+            public.netloc, script_name=public.path or "/", url_scheme=public.scheme
+        )
+        kept = current_app.extensions[_ADAPTER] = (public_url, adapter)
+    return kept[1]
 
 
 def evaluation_link(token: str) -> str:
