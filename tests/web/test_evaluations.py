@@ -198,12 +198,12 @@ def test_the_form_names_the_meeting_from_one_statement_and_reads_no_agenda(clien
             event.remove(engine, "before_cursor_execute", record)
     day = format_date(meeting.starts_at.astimezone(STOCKHOLM).date(), "EEEE d MMMM y", locale="sv")
     assert f'<p class="lead">Una Norrbotten, mötet {day}</p>' in html
-    # The evaluation, its questions, and the consultation's name with the meeting's date: no agenda.
+    # The evaluation with the consultation's name and the meeting's date, its questions: no agenda.
     assert [re.search(r"\bFROM (\w+)", st).group(1) for st in statements if st.startswith("SELECT")] == [
         "evaluation",
         "evaluationquestion",
-        "consultation",
     ]
+    assert not any(re.search(r"\bagendaitem\b|\bcase_record\b", st) for st in statements)
 
 
 def test_answering_counts_once_and_the_link_then_says_already_answered(client, app, web_session, caplog):

@@ -69,7 +69,7 @@ from samrad.services.evaluations.opening import (
     attendee_addresses,
     evaluation_by_public_id,
     evaluation_of,
-    meeting_named,
+    evaluation_to_answer,
     open_evaluation,
 )
 from samrad.services.evaluations.pool import count_due_pools, count_pool
@@ -143,12 +143,12 @@ __all__ = [
     "default_questions",
     "ensure_questionnaire",
     "evaluation_by_public_id",
+    "evaluation_to_answer",
     "evaluation_of",
     "evaluations_overview",
     "export_csv",
     "export_json",
     "find_token",
-    "meeting_named",
     "meeting_report",
     "name_parts",
     "open_evaluation",

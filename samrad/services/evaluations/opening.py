@@ -34,15 +34,17 @@ def evaluation_by_public_id(session: Session, public_id: str) -> Evaluation | No
     return session.exec(select(Evaluation).where(Evaluation.public_id == public_id)).first()
 
 
-def meeting_named(session: Session, evaluation: Evaluation) -> tuple[str, datetime]:
-    """The consultation's name and the meeting's start: all a respondent is told about the meeting (its
-    agenda is not read)."""
-    name, starts_at = session.exec(
-        select(Consultation.name, Meeting.starts_at)
-        .join(Meeting, Meeting.consultation_id == Consultation.id)
-        .where(Meeting.id == evaluation.meeting_id)
-    ).one()
-    return name, starts_at
+def evaluation_to_answer(session: Session, public_id: str) -> tuple[Evaluation, str, datetime] | None:
+    """The evaluation with the consultation's name and the meeting's start: all a respondent is told about
+    the meeting (its agenda is not read). One statement with its questionnaire, one for the questions: the
+    name and start were a statement of their own on every view of the form and every answer sent."""
+    found = session.exec(
+        select(Evaluation, Consultation.name, Meeting.starts_at)
+        .join(Meeting, Meeting.id == Evaluation.meeting_id)
+        .join(Consultation, Consultation.id == Meeting.consultation_id)
+        .where(Evaluation.public_id == public_id)
+    ).first()
+    return None if found is None else (found[0], found[1], found[2])
 
 
 def attendee_addresses(session: Session, meeting: Meeting) -> list[tuple[str, str | None]]:

@@ -234,7 +234,8 @@ def _show_problems(form: AnswerForm, problems: dict[int, service.Problem]) -> No
 @anonymous
 def answer(public_id: str):
     s = db.get_session()
-    evaluation = service.evaluation_by_public_id(s, public_id) or abort(404)
+    found = service.evaluation_to_answer(s, public_id) or abort(404)
+    evaluation, consultation_name, starts_at = found
     if not service.accepts_answers(evaluation, now=utcnow()):
         _forget_token(public_id)
         return _closed()
@@ -295,7 +296,6 @@ def answer(public_id: str):
                 db.commit()
                 _forget_token(public_id)
                 return redirect(url_for("evaluations.thanks"), code=303)
-    consultation_name, starts_at = service.meeting_named(s, evaluation)
     return (
         render_template(
             "evaluations/answer.html",
