@@ -39,3 +39,22 @@ def test_the_icon_is_linked_and_served_at_favicon_ico(client):
     icon = client.get("/favicon.ico")
     assert (icon.status_code, icon.mimetype) == (200, "image/svg+xml")
     assert icon.get_data(as_text=True).startswith("<svg")
+
+
+def test_the_links_every_page_carries_follow_the_script_root_they_are_served_under(client):
+    """The menu's, footer's and assets' links are built once per script root (``site_url``): a site served
+    under /samrad (a proxy's SCRIPT_NAME) gets its own, and the root's stay as they were."""
+    at_root = client.get("/login").get_data(as_text=True)
+    under = client.get("/login", base_url="http://localhost/samrad/").get_data(as_text=True)
+    again = client.get("/login").get_data(as_text=True)
+    for link in (
+        'href="/static/css/app.css"',
+        'src="/static/js/app.js"',
+        'href="/privacy"',
+        'href="/accessibility"',
+        'href="/login"',
+        'action="/language"',
+    ):
+        assert link in at_root and link in again
+        prefixed = link.replace('="/', '="/samrad/')
+        assert prefixed in under and link not in under
