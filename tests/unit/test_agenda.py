@@ -582,3 +582,63 @@ def test_demo_agendas_pass_the_guard_and_cover_held_and_next_meetings(session):
     case_items = [i for i in following.items if i.case_id]
     assert len(case_items) == 3 and agenda.snapshot(session, following)[0]["kind"] == "welcome"
     assert session.exec(select(OutboxMessage)).all() == []
+
+
+@pytest.mark.postgres
+def test_two_changes_made_from_the_same_revision_at_the_same_time_do_not_both_land(postgres_url, tmp_path):
+    """Two coordinators change the agenda at once from the same page (the same revision). At PostgreSQL's
+    READ COMMITTED both requests read the agenda before either writes; the second must be refused as
+    changed meanwhile, not write its stale order over the first (a lost change)."""
+    from sqlmodel import Session
+
+    from samrad import db
+    from samrad.models import Meeting, User
+    from tests.conftest import schema_app
+
+    app = schema_app(postgres_url, tmp_path)
+    with app.app_context():
+        engine = db.get_engine()
+        with Session(engine, expire_on_commit=False) as s:
+            _, meeting = _setup(s)
+            for title, revision in (("Välkommen", 0), ("Fika", 1)):
+                agenda.add_item(
+                    s,
+                    meeting,
+                    kind=AgendaItemKind.OTHER,
+                    title=title,
+                    duration=10,
+                    revision=revision,
+                    now=NOW,
+                )
+            s.commit()
+            meeting_id, (first, second) = meeting.id, [i.id for i in meeting.items]
+        with Session(engine, expire_on_commit=False) as a, Session(engine, expire_on_commit=False) as b:
+            seen_by_a, seen_by_b = a.get(Meeting, meeting_id), b.get(Meeting, meeting_id)
+            assert [i.id for i in seen_by_a.items] == [i.id for i in seen_by_b.items] == [first, second]
+            agenda.reorder(a, seen_by_a, [second, first], revision=2, now=NOW)
+            a.commit()
+            with pytest.raises(agenda.AgendaChanged):
+                agenda.set_duration(b, seen_by_b, first, 30, revision=2, now=NOW)
+            b.rollback()
+        with Session(engine) as s:
+            stored = s.get(Meeting, meeting_id)
+            assert stored.agenda_revision == 3
+            assert [(i.id, i.duration_minutes) for i in stored.items] == [(second, 10), (first, 10)]
+        # Publishing from a page read before someone else's change publishes nothing and tells nobody.
+        with Session(engine, expire_on_commit=False) as a, Session(engine, expire_on_commit=False) as b:
+            seen_by_a, seen_by_b = a.get(Meeting, meeting_id), b.get(Meeting, meeting_id)
+            assert [i.id for i in seen_by_b.items] == [second, first]
+            agenda.reorder(a, seen_by_a, [first, second], revision=3, now=NOW)
+            a.commit()
+            coordinator = b.exec(select(User).where(User.email.startswith("samordnare"))).first()
+            with pytest.raises(agenda.AgendaChanged):
+                agenda.publish(
+                    b, seen_by_b, actor=coordinator, revision=3, confirmed=True, now=NOW, link=LINK
+                )
+            b.rollback()
+        with Session(engine) as s:
+            stored = s.get(Meeting, meeting_id)
+            assert (stored.agenda_revision, stored.published_version) == (4, 0)
+            assert [i.id for i in stored.items] == [first, second]
+            assert s.exec(select(AgendaVersion)).all() == [] and s.exec(select(OutboxMessage)).all() == []
+        engine.dispose()

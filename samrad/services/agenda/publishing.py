@@ -18,7 +18,7 @@ from samrad.enums import (
 )
 from samrad.models import AgendaItem, AgendaVersion, Case, Meeting, User
 from samrad.services import cases, invitations
-from samrad.services.agenda.building import _check
+from samrad.services.agenda.building import _check, advance_revision
 from samrad.services.agenda.errors import AgendaRefused, ConfirmationNeeded
 from samrad.services.agenda.reading import diff, item_cases, published_snapshot, snapshot
 from samrad.services.agenda.timing import agenda_fit
@@ -120,7 +120,7 @@ def publish(
     )
     session.add(version)
     meeting.published_version = number
-    meeting.agenda_revision += 1
+    advance_revision(session, meeting)
     session.add(meeting)
     session.flush()
 
