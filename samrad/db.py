@@ -17,10 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import event, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, inspect, update
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine, select
 
@@ -269,6 +270,25 @@ def statistics_generation(session: Session) -> int | None:
     if session.info.get(_STATISTICS_CHANGED) or _changes_statistics(session):
         return None
     return session.exec(select(StatisticsGeneration.generation).where(StatisticsGeneration.id == 1)).first()
+
+
+def compare_and_set(session: Session, row, column: str, *, expected: int, new: int) -> bool:
+    """Write ``new`` into ``row``'s ``column`` only if the database still holds ``expected`` there: one
+    UPDATE, which on PostgreSQL waits for a concurrent writer of the row and then compares with what that
+    writer committed. At READ COMMITTED two requests can read the same revision before either writes; this
+    is how the second finds out (False) instead of writing over the first. True: written, and ``row`` holds
+    ``new`` as stored."""
+    model = type(row)
+    moved: CursorResult = session.execute(  # type: ignore[assignment]  # an UPDATE's result has a rowcount
+        update(model)
+        .where(model.id == row.id, getattr(model, column) == expected)
+        .values({column: new})
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        return False
+    set_committed_value(row, column, new)
+    return True
 
 
 #: ``Session.info`` key of a request's session while the request only reads (GET, HEAD, or the rendering

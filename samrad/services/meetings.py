@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
+from samrad import db
 from samrad.clock import STOCKHOLM, stockholm_date
 from samrad.enums import MeetingStatus, VideoProvider
 from samrad.models import BreakPeriod, Consultation, Meeting
@@ -288,6 +289,15 @@ def _check_editable(meeting: Meeting, *, revision: int, now: datetime) -> None:
         raise MeetingRefused(_l("The meeting has already started or taken place and cannot be changed."))
 
 
+def _advance_revision(session: Session, meeting: Meeting) -> None:
+    """The meeting's revision on by one if it is still the one this request read (:func:`db.compare_and_set`):
+    two coordinators moving the same meeting at once would otherwise both send invitations with the same
+    SEQUENCE and different times, and calendars would keep whichever came first."""
+    read = meeting.revision
+    if not db.compare_and_set(session, meeting, "revision", expected=read, new=read + 1):
+        raise MeetingChanged()
+
+
 def move_meeting(
     session: Session, meeting: Meeting, *, day: date, at: time, place: str, revision: int, now: datetime
 ) -> bool:
@@ -308,7 +318,7 @@ def move_meeting(
         invitations.reset_answers(session, meeting)
     meeting.place = place
     meeting.ics_sequence += 1
-    meeting.revision += 1
+    _advance_revision(session, meeting)
     session.flush()
     invitations.send_invitations(session, meeting, now=now, only_already_invited=True)
     return True
@@ -326,7 +336,7 @@ def _cancel(session: Session, meeting: Meeting, *, now: datetime) -> None:
     agenda.release_meeting_cases(session, meeting, now=now)  # its cases return to the queue
     meeting.status = MeetingStatus.CANCELLED
     meeting.ics_sequence += 1
-    meeting.revision += 1
+    _advance_revision(session, meeting)
     session.flush()
     invitations.send_cancellations(session, meeting, now=now)
 

@@ -674,3 +674,47 @@ def test_past_and_upcoming_meetings_split_at_each_meetings_own_end(session):
     assert past == [closed_early, just_over, *long_ago]
     assert meetings.past_meetings(session, consultation, now=now, limit=3) == past[:3]
     assert meetings.past_meetings(session, consultation, now=now, limit=1) == [closed_early]
+
+
+@pytest.mark.postgres
+def test_two_moves_of_one_meeting_at_the_same_time_send_one_new_time(postgres_url, tmp_path):
+    """Two coordinators move (or cancel) the same meeting at once from the same form. At PostgreSQL's READ
+    COMMITTED both read the meeting before either writes; the second must be refused as changed meanwhile,
+    not send invitations with the same SEQUENCE and another time (calendars would keep the first)."""
+    from sqlmodel import Session
+
+    from samrad import db
+    from tests.conftest import schema_app
+
+    app = schema_app(postgres_url, tmp_path)
+    with app.app_context():
+        engine = db.get_engine()
+        with Session(engine, expire_on_commit=False) as s:
+            meeting_id = make_meeting(s, make_team(s)["consultation"]).id
+            s.commit()
+        with Session(engine, expire_on_commit=False) as a, Session(engine, expire_on_commit=False) as b:
+            seen_by_a, seen_by_b = a.get(Meeting, meeting_id), b.get(Meeting, meeting_id)
+            assert seen_by_a.revision == seen_by_b.revision == 0
+            moved = meetings.move_meeting(
+                a, seen_by_a, day=date(2026, 12, 1), at=time(13), place="Luleå", revision=0, now=NOW
+            )
+            assert moved is True
+            a.commit()
+            with pytest.raises(meetings.MeetingChanged):
+                meetings.move_meeting(
+                    b, seen_by_b, day=date(2026, 12, 2), at=time(9), place="Kiruna", revision=0, now=NOW
+                )
+            b.rollback()
+            with pytest.raises(meetings.MeetingChanged):
+                meetings.cancel_meeting(b, b.get(Meeting, meeting_id), revision=0, now=NOW)
+            b.rollback()
+        with Session(engine) as s:
+            stored = s.get(Meeting, meeting_id)
+            assert (stored.revision, stored.ics_sequence, stored.status, stored.place) == (
+                1,
+                1,
+                MeetingStatus.PLANNED,
+                "Luleå",
+            )
+            assert stored.starts_at == datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+        engine.dispose()

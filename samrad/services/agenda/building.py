@@ -8,11 +8,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
-from samrad import outbox
+from samrad import db, outbox
 from samrad.enums import (
     AgendaItemKind,
     CaseStatus,
@@ -46,21 +44,13 @@ def _changed(session: Session, meeting: Meeting) -> None:
 
 
 def advance_revision(session: Session, meeting: Meeting) -> None:
-    """Move the agenda's revision on by one if it is still the one this request read, as one compare-and-set
-    in the database. At PostgreSQL's READ COMMITTED two requests from the same page can both read the
-    agenda before either writes; the second then finds the revision moved and is refused as changed
-    meanwhile (its transaction is rolled back), instead of writing its stale agenda over the first one's
-    change. (SQLite's writers take turns from their first read, so there it cannot happen.)"""
+    """Move the agenda's revision on by one if the database still holds the one this request read
+    (:func:`samrad.db.compare_and_set`): of two changes made from the same page at the same time, the second
+    is refused as changed meanwhile (and rolled back) instead of writing its stale agenda over the first.
+    (SQLite's writers take turns from their first read, so there it cannot happen.)"""
     read = meeting.agenda_revision
-    moved = session.execute(
-        update(Meeting)
-        .where(Meeting.id == meeting.id, Meeting.agenda_revision == read)
-        .values(agenda_revision=read + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:
+    if not db.compare_and_set(session, meeting, "agenda_revision", expected=read, new=read + 1):
         raise AgendaChanged()
-    set_committed_value(meeting, "agenda_revision", read + 1)
 
 
 def _check_minutes(minutes: int | None) -> int:
