@@ -172,6 +172,8 @@ def add_break(slug: str):
             now=utcnow(),
         )
     except meetings.MeetingRefused as exc:
+        # Nothing half done stays, nor shows: a meeting in the break may have been moved meanwhile.
+        db.get_session().rollback()
         getattr(form, exc.field or "first_day").errors.append(exc.message)
         return _index_page(consultation, status=400, break_form=form)
     db.commit()

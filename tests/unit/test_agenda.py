@@ -641,4 +641,30 @@ def test_two_changes_made_from_the_same_revision_at_the_same_time_do_not_both_la
             assert (stored.agenda_revision, stored.published_version) == (4, 0)
             assert [i.id for i in stored.items] == [first, second]
             assert s.exec(select(AgendaVersion)).all() == [] and s.exec(select(OutboxMessage)).all() == []
+        # Two publishes at once: one version, and the second is told the agenda changed (not a server error).
+        with Session(engine, expire_on_commit=False) as a, Session(engine, expire_on_commit=False) as b:
+            seen_by_a, seen_by_b = a.get(Meeting, meeting_id), b.get(Meeting, meeting_id)
+            assert seen_by_b.items and seen_by_a.agenda_revision == seen_by_b.agenda_revision == 4
+            for s in (a, b):
+                s.info["coordinator"] = s.exec(
+                    select(User).where(User.email.startswith("samordnare"))
+                ).first()
+            agenda.publish(
+                a, seen_by_a, actor=a.info["coordinator"], revision=4, confirmed=True, now=NOW, link=LINK
+            )
+            a.commit()
+            with pytest.raises(agenda.AgendaChanged):
+                agenda.publish(
+                    b, seen_by_b, actor=b.info["coordinator"], revision=4, confirmed=True, now=NOW, link=LINK
+                )
+            b.rollback()
+        with Session(engine) as s:
+            assert [v.version for v in s.exec(select(AgendaVersion))] == [1]
+            assert (
+                s.get(Meeting, meeting_id).agenda_revision,
+                s.get(Meeting, meeting_id).published_version,
+            ) == (
+                5,
+                1,
+            )
         engine.dispose()

@@ -109,6 +109,8 @@ def publish(
     changes = diff(before, after)
     if meeting.published_version and not changes:
         raise AgendaRefused(_l("Nothing has changed since the published version."))
+    # Before anything is written: a publish racing another change of the agenda waits here and is refused.
+    advance_revision(session, meeting)
     number = meeting.published_version + 1
     version = AgendaVersion(
         meeting_id=meeting.id,
@@ -120,7 +122,6 @@ def publish(
     )
     session.add(version)
     meeting.published_version = number
-    advance_revision(session, meeting)
     session.add(meeting)
     session.flush()
 
