@@ -229,9 +229,14 @@ def _case_for(meeting: Meeting, case_id: int) -> Case:
 @bp.post("/c/<slug>/meetings/<public_id>/agenda/accept/<int:case_id>")
 @login_required
 def accept(slug: str, public_id: str, case_id: int):
+    """Accept a waiting case for this meeting, or (``target``: a later meeting chosen in the same form) for
+    a later one, as :func:`move_case` does."""
     consultation, meeting = _coordinated(slug, public_id)
     revision = _checked_post()
     case = _case_for(meeting, case_id)
+    target_id = _int("target")
+    if target_id is not None and target_id != meeting.id:
+        return _move_later(consultation, meeting, case, revision, target_id)
     try:
         agenda.accept_for_meeting(
             db.get_session(), meeting, case, actor=current_user, revision=revision, now=utcnow()
@@ -265,9 +270,13 @@ def add_case(slug: str, public_id: str, case_id: int):
 def move_case(slug: str, public_id: str, case_id: int):
     consultation, meeting = _coordinated(slug, public_id)
     revision = _checked_post()
-    case = _case_for(meeting, case_id)
+    return _move_later(consultation, meeting, _case_for(meeting, case_id), revision, _int("target"))
+
+
+def _move_later(consultation, meeting, case, revision: int, target_id: int | None):
+    """Accept a waiting case for a later meeting, or move one accepted here there (the first later meeting
+    when none is named); the case officer is told."""
     s = db.get_session()
-    target_id = _int("target")
     target = s.get(Meeting, target_id) if target_id else None
     if target is None:
         later = agenda.later_meetings(s, meeting)

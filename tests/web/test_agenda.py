@@ -341,14 +341,43 @@ def test_every_waiting_case_can_be_accepted_for_each_later_meeting(app, client, 
         (str(m.id), label) for m, label in zip(sorted(later, key=lambda m: m.starts_at), labels, strict=True)
     ]
     for case in waiting:
-        select_html = re.search(rf'<select name="target" id="target-{case.id}">(.*?)</select>', page, re.S)
+        # One form a case, as in the queue: this meeting chosen, the later ones offered, one button.
+        form = re.search(rf'<form[^>]*action="[^"]*/agenda/accept/{case.id}"[^>]*>(.*?)</form>', page, re.S)
+        assert form is not None, case.reference
+        assert f'<label for="target-{case.id}" class="visually-hidden">Möte för {case.reference}</label>' in (
+            form.group(1)
+        )
+        select_html = re.search(
+            rf'<select name="target" id="target-{case.id}">(.*?)</select>', form.group(1), re.S
+        )
         assert select_html is not None, case.reference
-        assert re.findall(r'<option value="(\d+)">([^<]*)</option>', select_html.group(1)) == expected
-    response = _post(
-        auth, meeting, f"/agenda/move-case/{waiting[1].id}", {"revision": 0, "target": later[0].id}
-    )
-    assert response.status_code == 200
+        assert re.findall(r'<option value="(\d+)"( selected)?>([^<]*)</option>', select_html.group(1)) == [
+            (str(meeting.id), " selected", "Det här mötet"),
+            *((value, "", label) for value, label in expected),
+        ]
+        assert re.findall(r"<button[^>]*>([^<]*)<", form.group(1)) == ["Ta emot"]
+    response = _post(auth, meeting, f"/agenda/accept/{waiting[1].id}", {"revision": 0, "target": later[0].id})
+    assert response.status_code == 200 and "flyttas till ett senare möte" in response.get_data(as_text=True)
     assert _reload(web_session, Case, waiting[1].id).meeting_id == later[0].id
+    response = _post(auth, meeting, f"/agenda/accept/{waiting[0].id}", {"revision": 1, "target": meeting.id})
+    assert response.status_code == 200
+    accepted = _reload(web_session, Case, waiting[0].id)
+    assert (accepted.meeting_id, accepted.status) == (meeting.id, CaseStatus.ACCEPTED)
+
+
+def test_a_waiting_case_is_not_accepted_for_another_consultations_meeting(client, auth, web_session):
+    team, meeting, _case = _setup(web_session)
+    elsewhere = make_meeting(
+        web_session, make_team(web_session)["consultation"], starts_at=meeting.starts_at + timedelta(days=14)
+    )
+    waiting = make_case(web_session, team["consultation"], team["kiruna"], submitted_at=utcnow())
+    web_session.commit()
+    auth.login(team["coordinator"].email, PASSWORD)
+    response = _post(auth, meeting, f"/agenda/accept/{waiting.id}", {"revision": 0, "target": elsewhere.id})
+    assert response.status_code == 409
+    assert "Det finns inget senare möte än." in response.get_data(as_text=True)
+    stored = _reload(web_session, Case, waiting.id)
+    assert (stored.meeting_id, stored.status) == (None, CaseStatus.SUBMITTED)
 
 
 def test_the_meeting_overview_shows_whether_each_case_has_its_agencies(client, auth, web_session):
