@@ -202,6 +202,9 @@ def unavailable_reason(exc: BaseException) -> str | None:
 
 _STATISTICS_CHANGED = "samrad_statistics_changed"
 _STATISTICS_TABLES = frozenset(cls.__table__ for cls in STATISTICS_INPUTS)  # type: ignore[attr-defined,union-attr]
+_IGNORED_BY_TABLE = {cls.__table__: columns for cls, columns in STATISTICS_IGNORED_COLUMNS.items()}  # type: ignore[attr-defined]
+#: Execution option of an UPDATE through a session: the names of the only columns it sets.
+SETS_ONLY = "samrad_sets_only"
 log = logging.getLogger(__name__)
 
 
@@ -228,11 +231,16 @@ def _note_statistics_inputs(session, _context) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_statistics_statements(state) -> None:
-    """Bulk INSERT, UPDATE and DELETE statements run through a session count as changes too."""
-    if (state.is_insert or state.is_update or state.is_delete) and getattr(
-        state.statement, "table", None
-    ) in _STATISTICS_TABLES:
-        state.session.info[_STATISTICS_CHANGED] = True
+    """Bulk INSERT, UPDATE and DELETE statements run through a session count as changes too, but for an
+    UPDATE that says it sets only columns the statistics ignore (:data:`SETS_ONLY`, as
+    :func:`compare_and_set` does for the agenda's revision)."""
+    table = getattr(state.statement, "table", None)
+    if not (state.is_insert or state.is_update or state.is_delete) or table not in _STATISTICS_TABLES:
+        return
+    sets_only = state.execution_options.get(SETS_ONLY)
+    if state.is_update and sets_only is not None and sets_only <= _IGNORED_BY_TABLE.get(table, frozenset()):
+        return
+    state.session.info[_STATISTICS_CHANGED] = True
 
 
 @event.listens_for(Session, "after_commit")
@@ -283,7 +291,7 @@ def compare_and_set(session: Session, row, column: str, *, expected: int, new: i
         update(model)
         .where(model.id == row.id, getattr(model, column) == expected)
         .values({column: new})
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{SETS_ONLY: frozenset({column})})
     )
     if moved.rowcount != 1:
         return False
