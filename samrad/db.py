@@ -238,7 +238,7 @@ def _note_statistics_statements(state) -> None:
     if not (state.is_insert or state.is_update or state.is_delete) or table not in _STATISTICS_TABLES:
         return
     sets_only = state.execution_options.get(SETS_ONLY)
-    if state.is_update and sets_only is not None and sets_only <= _IGNORED_BY_TABLE.get(table, frozenset()):
+    if state.is_update and sets_only and sets_only <= _IGNORED_BY_TABLE.get(table, frozenset()):
         return
     state.session.info[_STATISTICS_CHANGED] = True
 

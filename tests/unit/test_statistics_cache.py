@@ -114,6 +114,38 @@ def test_a_bulk_update_moves_the_generation_on(session, counted):
     assert _submitted(statistics.consultation_statistics(session, consultation, YEAR, threshold=3)) == "0"
 
 
+@pytest.mark.parametrize(
+    ("model", "sets", "moves"),
+    [
+        ("Meeting", {"agenda_revision"}, False),  # what the agenda's compare-and-set declares
+        ("Meeting", {"agenda_revision", "status"}, True),  # one counted column among them is enough
+        ("Meeting", {"revision"}, True),  # a meeting's own revision is not on the ignored list
+        ("Case", {"agenda_revision"}, True),  # a name ignored on another table says nothing about this one
+        ("Case", set(), True),  # an empty declaration is not a way around the rule
+    ],
+)
+def test_only_an_update_of_ignored_columns_alone_keeps_the_statistics(session, counted, model, sets, moves):
+    """A bulk UPDATE may declare the columns it sets (``db.SETS_ONLY``); it keeps the statistics only when
+    all of them are ignored on that very table. The declaration is the statement's own word, so the rule
+    is held to the hardest declarations, not only to the one the code makes."""
+    from samrad.models import Meeting
+
+    consultation, _ = counted
+    meeting = make_meeting(session, consultation, starts_at=MEETING_STARTS_AT)
+    session.commit()
+    before = db.statistics_generation(session)
+    table = {"Meeting": Meeting, "Case": Case}[model]
+    row_id = meeting.id if model == "Meeting" else session.exec(select(Case.id)).first()
+    session.execute(
+        update(table)
+        .where(table.id == row_id)
+        .values({"updated_at": Case.updated_at} if model == "Case" else {"revision": Meeting.revision})
+        .execution_options(**{db.SETS_ONLY: frozenset(sets)})
+    )
+    session.commit()
+    assert db.statistics_generation(session) == (before + 1 if moves else before)
+
+
 def test_changes_not_yet_committed_are_counted_not_cached(session, counted):
     consultation, organisation = counted
     statistics.consultation_statistics(session, consultation, YEAR, threshold=3)
