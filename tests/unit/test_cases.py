@@ -271,6 +271,38 @@ def test_the_same_form_posted_twice_creates_one_case(session, world):
     assert again.id == first.id and count_cases(session) == 1
 
 
+@pytest.mark.parametrize("submit_at_once", [True, False])
+def test_the_same_form_posted_twice_at_the_same_moment_creates_one_case(
+    session, world, monkeypatch, submit_at_once
+):
+    """The second request looked for the key before the first had written it, so its insert meets the
+    key's unique constraint: it returns the first case, and the constraint is not taken for a reference
+    number in use (which would be retried with the next number, and the next …)."""
+    kw = {} if submit_at_once else {"submit": False, "attestation": None}
+    first = submit(session, world, submission_key="k" * 32, **kw)
+    from samrad.services.cases import lifecycle, references
+
+    real_lookup, real_next = lifecycle.case_by_submission_key, references._next_reference_number
+    lookups, numbers = [], []
+
+    def looked_up_too_early(s, key):
+        lookups.append(key)
+        return real_lookup(s, key) if len(lookups) > 1 else None
+
+    def next_number(*args):
+        numbers.append(args)
+        return real_next(*args)
+
+    monkeypatch.setattr(lifecycle, "case_by_submission_key", looked_up_too_early)
+    monkeypatch.setattr(references, "_next_reference_number", next_number)
+    again = submit(session, world, submission_key="k" * 32, **kw)
+    assert (again.id, count_cases(session), len(lookups)) == (first.id, 1, 2)
+    assert len(numbers) == (1 if submit_at_once else 0)
+    assert (again.reference, again.status) == (
+        ("UNA-2026-001", CaseStatus.SUBMITTED) if submit_at_once else (None, CaseStatus.DRAFT)
+    )
+
+
 def test_a_submission_key_of_someone_elses_case_is_refused(session, world):
     submit(session, world, submission_key="k" * 32)
     world.officer = make_user(session, organisation=world.org)

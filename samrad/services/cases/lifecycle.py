@@ -135,30 +135,36 @@ def create_case(
     )
     _apply(case, data, officer)
     try:
-        with session.begin_nested():
-            session.add(case)
-            session.flush()
+        if submit:
+            _submit(session, case, consultation, guard, now=now)  # inserts it, submitted and numbered
+        else:
+            with session.begin_nested():
+                session.add(case)
+                session.flush()
+            log.info("case %s created as a draft", case.id)
     except IntegrityError:
         # The same form was posted twice at the same moment; the other request created the case.
         existing = case_by_submission_key(session, submission_key) if submission_key else None
         if existing is None or existing.officer_id != officer.id:
             raise
         return existing
-    log.info("case %s created as a draft", case.id)
-    if submit:
-        _submit(session, case, consultation, guard, now=now)
     return case
 
 
 def _submit(session: Session, case: Case, consultation: Consultation, guard: GuardResult, *, now) -> None:
-    assign_reference(session, case, consultation, now=now)
-    case.status = CaseStatus.SUBMITTED
-    case.attested_deidentified = True
-    case.overridden_findings = guard.warning_count
-    case.submitted_at = case.submitted_at or now
-    case.updated_at = now
-    session.add(case)
-    session.flush()
+    def submitted(case: Case) -> None:
+        case.status = CaseStatus.SUBMITTED
+        case.attested_deidentified = True
+        case.overridden_findings = guard.warning_count
+        case.submitted_at = case.submitted_at or now
+        case.updated_at = now
+
+    if case.reference:
+        submitted(case)  # a returned case sent again keeps its reference
+        session.add(case)
+        session.flush()
+    else:
+        assign_reference(session, case, consultation, now=now, along=submitted)
     log.info(
         "case %s submitted as %s (%d guard warnings confirmed)", case.id, case.reference, guard.warning_count
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func
@@ -33,11 +34,35 @@ def _next_reference_number(session: Session, consultation_id: int, year: int) ->
     return (highest or 0) + 1
 
 
-def assign_reference(session: Session, case: Case, consultation: Consultation, *, now: datetime) -> str:
+def _reference_taken(session: Session, consultation_id: int, year: int, number: int) -> bool:
+    return (
+        session.exec(
+            select(Case.id)
+            .where(Case.consultation_id == consultation_id)
+            .where(Case.reference_year == year)
+            .where(Case.reference_number == number)
+        ).first()
+        is not None
+    )
+
+
+def assign_reference(
+    session: Session,
+    case: Case,
+    consultation: Consultation,
+    *,
+    now: datetime,
+    along: Callable[[Case], None] = lambda _case: None,
+) -> str:
     """Give ``case`` the next reference of its consultation and year (Stockholm time), e.g. UNA-2026-014.
 
     Two simultaneous submissions may both compute the same next number; the unique constraint lets only
-    one of them have it, and the other retries inside a savepoint with the following number.
+    one of them have it, and the other retries inside a savepoint with the following number. Any other
+    broken constraint (the same form posted twice at once) is the caller's to handle.
+
+    ``along`` makes the other changes of the same step (submitting the case) in each attempt, so that a
+    new case is inserted once, already submitted and numbered: a savepoint that rolls back forgets what
+    was set inside it.
     """
     if case.reference:
         return case.reference
@@ -50,9 +75,12 @@ def assign_reference(session: Session, case: Case, consultation: Consultation, *
                 case.reference_year = year
                 case.reference_number = number
                 case.reference = f"{prefix}-{year}-{number:03d}"
+                along(case)
                 session.add(case)
                 session.flush()
         except IntegrityError:
+            if not _reference_taken(session, consultation.id, year, number):
+                raise
             log.info("case %s: reference number %s was taken meanwhile, retrying", case.id, number)
             continue
         return case.reference
