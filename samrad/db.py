@@ -18,7 +18,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event, inspect, update
-from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.attributes import set_committed_value
@@ -243,6 +243,29 @@ def _note_statistics_statements(state) -> None:
     state.session.info[_STATISTICS_CHANGED] = True
 
 
+def _move_generation_on(conn: Connection) -> None:
+    table = StatisticsGeneration.__table__  # type: ignore[attr-defined]
+    moved = conn.execute(
+        table.update().where(table.c.id == 1).values(generation=table.c.generation + 1)
+    ).rowcount
+    if not moved:
+        conn.execute(table.insert().values(id=1, generation=secrets.randbelow(2**62)))
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_statistics_generation_with_the_change(session) -> None:
+    """On SQLite the change already holds the one write lock, so the generation moves on in the same
+    transaction: committed together (a worker that sees the new number sees the new rows), and no second
+    write transaction to queue for. On PostgreSQL that would hold the generation's row lock to the end of
+    every change the statistics count, so that each waited for the one before: there it moves on after
+    the commit (:func:`_bump_statistics_generation`)."""
+    if session.in_nested_transaction() or session.get_bind().dialect.name != "sqlite":
+        return
+    session.flush()  # commit would flush after this hook; what it writes must be noted first
+    if session.info.pop(_STATISTICS_CHANGED, False):
+        _move_generation_on(session.connection())
+
+
 @event.listens_for(Session, "after_commit")
 def _bump_statistics_generation(session) -> None:
     """After the change is committed (never before: a worker that sees the new number must also see the
@@ -256,12 +279,7 @@ def _bump_statistics_generation(session) -> None:
     engine = bind.engine if hasattr(bind, "engine") else bind
     try:
         with engine.begin() as conn:
-            table = StatisticsGeneration.__table__  # type: ignore[attr-defined]
-            moved = conn.execute(
-                table.update().where(table.c.id == 1).values(generation=table.c.generation + 1)
-            ).rowcount
-            if not moved:
-                conn.execute(table.insert().values(id=1, generation=secrets.randbelow(2**62)))
+            _move_generation_on(conn)
     except Exception as exc:  # noqa: BLE001 - the change itself is committed; this only ends caching early
         log.warning("statistics generation not moved on: %s", describe_error(exc))
 
@@ -358,6 +376,33 @@ def _reading_engine(engine: Engine) -> Engine:
     if engine.dialect.name == "postgresql":
         engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine
+
+
+@contextmanager
+def identifying() -> Iterator[Session]:
+    """The request's session for finding out who is asking (the login check, the first thing a request
+    reads). In a request that writes, while nothing else has used the session, those reads run in a
+    transaction that only reads (SQLite: DEFERRED) and ends here; the request's own transaction begins
+    at its next statement. Otherwise a POST on SQLite would take the one write lock (``BEGIN IMMEDIATE``)
+    for the login check and hold it through the whole view. The person is checked a moment before the
+    change, as on any page loaded a moment earlier; what the view decides it reads in its own
+    transaction."""
+    session = get_session()
+    if session.info.get(READING) or session.in_transaction():
+        yield session
+        return
+    session.bind = _reading_engine(get_engine())
+    session.info[READING] = True
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    else:
+        session.commit()  # writes nothing (it was READING); keeps what was read (expire_on_commit=False)
+    finally:
+        session.bind = get_engine()
+        session.info.pop(READING, None)
 
 
 def _only_reads() -> bool:

@@ -72,8 +72,9 @@ def load_user(user_id: str):
     token = session.get(SESSION_TOKEN_KEY)
     if not token:
         return None
-    s, now = db.get_session(), utcnow()
-    found = accounts.live_session(s, token, now=now, policy=session_policy())
+    now = utcnow()
+    with db.identifying() as s:
+        found = accounts.live_session(s, token, now=now, policy=session_policy())
     if found is None or str(found[0].id) != user_id:
         session.clear()
         return None

@@ -3,11 +3,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import func, select
 
+from samrad import db
 from samrad.enums import CaseStatus, InviteeKind, MeetingStatus
 from samrad.i18n import datetime_filter
-from samrad.models import Case, OutboxMessage, utcnow
+from samrad.models import Case, OutboxMessage, StatisticsGeneration, utcnow
 from tests.conftest import csrf_from
 from tests.factories import (
     BACKGROUND,
@@ -209,6 +211,40 @@ def test_submitting_stores_the_case_and_shows_its_reference(client, auth, world,
     html = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert f"Ärende {case.reference} har skickats till samordnaren." in html
     assert BACKGROUND in html and "Hedersrelaterat våld och förtryck" in html
+
+
+def test_a_new_case_is_one_write_transaction_begun_after_the_login_check(
+    app, client, auth, world, web_session
+):
+    """On SQLite a change holds the one write lock from its first statement to its commit (issue K): who
+    is asking is read before, in a transaction that only reads, and the statistics generation moves on
+    inside the change, not in a second write transaction after it."""
+    login(auth, world, "officer")
+    token = auth.token(NEW + "?acute=no")
+    before = web_session.exec(select(StatisticsGeneration.generation)).first()
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.get_engine()
+    listen = lambda *a: statements.append(" ".join(a[2].split()))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        response = client.post(NEW, data={**form_data(world), "csrf_token": token})
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert response.status_code == 303
+    assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN", "BEGIN IMMEDIATE"]
+    write_begins = statements.index("BEGIN IMMEDIATE")
+    login_check = statements[1:write_begins]
+    assert len(login_check) == 1 and "FROM usersession" in login_check[0]
+    change = statements[write_begins + 1 :]
+    inserted = next(i for i, s in enumerate(change) if s.startswith("INSERT INTO case_record"))
+    moved = [i for i, s in enumerate(change) if "statisticsgeneration" in s]
+    assert moved and min(moved) > inserted and change[moved[0]].startswith("UPDATE statisticsgeneration")
+    web_session.expire_all()
+    after = web_session.exec(select(StatisticsGeneration.generation)).one()
+    assert after != before
+    [case] = all_cases(web_session)
+    assert (case.status, case.reference) == (CaseStatus.SUBMITTED, f"UNA-{case.submitted_at.year}-001")
 
 
 def test_the_same_form_posted_twice_creates_one_case(client, auth, world, web_session):

@@ -84,9 +84,12 @@ def test_the_answer_to_an_agenda_change_is_read_without_the_write_lock(app, clie
     )
     assert response.status_code == 200
     begins = [s for s in statements if s.startswith("BEGIN")]
-    # the change (an order is no statistic: the generation stays), then the answer read without a lock
-    assert begins == ["BEGIN IMMEDIATE", "BEGIN"]
-    answer = statements[statements.index("BEGIN") + 1 :]
+    # who is asking, read without a lock; the change (an order is no statistic: the generation stays);
+    # then the answer, read without a lock
+    assert begins == ["BEGIN", "BEGIN IMMEDIATE", "BEGIN"]
+    login_check = statements[1 : statements.index("BEGIN IMMEDIATE")]
+    assert len(login_check) == 1 and "FROM usersession" in login_check[0]
+    answer = statements[len(statements) - statements[::-1].index("BEGIN") :]
     assert answer and all(s.lstrip().startswith("SELECT") for s in answer)
     web_session.expire_all()
     assert [i.id for i in web_session.exec(select(AgendaItem).order_by(AgendaItem.position))] == [
