@@ -19,7 +19,7 @@ from pathlib import Path
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event, inspect, update
 from sqlalchemy.engine import Connection, CursorResult, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.pool import StaticPool
@@ -379,14 +379,14 @@ def _reading_engine(engine: Engine) -> Engine:
 
 
 @contextmanager
-def identifying() -> Iterator[Session]:
-    """The request's session for finding out who is asking (the login check, the first thing a request
-    reads). In a request that writes, while nothing else has used the session, those reads run in a
-    transaction that only reads (SQLite: DEFERRED) and ends here; the request's own transaction begins
-    at its next statement. Otherwise a POST on SQLite would take the one write lock (``BEGIN IMMEDIATE``)
-    for the login check and hold it through the whole view. The person is checked a moment before the
-    change, as on any page loaded a moment earlier; what the view decides it reads in its own
-    transaction."""
+def read_before_writing() -> Iterator[Session]:
+    """The request's session for what a change reads before it changes anything: who is asking (the
+    login check), what a form is checked against. In a request that writes, while no transaction is open,
+    those reads run in a transaction that only reads (SQLite: DEFERRED) and ends here; the change's own
+    transaction begins at its next statement. Otherwise a POST on SQLite would take the one write lock
+    (``BEGIN IMMEDIATE``) at its first read and hold it through all its checks. What is read here may be
+    a moment older than the change, as on a page loaded a moment earlier: what the change depends on (a
+    status, a revision, a token not yet used) must be read or compared again inside it."""
     session = get_session()
     if session.info.get(READING) or session.in_transaction():
         yield session
@@ -395,12 +395,14 @@ def identifying() -> Iterator[Session]:
     session.info[READING] = True
     try:
         yield session
-    except BaseException:
+    except SQLAlchemyError:
         session.rollback()
         raise
-    else:
-        session.commit()  # writes nothing (it was READING); keeps what was read (expire_on_commit=False)
     finally:
+        # Ended by a commit, even when a check failed (a 404, a form error): nothing can have been written
+        # (READING), and a rollback would expire what was read, to be read again inside a write.
+        if session.in_transaction():
+            session.commit()
         session.bind = get_engine()
         session.info.pop(READING, None)
 

@@ -73,7 +73,7 @@ def load_user(user_id: str):
     if not token:
         return None
     now = utcnow()
-    with db.identifying() as s:
+    with db.read_before_writing() as s:
         found = accounts.live_session(s, token, now=now, policy=session_policy())
     if found is None or str(found[0].id) != user_id:
         session.clear()

@@ -228,6 +228,43 @@ def test_answering_counts_once_and_the_link_then_says_already_answered(client, a
     assert _state(web_session, public_id) == (1, 6, 1, ["Tydlig agenda."])
 
 
+def test_an_answer_is_checked_before_its_change_takes_the_write_lock(client, app, web_session):
+    """On SQLite the answer's one write transaction begins with taking the evaluation row: the
+    evaluation, the colleagues' names and the guard's check are read and done before, in transactions
+    that only read; an answer refused at the field takes no write lock at all."""
+    _, meeting = _setup(web_session)
+    public_id, issued = _open(app, meeting.id)
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_rest):
+        statements.append(" ".join(statement.split()))
+
+    def post(token, answers):
+        path, page = _answer_page(client, token)
+        statements.clear()
+        with app.app_context():
+            engine = db.get_engine()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            return _post(client, path, page, answers)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    refused = post(
+        issued["deltagare0@kommun.example"], {**ANSWERS_ALL_FULLY, 7: "Ring Anna på 070-123 45 67."}
+    )
+    assert refused.status_code == 400
+    assert "BEGIN IMMEDIATE" not in statements and statements.count("BEGIN") == 2
+    assert _state(web_session, public_id)[:2] == (0, 0)
+
+    answered = post(issued["deltagare1@kommun.example"], {**ANSWERS_ALL_FULLY, 7: "Tydlig agenda."})
+    assert answered.status_code == 303
+    assert [st for st in statements if st.startswith("BEGIN")] == ["BEGIN", "BEGIN", "BEGIN IMMEDIATE"]
+    change = statements[statements.index("BEGIN IMMEDIATE") + 1 :]
+    assert change[0].startswith("SAVEPOINT") and change[1].startswith("UPDATE evaluation SET respondents")
+    assert _state(web_session, public_id)[:2] == (1, 6)
+
+
 def test_a_double_submit_counts_once(client, app, web_session):
     _, meeting = _setup(web_session)
     public_id, issued = _open(app, meeting.id)

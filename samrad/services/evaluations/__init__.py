@@ -6,7 +6,8 @@ The anonymity design (see also ``samrad/models/evaluation.py`` and ``docs/decisi
   hash order, which has nothing to do with the recipients) and mails the link. The outbox row holding
   the link is *ephemeral*: its body is blanked once the message is delivered, so no table ever pairs an
   address with a token for longer than delivery takes.
-- :func:`submit_answers` validates everything first, then in one savepoint: takes the evaluation row
+- :func:`submit_answers` validates everything first (:func:`checked_answers`, reads only), then in one
+  savepoint (:func:`record_answers`): takes the evaluation row
   (``respondents + 1`` where still open), marks the token used by a keyed marker (unique) and puts the
   answers, sealed, in the pool. A refused step rolls the savepoint back, so a submission counts entirely
   or not at all, and a token counts once. Nothing is logged and nobody is notified.
@@ -25,9 +26,12 @@ The anonymity design (see also ``samrad/models/evaluation.py`` and ``docs/decisi
 from __future__ import annotations
 
 from samrad.services.evaluations.answers import (
+    CheckedAnswers,
     accepts_answers,
     check_answers,
+    checked_answers,
     find_token,
+    record_answers,
     submit_answers,
 )
 from samrad.services.evaluations.closing import (
@@ -103,6 +107,7 @@ from samrad.services.evaluations.texts import (
 )
 
 __all__ = [
+    "CheckedAnswers",
     "ATTENDED",
     "EXPORT_COLUMNS",
     "EvaluationClosed",
@@ -132,6 +137,7 @@ __all__ = [
     "accepts_answers",
     "attendee_addresses",
     "check_answers",
+    "checked_answers",
     "close_due_evaluations",
     "close_evaluation",
     "closed_evaluations",
@@ -156,6 +162,7 @@ __all__ = [
     "percent",
     "period_report",
     "questionnaire_versions",
+    "record_answers",
     "release_comment",
     "remind_evaluations",
     "remove_comment",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, update
@@ -96,6 +97,29 @@ def check_answers(
     return scale, texts
 
 
+@dataclass(frozen=True)
+class CheckedAnswers:
+    """Answers that passed :func:`check_answers`: (question id, option) and (question id, text) pairs."""
+
+    scale: list[tuple[int, ScaleOption]]
+    texts: list[tuple[int, str]]
+
+
+def checked_answers(
+    session: Session, evaluation: Evaluation, answers: Mapping[int, str], *, confirm_warnings: bool = False
+) -> CheckedAnswers:
+    """Check answers against the evaluation's questions and the names of the meeting's colleagues; reads
+    only, so that a request can check before its change begins."""
+    meeting = get_row(session, Meeting, evaluation.meeting_id)
+    scale, texts = check_answers(
+        evaluation.questionnaire,
+        answers,
+        colleague_names=colleague_names(session, meeting.consultation_id, meeting.id),
+        confirm_warnings=confirm_warnings,
+    )
+    return CheckedAnswers(scale, texts)
+
+
 def submit_answers(
     session: Session,
     evaluation: Evaluation,
@@ -106,23 +130,32 @@ def submit_answers(
     sealer: Sealer,
     confirm_warnings: bool = False,
 ) -> None:
-    """Record one person's answers and use up their token: all of it or nothing.
+    """Record one person's answers and use up their token: all of it or nothing
+    (:func:`checked_answers`, then :func:`record_answers`)."""
+    checked = checked_answers(session, evaluation, answers, confirm_warnings=confirm_warnings)
+    record_answers(session, evaluation, token, checked, now=now, sealer=sealer)
 
-    Validation happens before any write. Then, in one savepoint: the evaluation row is taken
-    (``respondents + 1`` while open), the token is marked used by a keyed marker (unique, so it counts
-    once), and the answers go into the pool sealed, under a random key. The token's own row is not
-    touched, and nothing is counted yet: :func:`samrad.services.evaluations.pool.count_pool` adds the
-    pool to the counters and comments in shuffled batches. A used, unknown or foreign token, or a
-    closed evaluation, rolls the savepoint back. Concurrent submissions queue on the evaluation row, so
-    none is lost and no token counts twice. ``now`` only decides whether the evaluation is still open.
+
+def record_answers(
+    session: Session,
+    evaluation: Evaluation,
+    token: str,
+    checked: CheckedAnswers,
+    *,
+    now: datetime,
+    sealer: Sealer,
+) -> None:
+    """Put checked answers in the pool and use up the token, in one savepoint.
+
+    The evaluation row is taken (``respondents + 1`` while open), the token is marked used by a keyed
+    marker (unique, so it counts once), and the answers go into the pool sealed, under a random key. The
+    token's own row is not touched, and nothing is counted yet:
+    :func:`samrad.services.evaluations.pool.count_pool` adds the pool to the counters and comments in
+    shuffled batches. A used, unknown or foreign token, or a closed evaluation, rolls the savepoint back.
+    Concurrent submissions queue on the evaluation row, so none is lost and no token counts twice. ``now``
+    only decides whether the evaluation is still open.
     """
-    meeting = get_row(session, Meeting, evaluation.meeting_id)
-    scale, texts = check_answers(
-        evaluation.questionnaire,
-        answers,
-        colleague_names=colleague_names(session, meeting.consultation_id, meeting.id),
-        confirm_warnings=confirm_warnings,
-    )
+    sealed = seal_answer(sealer, evaluation.id, checked.scale, checked.texts)
     digest = tokens.token_hash(token)
     with session.begin_nested():
         taken = session.execute(
@@ -153,7 +186,7 @@ def submit_answers(
                 {
                     "id": secrets.token_hex(16),
                     "evaluation_id": evaluation.id,
-                    "sealed": seal_answer(sealer, evaluation.id, scale, texts),
+                    "sealed": sealed,
                 }
             ],
         )

@@ -234,7 +234,10 @@ def _show_problems(form: AnswerForm, problems: dict[int, service.Problem]) -> No
 @anonymous
 def answer(public_id: str):
     s = db.get_session()
-    found = service.evaluation_to_answer(s, public_id) or abort(404)
+    # An answer is checked before its change begins: on SQLite, other answers are written meanwhile. The
+    # change compares again what it depends on (still open, the token unused).
+    with db.read_before_writing():
+        found = service.evaluation_to_answer(s, public_id) or abort(404)
     evaluation, consultation_name, starts_at = found
     if not service.accepts_answers(evaluation, now=utcnow()):
         _forget_token(public_id)
@@ -260,14 +263,12 @@ def answer(public_id: str):
                 q.number: form[_question_field(q.number)].data for q in evaluation.questionnaire.questions
             }
             try:
-                service.submit_answers(
-                    s,
-                    evaluation,
-                    token,
-                    answers,
-                    now=utcnow(),
-                    sealer=keys.sealer(keys.ANSWERS),
-                    confirm_warnings=bool(form.confirm_text.data),
+                with db.read_before_writing():
+                    checked = service.checked_answers(
+                        s, evaluation, answers, confirm_warnings=bool(form.confirm_text.data)
+                    )
+                service.record_answers(
+                    s, evaluation, token, checked, now=utcnow(), sealer=keys.sealer(keys.ANSWERS)
                 )
             except service.InvalidAnswers as exc:
                 _show_problems(form, exc.problems)
