@@ -247,17 +247,20 @@ def new(slug: str):
 @bp.post("/c/<slug>/cases/new")
 @login_required
 def create(slug: str):
-    consultation = _submitting_consultation(slug)
     s = db.get_session()
-    form = CaseForm()
-    organisations = _prepare(form, consultation)
-    if form.acute.data != "no":
-        # Whatever else was posted, an acute case is not taken in: nothing is stored.
-        return _journey(consultation, "acute")
-    submitting = _submit_requested(form)
-    valid = _validate_case_form(form, submitting=submitting)
-    guard = _case_guard(form)
-    if valid:
+    # The form is checked before the change begins (on SQLite other changes are written meanwhile);
+    # create_case checks again, inside it, what it depends on: the submission key, the requested meeting.
+    with db.read_before_writing():
+        consultation = _submitting_consultation(slug)
+        form = CaseForm()
+        organisations = _prepare(form, consultation)
+        if form.acute.data != "no":
+            # Whatever else was posted, an acute case is not taken in: nothing is stored.
+            return _journey(consultation, "acute")
+        submitting = _submit_requested(form)
+        valid = _validate_case_form(form, submitting=submitting)
+        guard = _case_guard(form)
+    if valid and not guard.blocking:  # create_case would refuse it (the fields are marked below)
         organisation_id = int(
             form.organisation.data if form.organisation.choices else organisations[0].id or 0
         )

@@ -213,30 +213,39 @@ def test_submitting_stores_the_case_and_shows_its_reference(client, auth, world,
     assert BACKGROUND in html and "Hedersrelaterat våld och förtryck" in html
 
 
-def test_a_new_case_is_one_write_transaction_begun_after_the_login_check(
-    app, client, auth, world, web_session
-):
+def test_a_new_case_is_one_write_transaction_begun_after_its_checks(app, client, auth, world, web_session):
     """On SQLite a change holds the one write lock from its first statement to its commit (issue K): who
-    is asking is read before, in a transaction that only reads, and the statistics generation moves on
-    inside the change, not in a second write transaction after it."""
+    is asking, the form's choices and its checks are read before, in transactions that only read; the
+    change reads again what it depends on (the submission key, the requested meeting), and the statistics
+    generation moves on inside it, not in a second write transaction after it. A form refused at the
+    field takes no write lock at all."""
     login(auth, world, "officer")
     token = auth.token(NEW + "?acute=no")
     before = web_session.exec(select(StatisticsGeneration.generation)).first()
     statements: list[str] = []
     with app.app_context():
         engine = db.get_engine()
-    listen = lambda *a: statements.append(" ".join(a[2].split()))  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
-        response = client.post(NEW, data={**form_data(world), "csrf_token": token})
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
+
+    def post(**kw):
+        statements.clear()
+        listen = lambda *a: statements.append(" ".join(a[2].split()))  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            return client.post(NEW, data={**form_data(world, **kw), "csrf_token": token})
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+
+    refused = post(background="Ring mamman på 070-123 45 67.")
+    assert refused.status_code == 400 and all_cases(web_session) == []
+    assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN", "BEGIN"]
+
+    response = post()
     assert response.status_code == 303
-    assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN", "BEGIN IMMEDIATE"]
-    write_begins = statements.index("BEGIN IMMEDIATE")
-    login_check = statements[1:write_begins]
+    assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN", "BEGIN", "BEGIN IMMEDIATE"]
+    login_check = statements[1 : statements.index("BEGIN", 1)]
     assert len(login_check) == 1 and "FROM usersession" in login_check[0]
-    change = statements[write_begins + 1 :]
+    change = statements[statements.index("BEGIN IMMEDIATE") + 1 :]
+    assert "FROM case_record" in change[0] and "submission_key" in change[0]
     inserted = next(i for i, s in enumerate(change) if s.startswith("INSERT INTO case_record"))
     moved = [i for i, s in enumerate(change) if "statisticsgeneration" in s]
     assert moved and min(moved) > inserted and change[moved[0]].startswith("UPDATE statisticsgeneration")
