@@ -234,3 +234,35 @@ def test_a_reading_session_refuses_writes_and_runs_without_a_transaction_on_post
         s.rollback()
     with shared_db_app.app_context(), db.session_scope() as s:
         assert sorted(s.exec(select(Organisation.name))) == ["Efteråt", "Ändringen"]
+
+
+def test_what_a_change_reads_first_ends_before_it_and_stays_read(shared_db_app):
+    """``db.read_before_writing`` in a request that writes: the reads run in a transaction that only reads
+    (PostgreSQL: none at all) and refuses writes; it ends at the block's end, what was read stays loaded
+    (not expired, so not read again inside the change), and the change then writes as usual."""
+    postgresql = shared_db_app.config["DATABASE_URL"].startswith("postgresql")
+    with shared_db_app.app_context(), db.session_scope() as s:
+        make_organisation(s, name="Före")
+    with shared_db_app.test_request_context("/", method="POST"):
+        s = db.get_session()
+        with db.read_before_writing():
+            organisation = s.exec(select(Organisation)).one()
+            if postgresql:
+                assert s.connection().connection.dbapi_connection.autocommit is True
+            with pytest.raises(db.WriteWhileReading):
+                s.execute(update(Organisation).values(name="Skrivs aldrig"))
+        assert not s.in_transaction()
+        statements: list[str] = []
+        listen = lambda *a: statements.append(a[2])  # noqa: E731
+        event.listen(db.get_engine(), "before_cursor_execute", listen)
+        try:
+            assert organisation.name == "Före"  # kept from the read, not read again
+            organisation.name = "Efter"
+            db.commit()
+        finally:
+            event.remove(db.get_engine(), "before_cursor_execute", listen)
+        assert not any(st.lstrip().startswith("SELECT") for st in statements)
+        if not postgresql:
+            assert statements[0] == "BEGIN IMMEDIATE"
+    with shared_db_app.app_context(), db.session_scope() as s:
+        assert list(s.exec(select(Organisation.name))) == ["Efter"]
