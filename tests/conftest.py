@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import glob
 import os
 import re
@@ -13,16 +14,27 @@ import tempfile
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import jinja2
+import jinja2.bccache
 import pytest
 from aiosmtpd.controller import Controller
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, create_engine
+from werkzeug.routing.rules import Rule
 
 import samrad.models  # noqa: F401  (registers all tables)
-from samrad import create_app
+from samrad import create_app, passwords
 from samrad.db import get_engine
 
 TEST_SECRET = "test-secret-key-0123456789abcdef"
+
+# The suite hashes and verifies passwords thousands of times, and argon2id at the cost samrad uses takes
+# 140 ms each on this machine: in this process (not in the servers and commands the tests start) the
+# hasher is argon2id at its lowest cost, as Django advises for its own tests. The production profile is
+# checked in a fresh interpreter (tests/unit/test_passwords.py).
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+passwords._DUMMY_HASH = passwords._hasher.hash("no such account - timing equaliser")
 
 
 # --- SMTP: a real aiosmtpd server on loopback ------------------------------------------------------
@@ -168,6 +180,63 @@ def postgres_url():
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _keep_url_builders() -> None:
+    """Every test builds the app anew (some three thousand times a run), and three quarters of that was
+    Werkzeug generating and compiling the same Python function for each URL rule of each app. The
+    function reads the rule's converters from the rule it is bound to when it runs, so one compiled per
+    rule text, converters and defaults serves every app. Test-only; left out if Werkzeug's internals
+    change."""
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None or getattr(compile_builder, "kept", False):
+        return
+    kept: dict = {}
+
+    def kept_builder(self, append_unknown=True):
+        try:
+            key = (
+                self.rule,
+                self.subdomain,
+                self.host,
+                tuple(self._trace),
+                tuple(
+                    (name, type(c), repr({k: v for k, v in vars(c).items() if k != "map"}))
+                    for name, c in self._converters.items()
+                ),
+                repr(sorted((self.defaults or {}).items())),
+                append_unknown,
+            )
+        except AttributeError:
+            return compile_builder(self, append_unknown)
+        if key not in kept:
+            kept[key] = compile_builder(self, append_unknown)
+        return kept[key]
+
+    kept_builder.kept = True  # type: ignore[attr-defined]
+    Rule._compile_builder = kept_builder  # type: ignore[method-assign]
+
+
+_keep_url_builders()
+
+
+class _KeptTemplates(jinja2.BytecodeCache):
+    """Templates compiled once a run and shared by every app the tests build (each app has an
+    environment of its own, and compiling its templates anew was a third of a typical web test). Jinja
+    checks each template's source against the checksum kept with it."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.kept:
+            bucket.bytecode_from_string(self.kept[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.kept[bucket.key] = bucket.bytecode_to_string()
+
+
+_KEPT_TEMPLATES = _KeptTemplates()
+
+
 def make_app(database_url: str, tmp_path: Path, **overrides):
     config = {
         "TESTING": True,
@@ -179,7 +248,9 @@ def make_app(database_url: str, tmp_path: Path, **overrides):
         "RATE_LIMIT_ENABLED": False,
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.jinja_env.bytecode_cache = _KEPT_TEMPLATES
+    return app
 
 
 def _reset_postgres(engine) -> None:
@@ -188,15 +259,39 @@ def _reset_postgres(engine) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+@functools.cache
+def _sqlite_schema() -> str:
+    """The SQL of every table, index and trigger as ``create_all`` makes them on SQLite, made once a run:
+    running it is a tenth of what compiling the DDL again for each of some two thousand SQLite tests
+    cost."""
+    engine = create_engine("sqlite://")
+    SQLModel.metadata.create_all(engine)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+        ).all()
+    engine.dispose()
+    return "BEGIN;\n" + "".join(f"{sql};\n" for (sql,) in rows) + "COMMIT;\n"
+
+
 def schema_app(database_url: str, tmp_path: Path, **overrides):
     """The app on ``database_url`` with every table created and empty (the one way tests get a database;
     the shared PostgreSQL database is emptied, a SQLite one is new)."""
     app = make_app(database_url, tmp_path, **overrides)
     with app.app_context():
         engine = get_engine()
-        SQLModel.metadata.create_all(engine)
         if database_url.startswith("postgresql"):
+            SQLModel.metadata.create_all(engine)
             _reset_postgres(engine)
+        else:
+            raw = engine.raw_connection()
+            try:
+                connection = raw.driver_connection
+                # A second app on the same file (two workers) finds the tables made by the first.
+                if connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+                    connection.executescript(_sqlite_schema())
+            finally:
+                raw.close()
     return app
 
 

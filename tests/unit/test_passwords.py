@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 
 from samrad.passwords import hash_password, password_problems, verify_password
@@ -10,6 +13,19 @@ def test_hash_is_argon2id_and_verifies():
     assert not verify_password(hashed, "granris-myr-pulka-78")
     assert not verify_password(None, "anything")
     assert not verify_password("not-a-hash", "anything")
+
+
+def test_samrad_hashes_with_the_rfc_9106_low_memory_profile():
+    """The suite swaps in a cheap hasher (tests/conftest.py); samrad itself, in a fresh interpreter, uses
+    argon2id with 64 MiB, three passes and four lanes, and asks to rehash anything cheaper."""
+    code = (
+        "from samrad import passwords; "
+        "print(passwords.hash_password('granris-myr-pulka-77').rsplit('$', 2)[0]); "
+        "print(passwords.needs_rehash(passwords.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)"
+        ".hash('x')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["$argon2id$v=19$m=65536,t=3,p=4", "True"]
 
 
 @pytest.mark.parametrize(
