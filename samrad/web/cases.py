@@ -275,6 +275,7 @@ def create(slug: str):
                 submit=submitting,
                 attestation=_attestation(form),
                 submission_key=form.submission_key.data or None,
+                checked=guard,
             )
         except cases.DuplicateSubmission:
             abort(400)
@@ -377,6 +378,7 @@ def edit(case_id: int):
     status = 200
     if request.method == "GET":
         _fill_from_case(form, case)
+        guard = _case_guard(form)
     else:
         submitting = _submit_requested(form) or case.status in cases.QUEUED
         valid = _validate_case_form(form, submitting=submitting)
@@ -392,6 +394,7 @@ def edit(case_id: int):
                     now=utcnow(),
                     submit=_submit_requested(form),
                     attestation=_attestation(form),
+                    checked=guard,
                 )
             except cases.TransitionNotAllowed:
                 abort(409)
@@ -410,7 +413,6 @@ def edit(case_id: int):
         if guard.blocking and not form.questions.errors and not form.background.errors:
             _mark_refused(form, guard)
         status = 400
-    guard = _case_guard(form)
     _sync_confirmation(form, guard)
     feedback = feedback_for(guard, {"questions": "questions", "background": "background"})
     return render_template(

@@ -205,6 +205,38 @@ def test_blocking_findings_refuse_drafts_and_submissions_and_store_nothing(sessi
     assert count_cases(session) == 0
 
 
+def test_the_callers_run_of_the_guard_is_taken_only_for_exactly_the_same_texts(session, world, monkeypatch):
+    """A view runs the guard before the change begins and hands its result on, so the texts are scanned
+    once; a result for other texts (a clean check handed on with a personnummer) is not trusted."""
+    from samrad import deidentify
+
+    scanned = []
+    scan = deidentify.scan
+    monkeypatch.setattr(deidentify, "scan", lambda text: scanned.append(text) or scan(text))
+    clean = cases.check_texts({"questions": QUESTIONS, "background": BACKGROUND})
+    assert len(scanned) == 2
+    case = submit(session, world, checked=clean)
+    assert (case.status, len(scanned)) == (CaseStatus.SUBMITTED, 2)
+
+    text = BACKGROUND + " Hon har personnummer 000229-2399."
+    with pytest.raises(cases.DeidentificationRefused):
+        submit(session, world, background=text, checked=clean)
+    assert len(scanned) == 4
+    data = case_input(world.municipality.id, questions="Mejla svar till flickan@example.com?")
+    with pytest.raises(cases.DeidentificationRefused):
+        cases.update_case(
+            session,
+            case,
+            data,
+            actor=world.officer,
+            now=NOW,
+            submit=False,
+            attestation=ATTESTED,
+            checked=clean,
+        )
+    assert (count_cases(session), case.questions) == (1, QUESTIONS)
+
+
 def test_warnings_must_be_confirmed_with_the_digest_of_exactly_those_warnings(session, world):
     text = BACKGROUND + " Fatima berättar att Ahmed tar hennes telefon."
     with pytest.raises(cases.WarningsNotConfirmed) as refused:

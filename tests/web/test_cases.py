@@ -256,6 +256,26 @@ def test_a_new_case_is_one_write_transaction_begun_after_its_checks(app, client,
     assert (case.status, case.reference) == (CaseStatus.SUBMITTED, f"UNA-{case.submitted_at.year}-001")
 
 
+def test_a_new_case_and_a_change_scan_each_text_once(client, auth, world, web_session, monkeypatch):
+    """The view runs the guard before the change begins and create_case / update_case take its result
+    (tests/unit/test_cases.py: only for exactly the same texts)."""
+    from samrad import deidentify
+
+    scanned = []
+    scan = deidentify.scan
+    monkeypatch.setattr(deidentify, "scan", lambda text: scanned.append(text) or scan(text))
+    login(auth, world, "officer")
+    assert post_case(auth, world).status_code == 303
+    assert sorted(t for t in scanned if t) == sorted([QUESTIONS, BACKGROUND])  # '': the empty form
+    [case] = all_cases(web_session)
+    edit = f"/cases/{case.id}/edit"
+    token = auth.token(edit)
+    scanned.clear()
+    changed = form_data(world, background=BACKGROUND + " Hon vill gå i skolan.")
+    assert client.post(edit, data={**changed, "csrf_token": token}).status_code == 303
+    assert sorted(scanned) == sorted([QUESTIONS, BACKGROUND + " Hon vill gå i skolan."])
+
+
 def test_the_same_form_posted_twice_creates_one_case(client, auth, world, web_session):
     login(auth, world, "officer")
     first = post_case(auth, world)

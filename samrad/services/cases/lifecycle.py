@@ -104,13 +104,14 @@ def create_case(
     submit: bool,
     attestation: Attestation | None = None,
     submission_key: str | None = None,
+    checked: GuardResult | None = None,
 ) -> Case:
     """Register a case for ``officer``'s organisation: a draft, or submitted straight away.
 
     The same ``submission_key`` posted twice (a double click, a resent form) returns the first case
     instead of creating another. Everything is checked before anything is written: the guard (blocking
-    findings refuse even a draft), for a submission the attestation and confirmed warnings, and the
-    requested meeting.
+    findings refuse even a draft; ``checked``, the caller's run of it, is used if it covers exactly these
+    texts), for a submission the attestation and confirmed warnings, and the requested meeting.
     """
     if submission_key:
         existing = case_by_submission_key(session, submission_key)
@@ -119,7 +120,7 @@ def create_case(
                 raise DuplicateSubmission("submission key of another person's case")
             return existing
     _validate(data)
-    guard = _enforce_guard(_texts(data), attestation, submitting=submit)
+    guard = _enforce_guard(_texts(data), attestation, submitting=submit, checked=checked)
     _check_requested_meeting(session, consultation.id, data.requested_meeting_id, now=now)
     case = Case(
         consultation_id=consultation.id,
@@ -193,6 +194,7 @@ def update_case(
     now: datetime,
     submit: bool,
     attestation: Attestation | None = None,
+    checked: GuardResult | None = None,
 ) -> Case:
     """Change a case that is not yet with a meeting (draft, submitted, returned, follow-up wanted).
 
@@ -204,7 +206,7 @@ def update_case(
         raise TransitionNotAllowed(case, "changed")
     submitting = submit or case.status in QUEUED
     _validate(data)
-    guard = _enforce_guard(_texts(data), attestation, submitting=submitting)
+    guard = _enforce_guard(_texts(data), attestation, submitting=submitting, checked=checked)
     if data.requested_meeting_id != case.requested_meeting_id:
         _check_requested_meeting(session, case.consultation_id, data.requested_meeting_id, now=now)
     officer = session.get(User, case.officer_id) if case.officer_id else actor
