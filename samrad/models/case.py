@@ -8,6 +8,7 @@ can count them with SQL.
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, Relationship, SQLModel
 
 from samrad.enums import AgeBand, CaseCategory, CaseStatus, Exposer, RiskAssessment, Sex
@@ -73,6 +74,15 @@ class Case(SQLModel, table=True):
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     text_purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Moved on by every change of the case the ORM writes, whose UPDATE names the version it read (a
+    #: StaleDataError when another change came first): at PostgreSQL's READ COMMITTED two requests can read
+    #: the same case before either writes, and the second would otherwise write its change over the
+    #: first's (a case returned and accepted at once). Bulk UPDATEs (the retention purge) leave it.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
     categories: list["CaseCategoryEntry"] = Relationship(
         sa_relationship_kwargs={"lazy": "selectin", "cascade": "all, delete-orphan"}

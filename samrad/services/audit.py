@@ -53,7 +53,7 @@ SYSTEM = "system"
 PAGE_SIZE = 100
 
 #: Fields that change as a side effect of ordinary use and say nothing an auditor needs.
-QUIET_FIELDS = frozenset({"last_counter", "updated_at"})
+QUIET_FIELDS = frozenset({"last_counter", "updated_at", "version"})
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from samrad import db
@@ -124,6 +125,11 @@ ERROR_PAGES = (
     (403, _l("You do not have access"), _l("Your account does not have access to this page.")),
     (404, _l("Page not found"), _l("The page does not exist or has been moved.")),
     (405, _l("Not allowed"), _l("That action cannot be done this way.")),
+    (
+        409,
+        _l("Someone else changed this at the same time"),
+        _l("Nothing of yours was saved. Go back, reload the page to see the change, and try again."),
+    ),
     (413, _l("Too much data"), _l("What you sent was too large. Shorten the text and try again.")),
     (
         429,
@@ -172,6 +178,14 @@ def _database_unavailable(exc: Exception):
     return response[0], 503, {"Retry-After": "60"}
 
 
+def _changed_meanwhile(_exc: StaleDataError):
+    """Another request changed the same row (a case's version) between this request's reading of it and
+    its change: the change is refused, not written over the other one."""
+    db.get_session().rollback()
+    log.info("a change was refused: the row had changed meanwhile")
+    return _error_page(409, *ERROR_TEXT[409])
+
+
 def _error_page(status: int, title, message):
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
     return render_template(template, status=status, title=title, message=message), status
@@ -198,6 +212,7 @@ def init_app(app: Flask) -> None:
         )
 
     app.register_error_handler(SQLAlchemyError, _database_unavailable)
+    app.register_error_handler(StaleDataError, _changed_meanwhile)
     for status, title, message in ERROR_PAGES:
         app.register_error_handler(
             status,

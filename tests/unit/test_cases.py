@@ -167,6 +167,50 @@ def test_simultaneous_submissions_get_different_references_on_postgres(any_db_ap
     assert sorted([first.reference, *results]) == ["UNA-2026-001", "UNA-2026-002"]
 
 
+def test_a_case_returned_and_accepted_at_once_is_not_both(shared_db_app):
+    """Two coordinators act on the same waiting case from pages read at the same time: one returns it, the
+    other accepts it. Both requests read the case before either writes (PostgreSQL's READ COMMITTED; on
+    SQLite a change whose checks read before its write transaction); the second change must be refused,
+    not written over the first (a case returned with its comment and accepted for a meeting)."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from samrad import db
+    from samrad.models import Meeting, User
+
+    with shared_db_app.app_context():
+        engine = db.get_engine()
+        with Session(engine) as s:
+            consultation = make_consultation(s, slug="una-norrbotten")
+            org = make_organisation(s)
+            officer = make_user(s, organisation=org, roles=["case_officer"], consultation=consultation)
+            coordinator = make_user(s, roles=["coordinator"], consultation=consultation)
+            meeting = make_meeting(s, consultation, starts_at=NOW + timedelta(days=7))
+            case = make_case(s, consultation, org, officer=officer, status=CaseStatus.SUBMITTED)
+            s.commit()
+            ids = case.id, meeting.id, coordinator.id
+        with Session(engine, expire_on_commit=False) as a, Session(engine, expire_on_commit=False) as b:
+            read = []
+            for x in (a, b):
+                read.append((x.get(Case, ids[0]), x.get(Meeting, ids[1]), x.get(User, ids[2])))
+                x.commit()  # what was read stays loaded; on SQLite the next one may begin
+            (case_a, _, coordinator_a), (case_b, meeting_b, coordinator_b) = read
+            cases.return_case(
+                a, case_a, actor=coordinator_a, comment="Förtydliga frågan.", now=NOW, link="https://s.test/c"
+            )
+            a.commit()
+            with pytest.raises(StaleDataError):
+                cases.accept_case(b, case_b, meeting_b, actor=coordinator_b, now=NOW)
+            b.rollback()
+        with Session(engine) as s:
+            stored = s.get(Case, ids[0])
+            assert (stored.status, stored.meeting_id, stored.return_comment, stored.version) == (
+                CaseStatus.RETURNED,
+                None,
+                "Förtydliga frågan.",
+                2,
+            )
+
+
 def test_a_draft_has_no_reference_until_it_is_submitted(session, world):
     draft = submit(session, world, submit=False, attestation=None)
     assert (draft.status, draft.reference, draft.submitted_at, draft.attested_deidentified) == (

@@ -172,6 +172,41 @@ def test_a_case_accepted_meanwhile_is_not_accepted_twice(client, auth, web_sessi
     assert _items(web_session, first) == [(None, 30), (case.id, 25)]
 
 
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_case_changed_by_another_request_meanwhile_gets_the_409_page_and_nothing_is_stored(
+    client, auth, web_session, queue, monkeypatch, htmx
+):
+    """The case's version moved on between this request's reading and its change (another request came
+    first: tests/unit/test_cases.py): a plain-Swedish 409 that says nothing was saved, not a 500."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from samrad.services import cases
+
+    auth.login(queue["coordinator"].email, PASSWORD)
+    case, first = queue["case"], queue["first"]
+    token = _token(client, queue["consultation"].slug)
+    accept = cases.accept_case
+
+    def accepted_by_someone_else_first(session, case, *args, **kw):
+        accept(session, case, *args, **kw)
+        raise StaleDataError("UPDATE of case_record: 0 rows matched the version read")
+
+    monkeypatch.setattr(cases, "accept_case", accepted_by_someone_else_first)
+    response = client.post(
+        f"/cases/{case.id}/accept",
+        data={"csrf_token": token, f"t{case.id}-meeting": first.id},
+        headers=HTMX if htmx else {},
+    )
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Någon annan ändrade det här samtidigt" in html and "Inget av det du gjorde sparades" in html
+    assert html.lstrip().lower().startswith("<!doctype html>") != htmx
+    web_session.expire_all()
+    stored = web_session.get(Case, case.id)
+    assert (stored.status, stored.meeting_id, stored.version) == (CaseStatus.SUBMITTED, None, 1)
+    assert _items(web_session, first) == [(None, 30)]
+
+
 def test_moving_from_the_queue_goes_to_the_later_agenda_and_tells_the_officer(
     client, auth, web_session, queue
 ):
