@@ -687,6 +687,35 @@ def test_a_returned_case_is_changed_and_sent_again(client, auth, world, web_sess
     )
 
 
+def test_a_change_the_guard_refuses_is_marked_at_the_field_and_stores_nothing(
+    client, auth, world, web_session
+):
+    case = make_case(
+        web_session,
+        world.consultation,
+        world.org,
+        officer=world.people["officer"],
+        status=CaseStatus.RETURNED,
+        return_comment="Förtydliga frågan.",
+        municipality=world.kiruna,
+    )
+    web_session.commit()
+    login(auth, world, "officer")
+    typed = BACKGROUND + " Ring mamman på 070-123 45 67."
+    response = auth.post(
+        f"/cases/{case.id}/edit", form_data(world, background=typed), token_from=f"/cases/{case.id}/edit"
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    message = "Ta bort det som kan identifiera en person (telefonnummer). Markeringarna nedan visar var."
+    assert f'<li><a href="#background">Kort bakgrund: {message}</a></li>' in html  # the summary
+    assert f'<p class="error" id="background-error"><span>{message}</span></p>' in html
+    assert html.count(message) == 2 and "070-123 45 67" in html  # what was typed is kept
+    web_session.expire_all()
+    stored = web_session.get(Case, case.id)
+    assert (stored.status, stored.background, stored.version) == (CaseStatus.RETURNED, BACKGROUND, 1)
+
+
 def test_a_case_on_an_agenda_cannot_be_changed(client, auth, world, shared_case):
     case, _ = shared_case
     login(auth, world, "officer")
