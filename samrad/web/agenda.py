@@ -53,6 +53,16 @@ def _checked_post() -> int:
     return revision
 
 
+def _agenda_change(slug: str, public_id: str) -> tuple[Consultation, Meeting, int]:
+    """The meeting, the coordinator's right to change its agenda, CSRF and the revision the page was built
+    from, read before the change begins (on SQLite, before it takes the one write lock): every change of
+    the agenda compares that revision with the stored one inside its transaction and moves it on
+    (``agenda.advance_revision``), so a change made meanwhile refuses it rather than being written over."""
+    with db.read_before_writing():
+        consultation, meeting = _coordinated(slug, public_id)
+    return consultation, meeting, _checked_post()
+
+
 def _int(name: str) -> int | None:
     return parse_int(request.form.get(name, ""))
 
@@ -162,8 +172,7 @@ def builder(slug: str, public_id: str):
 @login_required
 def order(slug: str, public_id: str):
     """Drag and drop posts every item in its new order; the up/down buttons post ``move=up:<id>``."""
-    consultation, meeting = _coordinated(slug, public_id)
-    revision = _checked_post()
+    consultation, meeting, revision = _agenda_change(slug, public_id)
     s, now = db.get_session(), utcnow()
     move = request.form.get("move", "")
     focus = None
@@ -197,8 +206,7 @@ def order(slug: str, public_id: str):
 @bp.post("/c/<slug>/meetings/<public_id>/agenda/items")
 @login_required
 def add_item(slug: str, public_id: str):
-    consultation, meeting = _coordinated(slug, public_id)
-    revision = _checked_post()
+    consultation, meeting, revision = _agenda_change(slug, public_id)
     try:
         kind = AgendaItemKind(request.form.get("kind", ""))
     except ValueError:
@@ -231,8 +239,7 @@ def _case_for(meeting: Meeting, case_id: int) -> Case:
 def accept(slug: str, public_id: str, case_id: int):
     """Accept a waiting case for this meeting, or (``target``: a later meeting chosen in the same form) for
     a later one, as :func:`move_case` does."""
-    consultation, meeting = _coordinated(slug, public_id)
-    revision = _checked_post()
+    consultation, meeting, revision = _agenda_change(slug, public_id)
     case = _case_for(meeting, case_id)
     target_id = _int("target")
     if target_id is not None and target_id != meeting.id:
@@ -251,8 +258,7 @@ def accept(slug: str, public_id: str, case_id: int):
 @bp.post("/c/<slug>/meetings/<public_id>/agenda/cases/<int:case_id>")
 @login_required
 def add_case(slug: str, public_id: str, case_id: int):
-    consultation, meeting = _coordinated(slug, public_id)
-    revision = _checked_post()
+    consultation, meeting, revision = _agenda_change(slug, public_id)
     case = _case_for(meeting, case_id)
     try:
         agenda.add_case(db.get_session(), meeting, case, revision=revision, now=utcnow())
@@ -268,8 +274,7 @@ def add_case(slug: str, public_id: str, case_id: int):
 @bp.post("/c/<slug>/meetings/<public_id>/agenda/move-case/<int:case_id>")
 @login_required
 def move_case(slug: str, public_id: str, case_id: int):
-    consultation, meeting = _coordinated(slug, public_id)
-    revision = _checked_post()
+    consultation, meeting, revision = _agenda_change(slug, public_id)
     return _move_later(consultation, meeting, _case_for(meeting, case_id), revision, _int("target"))
 
 
@@ -311,8 +316,7 @@ def _move_later(consultation, meeting, case, revision: int, target_id: int | Non
 @bp.post("/c/<slug>/meetings/<public_id>/agenda/items/<int:item_id>/duration")
 @login_required
 def duration(slug: str, public_id: str, item_id: int):
-    consultation, meeting = _coordinated(slug, public_id)
-    revision = _checked_post()
+    consultation, meeting, revision = _agenda_change(slug, public_id)
     try:
         agenda.set_duration(
             db.get_session(), meeting, item_id, _int("duration"), revision=revision, now=utcnow()
@@ -333,8 +337,7 @@ def duration(slug: str, public_id: str, item_id: int):
 @bp.post("/c/<slug>/meetings/<public_id>/agenda/items/<int:item_id>/remove")
 @login_required
 def remove(slug: str, public_id: str, item_id: int):
-    consultation, meeting = _coordinated(slug, public_id)
-    revision = _checked_post()
+    consultation, meeting, revision = _agenda_change(slug, public_id)
     try:
         agenda.remove_item(db.get_session(), meeting, item_id, revision=revision, now=utcnow())
     except agenda.AgendaRefused as exc:
@@ -345,8 +348,7 @@ def remove(slug: str, public_id: str, item_id: int):
 @bp.post("/c/<slug>/meetings/<public_id>/agenda/publish")
 @login_required
 def publish(slug: str, public_id: str):
-    consultation, meeting = _coordinated(slug, public_id)
-    revision = _checked_post()
+    consultation, meeting, revision = _agenda_change(slug, public_id)
     s, now = db.get_session(), utcnow()
     try:
         version = agenda.publish(

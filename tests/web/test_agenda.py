@@ -185,6 +185,51 @@ def test_reorder_and_keyboard_move_use_the_same_endpoint(client, auth, web_sessi
     assert response.status_code == 303
 
 
+def test_a_change_made_between_a_reorders_checks_and_its_write_refuses_the_reorder(
+    app, client, auth, web_session, monkeypatch
+):
+    """The meeting and the right to change its agenda are read before the change's write transaction (on
+    SQLite, before the one write lock). Another change that lands in between, with the page's revision
+    still current when it was read, must refuse the reorder (409, the current agenda), not be written over."""
+    import sqlite3
+
+    from samrad.services import agenda
+
+    team, meeting, case = _setup(web_session)
+    auth.login(team["coordinator"].email, PASSWORD)
+    _post(auth, meeting, "/agenda/items", {"revision": 0, "kind": "welcome", "title": "", "duration": "10"})
+    _post(auth, meeting, f"/agenda/cases/{case.id}", {"revision": 1})
+    welcome, case_item = web_session.exec(select(AgendaItem).order_by(AgendaItem.position)).all()
+    token = auth.token(_path(meeting, "/agenda/edit"))
+    database = app.config["DATABASE_URL"].removeprefix("sqlite:///")
+    move = agenda.move_item
+
+    def someone_else_first(session, meeting_, *args, **kw):
+        other = sqlite3.connect(database)  # the change's own transaction has not begun yet
+        with other:
+            other.execute("UPDATE agendaitem SET duration_minutes = 25 WHERE id = ?", (welcome.id,))
+            other.execute(
+                "UPDATE meeting SET agenda_revision = agenda_revision + 1 WHERE id = ?", (meeting.id,)
+            )
+        other.close()
+        return move(session, meeting_, *args, **kw)
+
+    monkeypatch.setattr(agenda, "move_item", someone_else_first)
+    response = client.post(
+        _path(meeting, "/agenda/order"),
+        data={"revision": 2, "move": f"down:{welcome.id}", "csrf_token": token},
+        headers=HX,
+    )
+    assert response.status_code == 409
+    assert "Någon annan har ändrat dagordningen" in response.get_data(as_text=True)
+    web_session.expire_all()
+    stored = [
+        (i.id, i.duration_minutes) for i in web_session.exec(select(AgendaItem).order_by(AgendaItem.position))
+    ]
+    assert stored == [(welcome.id, 25), (case_item.id, 20)]
+    assert _reload(web_session, Meeting, meeting.id).agenda_revision == 3
+
+
 def test_publishing_asks_for_confirmation_and_tells_invitees_without_case_data(
     app, client, auth, web_session
 ):

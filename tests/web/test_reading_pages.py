@@ -84,11 +84,18 @@ def test_the_answer_to_an_agenda_change_is_read_without_the_write_lock(app, clie
     )
     assert response.status_code == 200
     begins = [s for s in statements if s.startswith("BEGIN")]
-    # who is asking, read without a lock; the change (an order is no statistic: the generation stays);
-    # then the answer, read without a lock
-    assert begins == ["BEGIN", "BEGIN IMMEDIATE", "BEGIN"]
-    login_check = statements[1 : statements.index("BEGIN IMMEDIATE")]
+    # who is asking, and the meeting with the right to change its agenda, read without a lock; the change
+    # (an order is no statistic: the generation stays); then the answer, read without a lock
+    assert begins == ["BEGIN", "BEGIN", "BEGIN IMMEDIATE", "BEGIN"]
+    checks_begin = statements.index("BEGIN", 1)
+    login_check = statements[1:checks_begin]
     assert len(login_check) == 1 and "FROM usersession" in login_check[0]
+    meeting_read = statements[checks_begin + 1 : statements.index("BEGIN IMMEDIATE")]
+    assert meeting_read and all(s.lstrip().startswith("SELECT") for s in meeting_read)
+    assert any("FROM meeting" in s for s in meeting_read)
+    change = statements[statements.index("BEGIN IMMEDIATE") + 1 :]
+    assert "FROM agendaitem" in change[0]  # the items are read inside the change
+    assert any(s.startswith("UPDATE meeting SET agenda_revision") and "WHERE" in s for s in change)
     answer = statements[len(statements) - statements[::-1].index("BEGIN") :]
     assert answer and all(s.lstrip().startswith("SELECT") for s in answer)
     web_session.expire_all()
