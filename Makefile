@@ -31,6 +31,9 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel update -i samrad/translations/messages.pot -d samrad/translations --ignore-obsolete --no-fuzzy-matching --no-wrap
 
 # The scheduler (e-mail delivery, reminders, retention) runs next to the web server and stops with it.
+# Links in e-mails, calendar files and the printed accounts point where this server listens
+# (SAMRAD_PUBLIC_URL, when set, wins).
+run: export SAMRAD_PUBLIC_URL := $(or $(SAMRAD_PUBLIC_URL),http://$(HOST):$(PORT))
 run: install
 	$(BIN)/samrad init-config
 	$(BIN)/samrad demo --if-empty
