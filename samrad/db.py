@@ -317,6 +317,20 @@ def compare_and_set(session: Session, row, column: str, *, expected: int, new: i
     return True
 
 
+def hold_current(session: Session, row) -> None:
+    """Read ``row`` again as stored now and keep it to this transaction until it ends: for a change that
+    depends on what it reads of the row or of the rows under it (a join request decided once, a user's
+    roles made exactly a set). At PostgreSQL's READ COMMITTED two requests can read the same row before
+    either writes, and the second writes over the first or adds a row the first has just added (an
+    IntegrityError); here the second waits for the first to end and then reads what it left. PostgreSQL:
+    ``SELECT … FOR NO KEY UPDATE``, which lets rows that point at this one still be added meanwhile.
+    SQLite: a plain read, since the write transaction (``BEGIN IMMEDIATE``) holds the whole database.
+    Unflushed changes of ``row`` are lost: call it first."""
+    if session.info.get(READING):
+        raise WriteWhileReading("a page that only reads tried to hold a row for a change")
+    session.refresh(row, with_for_update={"key_share": True})
+
+
 #: ``Session.info`` key of a request's session while the request only reads (GET, HEAD, or the rendering
 #: after a POST's commit).
 READING = "samrad_reading"

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.orm import joinedload, lazyload
 from sqlmodel import Session, select
 
-from samrad import outbox
+from samrad import db, outbox
 from samrad.models import (
     AccountInvitation,
     ConsultationRole,
@@ -360,6 +360,10 @@ def find_invitation(
     return invitation, InvitationState.VALID
 
 
+class InvitationUsed(Exception):
+    """The invitation's link was used between the page's check and this change."""
+
+
 class PasswordRejected(Exception):
     def __init__(self, problems: list):
         super().__init__("; ".join(str(p) for p in problems))
@@ -380,7 +384,11 @@ def set_password(session: Session, user: User, password: str, *, now: datetime, 
 def accept_invitation(
     session: Session, invitation: AccountInvitation, password: str, *, now: datetime, min_length: int
 ) -> User:
-    """Use an invitation: set the password and make the link unusable."""
+    """Use an invitation: set the password and make the link unusable. The link works once even when its
+    form is sent twice at the same moment: the second finds it used (:class:`InvitationUsed`)."""
+    db.hold_current(session, invitation)
+    if invitation.used_at is not None:
+        raise InvitationUsed()
     user = get_row(session, User, invitation.user_id)
     set_password(session, user, password, now=now, min_length=min_length)
     invitation.used_at = now

@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
+from samrad import db
 from samrad.enums import Role
 from samrad.models import (
     Consultation,
@@ -74,6 +75,11 @@ def save(session: Session, obj, values: dict | None = None):
     caught by the database constraint and reported the same way.
     """
     values = values or {}
+    if obj.id is not None:
+        # Two administrators saving one entry at once: the second waits for the first and then writes the
+        # whole entry, its roles, organisations or seats included, over it, instead of both adding the
+        # same role or seat (an IntegrityError) or each keeping half of its own form.
+        db.hold_current(session, obj)
     model = type(obj)
     keys = UNIQUE_KEYS.get(model, ())
     for key in keys:

@@ -25,7 +25,7 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
-from samrad import i18n, outbox
+from samrad import db, i18n, outbox
 from samrad.calendar import (
     PARTSTAT_ACCEPTED,
     PARTSTAT_DECLINED,
@@ -114,6 +114,7 @@ def invitee_for_user(session: Session, meeting: Meeting, user: User) -> Invitee 
 def ensure_standing_invitee(session: Session, meeting: Meeting, user: User) -> Invitee | None:
     """The user's invitation, created for a standing member who has none yet (e.g. answering before the
     invitations were sent). None for someone who is neither invited nor a standing member."""
+    db.hold_current(session, meeting)  # who is invited changes one meeting at a time (sync_standing_invitees)
     invitee = invitee_for_user(session, meeting, user)
     if invitee is not None:
         return invitee
@@ -160,8 +161,10 @@ def _upsert(
 def sync_standing_invitees(session: Session, meeting: Meeting, *, now: datetime) -> None:
     """Make the standing invitees the consultation's current standing members and coordinators.
 
-    Someone who lost their role is removed (and told, if they had an invitation).
+    Someone who lost their role is removed (and told, if they had an invitation). The meeting is held
+    (:func:`db.hold_current`) so that a member answering before their invitation is sent is added once.
     """
+    db.hold_current(session, meeting)
     consultation = session.get(Consultation, meeting.consultation_id)
     users = standing_users(session, consultation)
     wanted = {u.id for u in users}
@@ -575,7 +578,13 @@ def set_rsvp(
     substitute: User | None = None,
 ) -> None:
     """Record an answer. Someone who cannot attend may name a colleague from their organisation, who is
-    then invited in their place (and told, if the invitations have gone out)."""
+    then invited in their place (and told, if the invitations have gone out).
+
+    The meeting and the invitation are read again and held first: an answer given while the coordinator
+    cancels or moves the meeting, or removes the person, is checked against that change instead of being
+    written over it (at PostgreSQL's READ COMMITTED both read the rows before either writes)."""
+    db.hold_current(session, meeting)
+    db.hold_current(session, invitee)
     if invitee.meeting_id != meeting.id or invitee.removed_at is not None:
         raise InvitationRefused(_l("You are no longer invited to this meeting."))
     if meeting.status != MeetingStatus.PLANNED:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from samrad import outbox
+from samrad import db, outbox
 from samrad.enums import JoinRequestStatus, Role
 from samrad.models import Consultation, JoinRequest, Organisation, User
 from samrad.services import accounts, directory
@@ -106,7 +106,11 @@ def pending_requests(session: Session, consultation: Consultation) -> list[JoinR
     )
 
 
-def _decide(request: JoinRequest, status: JoinRequestStatus, *, actor: User, now: datetime) -> None:
+def _decide(
+    session: Session, request: JoinRequest, status: JoinRequestStatus, *, actor: User, now: datetime
+) -> None:
+    # Two coordinators may decide the same request at once: the second sees the first's decision.
+    db.hold_current(session, request)
     if request.status != JoinRequestStatus.PENDING:
         raise JoinRequestClosed()
     request.status = status
@@ -130,7 +134,7 @@ def approve_join_request(
 
     Someone who already has an account gets a short notice instead of a new password link.
     """
-    _decide(request, JoinRequestStatus.APPROVED, actor=actor, now=now)
+    _decide(session, request, JoinRequestStatus.APPROVED, actor=actor, now=now)
     consultation = session.get(Consultation, request.consultation_id)
     user = accounts.user_by_email(session, request.email)
     if user is None:
@@ -168,7 +172,7 @@ def approve_join_request(
 
 def decline_join_request(session: Session, request: JoinRequest, *, actor: User, now: datetime) -> None:
     """Decline and tell the person, without giving reasons by e-mail."""
-    _decide(request, JoinRequestStatus.DECLINED, actor=actor, now=now)
+    _decide(session, request, JoinRequestStatus.DECLINED, actor=actor, now=now)
     consultation = session.get(Consultation, request.consultation_id)
     outbox.queue_email(
         session,

@@ -179,6 +179,9 @@ def accept_invitation(token: str):
         except accounts.PasswordRejected as exc:
             form.password.errors.extend(exc.problems)
             status = 400
+        except accounts.InvitationUsed:
+            s.rollback()
+            return render_template("auth/invitation_invalid.html", state="used"), 410
         else:
             if current_user.is_authenticated:
                 logout_user()

@@ -6,6 +6,7 @@ from sqlmodel import select
 from samrad.models import AccountInvitation, LoginAttempt, OutboxMessage, UserSession, utcnow
 from samrad.services import accounts
 from tests.factories import PASSWORD, make_organisation, make_user
+from tests.races import read_by_both
 
 POLICY = accounts.ThrottlePolicy(
     max_failures=3, max_failures_per_address=5, window=timedelta(minutes=15), secret="test-secret"
@@ -152,6 +153,43 @@ def test_invitation_sets_password_once(session):
     accounts.accept_invitation(session, invitation, "fjall-kaffe-norrsken-12", now=now, min_length=12)
     assert accounts.find_invitation(session, token, now=now)[1] is accounts.InvitationState.USED
     assert login(session, "ny@kommun.example", "fjall-kaffe-norrsken-12").id == user.id
+
+
+def test_an_invitation_sent_twice_at_once_sets_the_password_once(shared_db_app):
+    """The set-password form sent twice at the same moment (two tabs, a double click on a slow line): both
+    requests find the link unused before either writes (PostgreSQL's READ COMMITTED); the second must
+    find it used, not set a password of its own."""
+    from sqlmodel import Session
+
+    from samrad import db
+    from samrad.models import User
+
+    with shared_db_app.app_context():
+        engine = db.get_engine()
+        with Session(engine) as s:
+            user = make_user(s, password=None, email="ny@kommun.example")
+            invitation = accounts.invite_user(
+                s, user, now=utcnow(), valid_for=timedelta(hours=72), link_for=lambda t: f"https://x/{t}"
+            )
+            s.commit()
+            ids = invitation.id, user.id
+
+        def read(x):
+            return x.get(AccountInvitation, ids[0])
+
+        with read_by_both(engine, read) as ((a, invitation_a), (b, invitation_b)):
+            accounts.accept_invitation(
+                a, invitation_a, "fjall-kaffe-norrsken-12", now=utcnow(), min_length=12
+            )
+            a.commit()
+            with pytest.raises(accounts.InvitationUsed):
+                accounts.accept_invitation(
+                    b, invitation_b, "annat-losen-bytt-34", now=utcnow(), min_length=12
+                )
+            b.rollback()
+        with Session(engine) as s:
+            assert login(s, "ny@kommun.example", "fjall-kaffe-norrsken-12").id == ids[1]
+            assert s.get(User, ids[1]).password_changed_at is not None
 
 
 def test_invitation_expires_and_unknown_tokens_are_unknown(session):

@@ -23,6 +23,7 @@ from tests.factories import (
     make_organisation,
     make_user,
 )
+from tests.races import read_by_both
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -188,12 +189,14 @@ def test_a_case_returned_and_accepted_at_once_is_not_both(shared_db_app):
             case = make_case(s, consultation, org, officer=officer, status=CaseStatus.SUBMITTED)
             s.commit()
             ids = case.id, meeting.id, coordinator.id
-        with Session(engine, expire_on_commit=False) as a, Session(engine, expire_on_commit=False) as b:
-            read = []
-            for x in (a, b):
-                read.append((x.get(Case, ids[0]), x.get(Meeting, ids[1]), x.get(User, ids[2])))
-                x.commit()  # what was read stays loaded; on SQLite the next one may begin
-            (case_a, _, coordinator_a), (case_b, meeting_b, coordinator_b) = read
+
+        def read(x):
+            return (x.get(Case, ids[0]), x.get(Meeting, ids[1]), x.get(User, ids[2]))
+
+        with read_by_both(engine, read) as (
+            (a, (case_a, _, coordinator_a)),
+            (b, (case_b, meeting_b, coordinator_b)),
+        ):
             cases.return_case(
                 a, case_a, actor=coordinator_a, comment="Förtydliga frågan.", now=NOW, link="https://s.test/c"
             )

@@ -31,3 +31,62 @@ def test_the_register_lists_read_hosts_and_municipalities_in_one_statement_each(
     assert hosts == ["Värd 0", "Värd 1", "Värd 2"]
     assert places["Socialtjänsten Kiruna"] == "Kiruna"
     assert len([s for s in statements if s.startswith("SELECT")]) == 4
+
+
+def test_two_administrators_saving_one_persons_roles_at_once_on_postgresql_both_land_whole(
+    postgres_url, tmp_path
+):
+    """Two administrators save the same person's form at the same moment, each adding a role and changing
+    nothing else of the account (so nothing else makes the second wait). At PostgreSQL's READ COMMITTED
+    both read the person's roles before either writes, and both added the same role (an IntegrityError,
+    a 500 for the second administrator). The entry is held while it is saved: the second waits for the
+    first and then makes the roles exactly its own form's. (SQLite's writers wait for each other anyway.)"""
+    import threading
+
+    from sqlmodel import Session
+
+    from samrad import db
+    from samrad.enums import Role
+    from samrad.models import ConsultationRole, User
+    from tests.conftest import schema_app
+    from tests.factories import make_user
+    from tests.races import wait_until_a_transaction_waits
+
+    app = schema_app(postgres_url, tmp_path)
+    with app.app_context():
+        engine = db.get_engine()
+        with Session(engine) as s:
+            consultation = make_consultation(s)
+            person = make_user(s, name="Pia Person")
+            s.commit()
+            ids = person.id, consultation.id
+        values = {"name": "Pia Person"}
+        first = {(ids[1], Role.MEMBER)}
+        second = {(ids[1], Role.MEMBER), (ids[1], Role.COORDINATOR)}
+        errors = []
+
+        def second_administrator():
+            with Session(engine, expire_on_commit=False) as b:
+                try:
+                    user = b.get(User, ids[0])
+                    directory.save(b, user, values)
+                    directory.set_roles(b, user, second)
+                    b.commit()
+                except Exception as exc:  # reported below
+                    errors.append(exc)
+
+        with Session(engine, expire_on_commit=False) as a:
+            user = a.get(User, ids[0])
+            directory.save(a, user, values)
+            directory.set_roles(a, user, first)
+            a.flush()
+            thread = threading.Thread(target=second_administrator)
+            thread.start()
+            wait_until_a_transaction_waits(engine)
+            a.commit()
+        thread.join(timeout=60)
+        assert errors == []
+        with Session(engine) as s:
+            held = s.exec(select(ConsultationRole).where(ConsultationRole.user_id == ids[0])).all()
+            assert {(g.consultation_id, g.role) for g in held} == second
+        engine.dispose()

@@ -8,6 +8,7 @@ from samrad.models import ConsultationRole, JoinRequest, OutboxMessage, User, ut
 from samrad.services import join_requests
 from samrad.services.access import actor_for
 from tests.factories import make_consultation, make_organisation, make_user
+from tests.races import read_by_both
 
 
 def _submit(session, consultation, *, email="ny@kommun.example", organisation=None, name="Nina Ny"):
@@ -145,3 +146,42 @@ def test_a_decided_request_cannot_be_decided_again(session):
     with pytest.raises(join_requests.JoinRequestClosed):
         _approve(session, request, coordinator, make_organisation(session))
     assert join_requests.pending_requests(session, consultation) == []
+
+
+def test_a_request_approved_and_declined_at_once_is_decided_once(shared_db_app):
+    """Two coordinators decide the same request from pages read at the same time: one approves, the other
+    declines. Both requests read it before either writes (PostgreSQL's READ COMMITTED); the second must
+    find it decided, not write its decision over the first (an account made and a refusal mailed)."""
+    from sqlmodel import Session
+
+    from samrad import db
+    from samrad.models import Organisation
+
+    with shared_db_app.app_context():
+        engine = db.get_engine()
+        with Session(engine) as s:
+            consultation = make_consultation(s)
+            organisation = make_organisation(s)
+            coordinator = make_user(s, roles=["coordinator"], consultation=consultation)
+            request = _submit(s, consultation)
+            s.commit()
+            ids = request.id, coordinator.id, organisation.id
+
+        def read(x):
+            return (x.get(JoinRequest, ids[0]), x.get(User, ids[1]), x.get(Organisation, ids[2]))
+
+        with read_by_both(engine, read) as (
+            (a, (request_a, coordinator_a, organisation_a)),
+            (b, (request_b, coordinator_b, _)),
+        ):
+            _approve(a, request_a, coordinator_a, organisation_a)
+            a.commit()
+            with pytest.raises(join_requests.JoinRequestClosed):
+                join_requests.decline_join_request(b, request_b, actor=coordinator_b, now=utcnow())
+            assert request_b.status == JoinRequestStatus.APPROVED  # the row shows the decision that stands
+            b.rollback()
+        with Session(engine) as s:
+            stored = s.get(JoinRequest, ids[0])
+            assert (stored.status, stored.decided_by_id) == (JoinRequestStatus.APPROVED, ids[1])
+            # The receipt and the approval's invitation to set a password; no refusal.
+            assert [m.recipient for m in s.exec(select(OutboxMessage))] == ["ny@kommun.example"] * 2

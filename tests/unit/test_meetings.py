@@ -22,6 +22,7 @@ from tests.factories import (
     make_user,
 )
 from tests.icscheck import check_ics
+from tests.races import read_by_both
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -717,4 +718,90 @@ def test_two_moves_of_one_meeting_at_the_same_time_send_one_new_time(postgres_ur
                 "Luleå",
             )
             assert stored.starts_at == datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+        engine.dispose()
+
+
+def test_an_answer_given_while_the_meeting_is_cancelled_is_checked_against_the_cancellation(shared_db_app):
+    """A member answers from a page read just before the coordinator cancelled the meeting. Both requests
+    read the meeting before either writes (PostgreSQL's READ COMMITTED); the answer must be refused as
+    for a cancelled meeting, not stored on it."""
+    from sqlmodel import Session
+
+    from samrad import db
+
+    with shared_db_app.app_context():
+        engine = db.get_engine()
+        with Session(engine) as s:
+            team = make_team(s)
+            meeting = make_meeting(s, team["consultation"])
+            invitations.send_invitations(s, meeting, now=NOW)
+            polis = invitations.invitee_for_user(s, meeting, team["polis"])
+            s.commit()
+            ids = meeting.id, polis.id
+
+        def read(x):
+            return (x.get(Meeting, ids[0]), x.get(Invitee, ids[1]))
+
+        with read_by_both(engine, read) as ((a, (meeting_a, _)), (b, (meeting_b, polis_b))):
+            meetings.cancel_meeting(a, meeting_a, revision=meeting_a.revision, now=NOW)
+            a.commit()
+            with pytest.raises(invitations.InvitationRefused, match="inställt"):
+                invitations.set_rsvp(b, meeting_b, polis_b, Rsvp.ON_SITE, now=NOW)
+            b.rollback()
+        with Session(engine) as s:
+            stored = s.get(Invitee, ids[1])
+            assert (s.get(Meeting, ids[0]).status, stored.rsvp, stored.rsvp_at) == (
+                MeetingStatus.CANCELLED,
+                Rsvp.NO_ANSWER,
+                None,
+            )
+
+
+def test_a_member_answering_while_the_invitations_go_out_on_postgresql_is_invited_once(
+    postgres_url, tmp_path
+):
+    """A standing member answers before their invitation exists, at the moment the coordinator sends the
+    invitations: both add the member's invitation. At PostgreSQL's READ COMMITTED neither saw the other's
+    (an IntegrityError on the meeting's address, a 500 for the second). Who is invited changes one meeting
+    at a time: the answer waits for the sending and then finds the invitation."""
+    import threading
+
+    from sqlmodel import Session
+
+    from samrad import db
+    from samrad.models import User
+    from tests.conftest import schema_app
+    from tests.races import wait_until_a_transaction_waits
+
+    app = schema_app(postgres_url, tmp_path)
+    with app.app_context():
+        engine = db.get_engine()
+        with Session(engine) as s:
+            team = make_team(s)
+            meeting = make_meeting(s, team["consultation"])
+            s.commit()
+            ids = meeting.id, team["polis"].id
+        errors = []
+
+        def member_answers():
+            with Session(engine, expire_on_commit=False) as b:
+                try:
+                    meeting_b, polis = b.get(Meeting, ids[0]), b.get(User, ids[1])
+                    invitee = invitations.ensure_standing_invitee(b, meeting_b, polis)
+                    invitations.set_rsvp(b, meeting_b, invitee, Rsvp.VIA_LINK, now=NOW)
+                    b.commit()
+                except Exception as exc:  # reported below
+                    errors.append(exc)
+
+        with Session(engine, expire_on_commit=False) as a:
+            assert invitations.send_invitations(a, a.get(Meeting, ids[0]), now=NOW) == 3
+            thread = threading.Thread(target=member_answers)
+            thread.start()
+            wait_until_a_transaction_waits(engine)
+            a.commit()
+        thread.join(timeout=60)
+        assert errors == []
+        with Session(engine) as s:
+            rows = s.exec(select(Invitee).where(Invitee.user_id == ids[1])).all()
+            assert [(i.rsvp, i.sent_sequence) for i in rows] == [(Rsvp.VIA_LINK, 0)]
         engine.dispose()
