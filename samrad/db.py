@@ -317,6 +317,21 @@ def compare_and_set(session: Session, row, column: str, *, expected: int, new: i
     return True
 
 
+def move_on(session: Session, row, column: str) -> None:
+    """Add one to ``row``'s ``column`` as the database holds it now, whatever this request read: every
+    change that compares the value it read (:func:`compare_and_set`) before this one is refused. For a
+    change that makes every page of the row out of date (a cancelled meeting's agenda)."""
+    model = type(row)
+    moved = session.execute(
+        update(model)
+        .where(model.id == row.id)
+        .values({column: getattr(model, column) + 1})
+        .returning(getattr(model, column))
+        .execution_options(synchronize_session=False, **{SETS_ONLY: frozenset({column})})
+    )
+    set_committed_value(row, column, moved.scalar_one())
+
+
 def hold_current(session: Session, row) -> None:
     """Read ``row`` again as stored now and keep it to this transaction until it ends: for a change that
     depends on what it reads of the row or of the rows under it (a join request decided once, a user's

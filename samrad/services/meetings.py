@@ -337,6 +337,9 @@ def _cancel(session: Session, meeting: Meeting, *, now: datetime) -> None:
     meeting.status = MeetingStatus.CANCELLED
     meeting.ics_sequence += 1
     _advance_revision(session, meeting)
+    # A case accepted or moved here from a page read before (the queue, another meeting's builder) checks
+    # the agenda's revision, not the meeting's: it is refused, not put on a cancelled meeting's agenda.
+    db.move_on(session, meeting, "agenda_revision")
     session.flush()
     invitations.send_cancellations(session, meeting, now=now)
 

@@ -525,7 +525,7 @@ def _day_refused(consultation, meeting, exc, status=409, **kw):
 
 
 def _day_done(consultation, meeting, message, focus=None):
-    db.commit()
+    db.commit(then_read=True)
     if not is_htmx():
         return redirect(url_for("agenda.day", slug=consultation.slug, public_id=meeting.public_id), code=303)
     return render(DAY_PAGE, DAY, **_day_context(consultation, meeting, message=message, focus=focus))

@@ -429,7 +429,7 @@ def _transition(case_id: int, action, permission: Action):
         action(s, case)
     except cases.TransitionNotAllowed:
         return None, case
-    db.commit()
+    db.commit(then_read=True)
     return True, case
 
 
@@ -580,14 +580,21 @@ def queue(slug: str):
 
 
 def _triage(case_id: int, change):
-    """Accept or move a case from the queue: ``change(session, case, target)`` does it; the row comes back."""
+    """Accept or move a case from the queue: ``change(session, case, target)`` does it; the row comes back.
+
+    The case, the meetings and the form are read and checked before the change begins (on SQLite other
+    changes are written meanwhile); what the change depends on is compared inside it: the case's version
+    and the agendas' revisions (a cancelled meeting's moves on too). The row is read after the commit
+    without the write lock."""
     s = db.get_session()
-    case = load_case_or_404(case_id, Action.PLAN_CASE)
-    consultation = get_row(s, Consultation, case.consultation_id)
-    boxes = agenda.time_boxes(s, consultation, now=utcnow())
-    form = _triage_form(case, boxes, formdata=request.form)
+    with db.read_before_writing():
+        case = load_case_or_404(case_id, Action.PLAN_CASE)
+        consultation = get_row(s, Consultation, case.consultation_id)
+        boxes = agenda.time_boxes(s, consultation, now=utcnow())
+        form = _triage_form(case, boxes, formdata=request.form)
+        valid = form.validate_on_submit()
     error = None
-    if form.validate_on_submit():
+    if valid:
         target = next(b.meeting for b in boxes if b.meeting.id == form.meeting.data)
         try:
             message = change(s, case, target)
@@ -595,7 +602,7 @@ def _triage(case_id: int, change):
             s.rollback()  # nothing half done stays, and the row shows the case as it is stored
             error = exc.message
         else:
-            db.commit()
+            db.commit(then_read=True)
             if not is_htmx():
                 flash(message, "success")
                 return redirect(url_for("cases.queue", slug=consultation.slug), code=303)
@@ -667,12 +674,16 @@ def return_form(case_id: int):
 @login_required
 def return_to_officer(case_id: int):
     s = db.get_session()
-    case = load_case_or_404(case_id, Action.RETURN_CASE)
-    consultation = get_row(s, Consultation, case.consultation_id)
-    form = ReturnForm(prefix=f"r{case.id}-")
-    guard = cases.check_texts({"comment": form.comment.data or ""})
+    # Read and checked before the change begins, as for accepting (_triage); return_case compares the
+    # case's version and takes the guard's run for exactly the comment it stores.
+    with db.read_before_writing():
+        case = load_case_or_404(case_id, Action.RETURN_CASE)
+        consultation = get_row(s, Consultation, case.consultation_id)
+        form = ReturnForm(prefix=f"r{case.id}-")
+        guard = cases.check_texts({"comment": form.comment.data or ""})
+        valid = form.validate_on_submit()
     status, message = 400, None
-    if form.validate_on_submit():
+    if valid:
         try:
             cases.return_case(
                 s,
@@ -682,6 +693,7 @@ def return_to_officer(case_id: int):
                 now=utcnow(),
                 link=external_url("cases.detail", case_id=case.id),
                 attestation=_attestation(form),
+                checked=guard,
             )
         except cases.TransitionNotAllowed:
             status, message = 409, _l("The case has changed meanwhile and cannot be returned now.")
@@ -697,7 +709,7 @@ def return_to_officer(case_id: int):
         except cases.CaseError:
             abort(400)
         else:
-            db.commit()
+            db.commit(then_read=True)
             message = _l(
                 "Case %(reference)s has been returned. The case officer has been told by e-mail.",
                 reference=case.reference,

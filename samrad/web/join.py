@@ -152,7 +152,7 @@ def approve(slug: str, request_id: int):
         return _row(
             consultation, join_request, form, 409, _l("Someone else has already decided this request.")
         )
-    db.commit()
+    db.commit(then_read=True)
     message = _l("Approved. %(name)s has been sent an e-mail.", name=user.name)
     if not is_htmx():
         flash(message, "success")
@@ -175,7 +175,7 @@ def decline(slug: str, request_id: int):
         return _row(
             consultation, join_request, form, 409, _l("Someone else has already decided this request.")
         )
-    db.commit()
+    db.commit(then_read=True)
     message = _l("Declined. The person has been told by e-mail.")
     if not is_htmx():
         flash(message, "success")

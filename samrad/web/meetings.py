@@ -325,7 +325,7 @@ def answer(slug: str, public_id: str):
         except invitations.InvitationRefused as exc:
             getattr(form, exc.field or "answer").errors.append(exc.message)
         else:
-            db.commit()
+            db.commit(then_read=True)
             if from_start:
                 return _answered_on_start_page(consultation, message=_l("Thank you, your answer is saved."))
             if not is_htmx():
@@ -502,7 +502,7 @@ def rsvp(token: str):
             except invitations.InvitationRefused as exc:
                 getattr(form, exc.field or "answer").errors.append(exc.message)
             else:
-                db.commit()
+                db.commit(then_read=True)
                 saved, status = True, 200
     user = s.get(User, invitee.user_id) if invitee.user_id else None
     return _token_page(

@@ -26,6 +26,7 @@ from samrad.services import access, agenda, cases, evaluations, invitations, mee
 from samrad.services.access import Action, actor_for
 from samrad.services.agenda.agencies import who_is_present
 from tests.factories import make_case, make_invitee, make_meeting, make_team
+from tests.races import read_by_both
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -668,3 +669,41 @@ def test_two_changes_made_from_the_same_revision_at_the_same_time_do_not_both_la
                 1,
             )
         engine.dispose()
+
+
+def test_a_case_accepted_from_a_page_read_before_the_meeting_was_cancelled_is_refused(shared_db_app):
+    """The coordinator accepts a case from the queue for a meeting that a colleague cancels at the same
+    moment. Both read the meeting as planned before either writes (PostgreSQL's READ COMMITTED; on SQLite
+    the queue's checks read before the write transaction): the acceptance must be refused as an agenda
+    changed meanwhile, not put the case on the cancelled meeting's agenda."""
+    from sqlmodel import Session
+
+    from samrad import db
+    from samrad.models import Case, Meeting, User
+
+    with shared_db_app.app_context():
+        engine = db.get_engine()
+        with Session(engine) as s:
+            team, meeting = _setup(s, starts_at=START)
+            case = make_case(
+                s, team["consultation"], team["kiruna"], officer=team["officer"], status=CaseStatus.SUBMITTED
+            )
+            s.commit()
+            ids = meeting.id, case.id, team["coordinator"].id
+
+        def read(x):
+            return (x.get(Meeting, ids[0]), x.get(Case, ids[1]), x.get(User, ids[2]))
+
+        with read_by_both(engine, read) as ((a, (meeting_a, _, _)), (b, (meeting_b, case_b, coordinator_b))):
+            meetings.cancel_meeting(a, meeting_a, revision=meeting_a.revision, now=NOW)
+            a.commit()
+            with pytest.raises(agenda.AgendaChanged):
+                agenda.accept_onto_agenda(b, meeting_b, case_b, actor=coordinator_b, now=NOW)
+            b.rollback()
+        with Session(engine) as s:
+            stored = s.get(Case, ids[1])
+            assert (stored.status, stored.meeting_id) == (CaseStatus.SUBMITTED, None)
+            assert (s.get(Meeting, ids[0]).status, s.get(Meeting, ids[0]).items) == (
+                MeetingStatus.CANCELLED,
+                [],
+            )

@@ -283,6 +283,31 @@ def test_the_callers_run_of_the_guard_is_taken_only_for_exactly_the_same_texts(s
         )
     assert (count_cases(session), case.questions) == (1, QUESTIONS)
 
+    # A return's comment: the caller's run is taken for exactly the comment stored, as for a case.
+    scanned.clear()
+    comment = "Förtydliga frågan."
+    with pytest.raises(cases.DeidentificationRefused):
+        cases.return_case(
+            session,
+            case,
+            actor=world.coordinator,
+            comment=comment + " Ring 070-123 45 67.",
+            now=NOW,
+            link="https://s.test/c",
+            checked=cases.check_texts({"comment": comment}),
+        )
+    assert (case.status, len(scanned)) == (CaseStatus.SUBMITTED, 2)
+    cases.return_case(
+        session,
+        case,
+        actor=world.coordinator,
+        comment=comment,
+        now=NOW,
+        link="https://s.test/c",
+        checked=cases.check_texts({"comment": comment}),
+    )
+    assert (case.status, case.return_comment, len(scanned)) == (CaseStatus.RETURNED, comment, 3)
+
 
 def test_warnings_must_be_confirmed_with_the_digest_of_exactly_those_warnings(session, world):
     text = BACKGROUND + " Fatima berättar att Ahmed tar hennes telefon."

@@ -207,6 +207,87 @@ def test_a_case_changed_by_another_request_meanwhile_gets_the_409_page_and_nothi
     assert _items(web_session, first) == [(None, 30)]
 
 
+def test_a_return_that_lands_between_an_acceptances_checks_and_its_write_refuses_the_acceptance(
+    app, client, auth, web_session, queue, monkeypatch
+):
+    """The case, the meetings and the form are read before the acceptance's write transaction (on SQLite,
+    before the one write lock). A colleague's return of the case that lands in between must refuse the
+    acceptance (the 409 page), not be written over: the case stays returned, with the comment."""
+    import sqlite3
+
+    from samrad.services import agenda
+
+    auth.login(queue["coordinator"].email, PASSWORD)
+    case, first = queue["case"], queue["first"]
+    token = _token(client, queue["consultation"].slug)
+    database = app.config["DATABASE_URL"].removeprefix("sqlite:///")
+    accept = agenda.accept_onto_agenda
+
+    def returned_by_a_colleague_first(session, *args, **kw):
+        other = sqlite3.connect(database)  # the acceptance's own transaction has not begun yet
+        with other:
+            other.execute(
+                "UPDATE case_record SET status = 'returned', return_comment = 'Förtydliga frågan.', "
+                "version = version + 1 WHERE id = ?",
+                (case.id,),
+            )
+        other.close()
+        return accept(session, *args, **kw)
+
+    monkeypatch.setattr(agenda, "accept_onto_agenda", returned_by_a_colleague_first)
+    statements: list[str] = []
+    with app.app_context():
+        from sqlalchemy import event
+
+        from samrad import db
+
+        event.listen(db.get_engine(), "before_cursor_execute", lambda *a: statements.append(a[2]))
+    response = client.post(
+        f"/cases/{case.id}/accept",
+        data={"csrf_token": token, f"t{case.id}-meeting": first.id},
+        headers=HTMX,
+    )
+    assert response.status_code == 409
+    assert "Någon annan ändrade det här samtidigt" in response.get_data(as_text=True)
+    # who is asking, then the case, the meetings and the form, read without the lock; then the change
+    assert [s for s in statements if s.startswith("BEGIN")][:3] == ["BEGIN", "BEGIN", "BEGIN IMMEDIATE"]
+    web_session.expire_all()
+    stored = web_session.get(Case, case.id)
+    assert (stored.status, stored.meeting_id, stored.return_comment, stored.version) == (
+        CaseStatus.RETURNED,
+        None,
+        "Förtydliga frågan.",
+        2,
+    )
+    assert _items(web_session, first) == [(None, 30)]
+
+
+def test_an_acceptance_is_answered_without_the_write_lock(app, client, auth, web_session, queue):
+    """The row and the time boxes that come back are read after the commit, in a DEFERRED transaction:
+    the other workers' changes need not wait while this one renders."""
+    from sqlalchemy import event
+
+    from samrad import db
+
+    auth.login(queue["coordinator"].email, PASSWORD)
+    case, first = queue["case"], queue["first"]
+    token = _token(client, queue["consultation"].slug)
+    statements: list[str] = []
+    with app.app_context():
+        event.listen(db.get_engine(), "before_cursor_execute", lambda *a: statements.append(a[2]))
+    response = client.post(
+        f"/cases/{case.id}/accept",
+        data={"csrf_token": token, f"t{case.id}-meeting": first.id},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN", "BEGIN", "BEGIN IMMEDIATE", "BEGIN"]
+    answer = statements[len(statements) - statements[::-1].index("BEGIN") :]
+    assert any("FROM meeting" in s for s in answer)  # the time boxes, read again for the answer
+    assert all(s.lstrip().startswith("SELECT") for s in answer)
+    assert _items(web_session, first) == [(None, 30), (case.id, 25)]
+
+
 def test_moving_from_the_queue_goes_to_the_later_agenda_and_tells_the_officer(
     client, auth, web_session, queue
 ):

@@ -46,7 +46,7 @@ from samrad.services.cases.limits import (
 )
 from samrad.services.cases.references import assign_reference
 from samrad.services.cases.requests import _check_requested_meeting
-from samrad.services.cases.texts import Attestation, CaseInput, GuardResult, _enforce_guard, check_texts
+from samrad.services.cases.texts import Attestation, CaseInput, GuardResult, _enforce_guard, guard_of
 
 log = logging.getLogger(__name__)
 
@@ -236,8 +236,10 @@ def return_case(
     now: datetime,
     link: str,
     attestation: Attestation | None = None,
+    checked: GuardResult | None = None,
 ) -> Case:
-    """submitted/follow-up → returned, with the coordinator's comment (checked by the guard too).
+    """submitted/follow-up → returned, with the coordinator's comment (checked by the guard too; the
+    caller's run, ``checked``, is taken for exactly the comment stored).
 
     The case officer gets an e-mail with the reference and a link; never the comment or any case text.
     Warnings in the comment need the same confirmation as in a case (``attestation.confirmed_digest``).
@@ -249,7 +251,7 @@ def return_case(
         raise CommentRequired("a returned case needs a comment")
     if len(comment) > RETURN_COMMENT_MAX:
         raise CommentRequired("comment too long")
-    guard = check_texts({"comment": comment})
+    guard = guard_of({"comment": comment}, checked)
     if guard.blocking:
         raise DeidentificationRefused(guard)
     if guard.warning_count and (attestation is None or attestation.confirmed_digest != guard.digest):

@@ -89,6 +89,12 @@ def check_texts(texts: dict[str, str]) -> GuardResult:
     )
 
 
+def guard_of(texts: dict[str, str], checked: GuardResult | None) -> GuardResult:
+    """The guard's result for ``texts``. ``checked``: the caller's own run (a view checks the form before
+    the change begins), taken only when it covers exactly these texts; otherwise the guard runs here."""
+    return checked if checked is not None and checked.texts == texts else check_texts(texts)
+
+
 def _enforce_guard(
     texts: dict[str, str],
     attestation: Attestation | None,
@@ -96,9 +102,7 @@ def _enforce_guard(
     submitting: bool,
     checked: GuardResult | None = None,
 ) -> GuardResult:
-    """``checked``: the caller's own run of the guard (a view checks the form before the change begins),
-    taken only when it covers exactly these texts; otherwise the guard runs here."""
-    guard = checked if checked is not None and checked.texts == texts else check_texts(texts)
+    guard = guard_of(texts, checked)
     if guard.blocking:
         raise DeidentificationRefused(guard)
     if submitting:
