@@ -1,6 +1,6 @@
-/* The agenda builder and the meeting day: drag and drop (SortableJS), swapping 400/409 answers (they carry
- * the current agenda and a message), and a polite announcement of the time indicator. Focus after a swap
- * is app.js's (the builder names the element in data-focus). */
+/* The agenda builder and the meeting day: drag and drop (SortableJS) and a polite announcement of the time
+ * indicator. Swapping 400/409 answers (they carry the current agenda and a message) and focus after a swap
+ * are app.js's (the builder names the element in data-focus). */
 (function () {
   "use strict";
 
@@ -35,11 +35,6 @@
     var agendaRoot = evt.detail.elt.closest("[data-agenda]");
     if (agendaRoot) {
       agendaRoot.querySelectorAll("[style]").forEach(function (el) { el.removeAttribute("style"); });
-    }
-    var status = evt.detail.xhr.status;
-    if ((status === 400 || status === 409) && evt.detail.elt.closest("[data-agenda]")) {
-      evt.detail.shouldSwap = true;
-      evt.detail.isError = false;
     }
   });
 

@@ -1,6 +1,7 @@
 /* Every page: after an htmx swap, keep keyboard focus where the person was (or move it to what changed)
- * and read the change out in one polite live region; swap 400/409 answers inside [data-swap-errors]
- * (they carry the form with its messages); fold the main menu behind a button on narrow screens; and
+ * and read the change out in one polite live region; swap 400 and 409 answers like any other (samrad
+ * answers a refused htmx change with the part it replaces, its messages next to the fields, or with the
+ * error box; htmx would otherwise drop them and the person would see nothing happen); fold the main menu behind a button on narrow screens; and
  * copy a field's text with a button ([data-copy]). */
 (function () {
   "use strict";
@@ -11,8 +12,7 @@
     var active = document.activeElement;
     focusedId = active && active !== document.body ? active.id || null : null;
     var status = evt.detail.xhr.status;
-    var elt = evt.detail.elt;
-    if ((status === 400 || status === 409) && elt.closest && elt.closest("[data-swap-errors]")) {
+    if (status === 400 || status === 409) {
       evt.detail.shouldSwap = true;
       evt.detail.isError = false;
     }

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import COORDINATOR, SLUG, axe_check, log_in
+from tests.browser.conftest import COORDINATOR, SLUG, PageErrors, axe_check, log_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,6 +36,20 @@ def test_coordinator_answers_by_keyboard_and_the_overview_updates(page: Page):
     expect(page.locator("#rsvp")).to_contain_text("Ditt svar: På plats")
     # The overview reloads itself after the answer (HX-Trigger), without a page load.
     expect(overview.locator("tr", has_text="Freda-mottagningen")).to_contain_text("På plats")
+    axe_check(page)
+
+
+def test_an_answer_sent_without_a_choice_is_refused_next_to_the_choices(page: Page, page_errors: PageErrors):
+    log_in(page, COORDINATOR)
+    page.goto(f"/c/{SLUG}/meetings")
+    page.locator("main table a").first.click()
+    answer = re.sub(r"^https?://[^/]+", "", page.url) + "/rsvp"
+    page_errors.expect_status(answer, 400)
+    # The demo's coordinator may have answered already: no choice made, as for someone who has not.
+    page.evaluate("document.querySelectorAll('#rsvp input[name=answer]').forEach(r => (r.checked = false))")
+    page.locator("#rsvp button[type=submit]").click()
+    expect(page.locator("#rsvp")).to_contain_text("Välj ett svar.")
+    expect(page.locator("#rsvp fieldset.has-error")).to_contain_text("Välj ett svar.")  # at the choices
     axe_check(page)
 
 

@@ -196,6 +196,31 @@ def test_coordinator_approves_with_htmx(page: Page):
     axe_check(page)
 
 
+def test_a_refused_approval_comes_back_with_its_message_at_the_field(page: Page, page_errors: PageErrors):
+    """A change sent with htmx that samrad refuses (400, 409) is answered with the part it replaces and the
+    message next to the field. htmx drops such answers unless told to swap them, and here it was not: the
+    coordinator clicked and saw nothing happen (found walking the app on 8 December)."""
+    name = "Hanna Lantto"
+    send_join_request(page, name=name, email="hanna.lantto@region.example", organisation="Region Norrbotten")
+    log_in(page, COORDINATOR)
+    page.goto(f"/c/{SLUG}/join-requests")
+    card = page.locator("li.request", has=page.locator("h2", has_text=name))
+    card_id = card.get_attribute("id") or ""
+    card.locator("select[name$=organisation]").select_option(label="Välj organisation")
+    approve = f"/c/{SLUG}/join-requests/{card_id.removeprefix('request-')}/approve"
+    page_errors.expect_status(approve, 400)
+    page.evaluate("window.__noReload = true")
+    with page.expect_response(re.compile(re.escape(approve) + "$")) as answer:
+        card.locator("form.inline-form button[type=submit]").click()
+    assert answer.value.status == 400
+    row = page.locator(f"#{card_id}")
+    error = row.locator(f"#r{card_id.removeprefix('request-')}-organisation-error")
+    expect(error).to_contain_text("Välj den organisation som personen arbetar för.")
+    expect(row.locator("select[name$=organisation]")).to_have_attribute("aria-invalid", "true")
+    assert page.evaluate("window.__noReload === true")
+    axe_check(page)
+
+
 def test_axe_check_reports_serious_violations(page: Page):
     # Guards the helper itself: an unlabelled input (rule "label", critical) must fail the check,
     # and the message must name the rule, its help text and the element.
