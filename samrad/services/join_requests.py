@@ -35,6 +35,8 @@ def submit_join_request(
     coordinators hear of new requests in a digest (:func:`announce_join_requests`) that holds only a count
     and a link, at most one per run of the digest job however many requests a flood brings."""
     email = accounts.normalise_email(email)
+    # The same form sent twice at once (a double click) is one request: the second waits for the first.
+    db.hold_current(session, consultation)
     pending = session.exec(
         select(JoinRequest)
         .where(JoinRequest.consultation_id == consultation.id)

@@ -185,3 +185,46 @@ def test_a_request_approved_and_declined_at_once_is_decided_once(shared_db_app):
             assert (stored.status, stored.decided_by_id) == (JoinRequestStatus.APPROVED, ids[1])
             # The receipt and the approval's invitation to set a password; no refusal.
             assert [m.recipient for m in s.exec(select(OutboxMessage))] == ["ny@kommun.example"] * 2
+
+
+def test_the_same_request_sent_twice_at_once_on_postgresql_is_stored_once(postgres_url, tmp_path):
+    """A double click on the join form: two requests for the same address at the same moment. At
+    PostgreSQL's READ COMMITTED neither saw the other's pending request (nothing unique forbids two), and
+    the coordinator got the same person twice. The consultation is held while a request is recorded."""
+    import threading
+
+    from sqlmodel import Session
+
+    from samrad import db
+    from samrad.models import Consultation
+    from tests.conftest import schema_app
+    from tests.races import wait_until_a_transaction_waits
+
+    app = schema_app(postgres_url, tmp_path)
+    with app.app_context():
+        engine = db.get_engine()
+        with Session(engine) as s:
+            consultation_id = make_consultation(s).id
+            s.commit()
+        errors = []
+
+        def second_click():
+            with Session(engine, expire_on_commit=False) as b:
+                try:
+                    _submit(b, b.get(Consultation, consultation_id))
+                    b.commit()
+                except Exception as exc:  # reported below
+                    errors.append(exc)
+
+        with Session(engine, expire_on_commit=False) as a:
+            _submit(a, a.get(Consultation, consultation_id))
+            thread = threading.Thread(target=second_click)
+            thread.start()
+            wait_until_a_transaction_waits(engine)
+            a.commit()
+        thread.join(timeout=60)
+        assert errors == []
+        with Session(engine) as s:
+            assert len(s.exec(select(JoinRequest)).all()) == 1
+            assert len(s.exec(select(OutboxMessage)).all()) == 1  # one receipt
+        engine.dispose()
