@@ -174,8 +174,8 @@ def _database_unavailable(exc: Exception):
     if reason is None:
         raise exc  # Flask's own handling: logged with its traceback, the 500 page
     log.error("database unavailable (%s): %s", reason, db.describe_error(exc))
-    response = _error_page(503, *ERROR_TEXT[503])
-    return response[0], 503, {"Retry-After": "60"}
+    html, status, headers = _error_page(503, *ERROR_TEXT[503])
+    return html, status, {**headers, "Retry-After": "60"}
 
 
 def _changed_meanwhile(_exc: StaleDataError):
@@ -186,9 +186,17 @@ def _changed_meanwhile(_exc: StaleDataError):
     return _error_page(409, *ERROR_TEXT[409])
 
 
-def _error_page(status: int, title, message):
-    template = "errors/_error.html" if is_htmx() else "errors/error.html"
-    return render_template(template, status=status, title=title, message=message), status
+#: Where an htmx change that failed as a whole (refused, gone, changed meanwhile, not allowed, the database
+#: away) says so: at the top of the page (``base.html``), not in place of the row or form it was sent from,
+#: which stays as it was; form errors come back in place, next to their fields, from the view itself.
+PAGE_ERROR = "#page-error"
+
+
+def _error_page(status: int, title, message) -> tuple[str, int, dict[str, str]]:
+    if not is_htmx():
+        return render_template("errors/error.html", status=status, title=title, message=message), status, {}
+    html = render_template("errors/_error.html", status=status, title=title, message=message)
+    return html, status, {"HX-Retarget": PAGE_ERROR, "HX-Reswap": "innerHTML show:top"}
 
 
 def init_app(app: Flask) -> None:

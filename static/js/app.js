@@ -1,8 +1,10 @@
 /* Every page: after an htmx swap, keep keyboard focus where the person was (or move it to what changed)
- * and read the change out in one polite live region; swap 400 and 409 answers like any other (samrad
- * answers a refused htmx change with the part it replaces, its messages next to the fields, or with the
- * error box; htmx would otherwise drop them and the person would see nothing happen); fold the main menu behind a button on narrow screens; and
- * copy a field's text with a button ([data-copy]). */
+ * and read the change out in one polite live region; swap error answers like any other when a person
+ * asked (samrad answers a refused htmx change with the part it replaces, its messages next to the fields,
+ * or with the error box that says what happened; htmx would otherwise drop them and the person would see
+ * nothing happen; the next change that goes through takes an error at the top away), but not for a part
+ * that reloads itself (hx-trigger "every …"), which keeps what it showed and tries again; fold the main
+ * menu behind a button on narrow screens; and copy a field's text with a button ([data-copy]). */
 (function () {
   "use strict";
 
@@ -12,9 +14,16 @@
     var active = document.activeElement;
     focusedId = active && active !== document.body ? active.id || null : null;
     var status = evt.detail.xhr.status;
-    if (status === 400 || status === 409) {
+    var trigger = (evt.detail.requestConfig && evt.detail.requestConfig.elt
+      && evt.detail.requestConfig.elt.getAttribute("hx-trigger")) || "";
+    if (/\bevery\b/.test(trigger)) return;
+    if (status >= 400 && evt.detail.xhr.responseText) {
       evt.detail.shouldSwap = true;
       evt.detail.isError = false;
+    } else if (status < 400) {
+      // The next change the person makes answers the last error: it no longer stands at the top.
+      var pageError = document.getElementById("page-error");
+      if (pageError) pageError.replaceChildren();
     }
   });
 

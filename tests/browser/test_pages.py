@@ -221,6 +221,49 @@ def test_a_refused_approval_comes_back_with_its_message_at_the_field(page: Page,
     axe_check(page)
 
 
+def test_a_request_gone_meanwhile_is_said_at_the_top_and_the_row_stays(
+    page: Page, page_errors: PageErrors, live_app
+):
+    """An htmx change that fails as a whole (here: the request is gone, 404) is said at the top of the
+    page, with focus there, and the row it was sent from stays as it was (not replaced by the message)."""
+    from sqlalchemy import delete
+    from sqlmodel import Session
+
+    from samrad import db
+    from samrad.models import JoinRequest
+
+    name = "Ivar Lantto"
+    send_join_request(page, name=name, email="ivar.lantto@region.example", organisation="Region Norrbotten")
+    send_join_request(
+        page, name="Jon Lantto", email="jon.lantto@region.example", organisation="Region Norrbotten"
+    )
+    log_in(page, COORDINATOR)
+    page.goto(f"/c/{SLUG}/join-requests")
+    card = page.locator("li.request", has=page.locator("h2", has_text=name))
+    card_id = card.get_attribute("id") or ""
+    request_id = int(card_id.removeprefix("request-"))
+    with live_app.app_context(), Session(db.get_engine()) as session:
+        session.execute(delete(JoinRequest).where(JoinRequest.id == request_id))
+        session.commit()
+    approve = f"/c/{SLUG}/join-requests/{request_id}/approve"
+    page_errors.expect_status(approve, 404)
+    page.evaluate("window.__noReload = true")
+    with page.expect_response(re.compile(re.escape(approve) + "$")) as answer:
+        card.locator("form.inline-form button[type=submit]").click()
+    assert answer.value.status == 404
+    alert = page.locator("#page-error .error-panel[role=alert]")
+    expect(alert).to_contain_text("Sidan finns inte")
+    expect(alert).to_be_focused()
+    expect(page.locator(f"#{card_id}")).to_contain_text(name)  # the row as it was
+    assert page.evaluate("window.__noReload === true")
+    axe_check(page)
+    # The next change that goes through answers it: the message no longer stands at the top.
+    other = page.locator("li.request", has=page.locator("h2", has_text="Jon Lantto"))
+    other.locator("form.inline-form button[type=submit]").click()
+    expect(other.locator(".flash-success[role=status]")).to_contain_text("Jon Lantto")
+    expect(page.locator("#page-error")).to_be_empty()
+
+
 def test_axe_check_reports_serious_violations(page: Page):
     # Guards the helper itself: an unlabelled input (rule "label", critical) must fail the check,
     # and the message must name the rule, its help text and the element.
