@@ -227,7 +227,8 @@ CASE_STATUS_LABELS = set_labels(
     {
         CaseStatus.DRAFT: _l("Draft"),
         CaseStatus.SUBMITTED: _l("Submitted, waiting for the coordinator"),
-        CaseStatus.RETURNED: _l("Returned to you"),
+        # Read by the coordinator as well as the case officer (the queue, the case page): said of the case.
+        CaseStatus.RETURNED: _l("Returned to the case officer"),
         CaseStatus.WITHDRAWN: _l("Withdrawn"),
         CaseStatus.ACCEPTED: _l("Accepted for a meeting"),
         CaseStatus.ON_AGENDA: _l("On a published agenda"),

@@ -610,8 +610,17 @@ def _triage(case_id: int, change):
             return _queue_row(consultation, case, boxes, state="accepted", message=message)
     if error is None and not form.meeting.choices:  # no field to put the message next to
         error = " ".join(str(e) for e in form.meeting.errors) or None
-    state = "accepted" if case.status == CaseStatus.ACCEPTED else "waiting"
-    return _queue_row(consultation, case, boxes, state=state, status=400, triage=form, error=error)
+    return _queue_row(
+        consultation, case, boxes, state=_queue_state(case), status=400, triage=form, error=error
+    )
+
+
+def _queue_state(case: Case) -> str:
+    """How a queue row shows the case as it is stored: waiting (accept, return), accepted from the queue
+    (move), or gone from the queue (returned or withdrawn meanwhile: nothing left to do in the row)."""
+    if case.status == CaseStatus.ACCEPTED:
+        return "accepted"
+    return "waiting" if case.status in cases.QUEUED else "returned"
 
 
 @bp.post("/cases/<int:case_id>/accept")
@@ -682,7 +691,7 @@ def return_to_officer(case_id: int):
         form = ReturnForm(prefix=f"r{case.id}-")
         guard = cases.check_texts({"comment": form.comment.data or ""})
         valid = form.validate_on_submit()
-    status, message = 400, None
+    status, error = 400, None
     if valid:
         try:
             cases.return_case(
@@ -696,7 +705,7 @@ def return_to_officer(case_id: int):
                 checked=guard,
             )
         except cases.TransitionNotAllowed:
-            status, message = 409, _l("The case has changed meanwhile and cannot be returned now.")
+            status, error = 409, _l("The case has changed meanwhile and cannot be returned now.")
         except cases.DeidentificationRefused as exc:
             _mark_refused(form, exc.guard)
         except cases.WarningsNotConfirmed:
@@ -726,10 +735,10 @@ def return_to_officer(case_id: int):
         consultation,
         case,
         boxes,
-        state="waiting",
+        state=_queue_state(case),
         status=status,
         form=form,
         fb=fb,
         guard=guard,
-        message=message,
+        error=error,
     )

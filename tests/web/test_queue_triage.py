@@ -100,6 +100,45 @@ def test_the_return_form_of_a_case_no_longer_waiting_says_so(client, auth, web_s
     assert (page.status_code, page.headers["Location"]) == (303, f"/cases/{case.id}")
 
 
+def test_a_row_whose_case_moved_on_meanwhile_shows_it_as_stored_with_the_refusal_as_an_error(
+    client, auth, web_session, queue
+):
+    """The coordinator's queue page is older than the case: a colleague accepted it (then the return is
+    refused) or it was returned (then the acceptance is). The row comes back as the case is now, with the
+    refusal as an error (not as a success message), and offers only what can still be done."""
+    auth.login(queue["coordinator"].email, PASSWORD)
+    case, first = queue["case"], queue["first"]
+    token = _token(client, queue["consultation"].slug)
+    case.status, case.meeting_id = CaseStatus.ACCEPTED, first.id
+    web_session.add(case)
+    web_session.commit()
+    returned = client.post(
+        f"/cases/{case.id}/return",
+        data={"csrf_token": token, f"r{case.id}-comment": "Förtydliga frågan."},
+        headers=HTMX,
+    )
+    row = returned.get_data(as_text=True)
+    assert returned.status_code == 409
+    assert 'class="flash flash-error" role="alert"' in row and "flash-success" not in row
+    assert "Ärendet har ändrats under tiden och kan inte skickas tillbaka nu." in row
+    assert f'action="/cases/{case.id}/move"' in row and "/return" not in row  # accepted: it can move
+
+    web_session.expire_all()
+    case = web_session.get(Case, case.id)
+    case.status, case.meeting_id, case.return_comment = CaseStatus.RETURNED, None, "Av en kollega."
+    web_session.add(case)
+    web_session.commit()
+    accepted = client.post(
+        f"/cases/{case.id}/accept", data={"csrf_token": token, f"t{case.id}-meeting": first.id}, headers=HTMX
+    )
+    row = accepted.get_data(as_text=True)
+    assert accepted.status_code == 400
+    assert "Återsänt till handläggaren" in row and 'role="alert"' in row
+    assert "<form" not in row and "/return" not in row  # gone from the queue: nothing left to do here
+    web_session.expire_all()
+    assert web_session.get(Case, case.id).status == CaseStatus.RETURNED
+
+
 def test_accepting_from_the_queue_puts_the_case_last_on_the_chosen_agenda(client, auth, web_session, queue):
     auth.login(queue["coordinator"].email, PASSWORD)
     case, first = queue["case"], queue["first"]
