@@ -444,7 +444,8 @@ def _after_transition(ok, case, message):
             case=case,
             slot=cases.slot_of(db.get_session(), case),
             decision=DecisionForm(),
-            message=message,
+            message=message if ok else None,
+            error=None if ok else message,
             withdrawable=cases.WITHDRAWABLE,
         ), (200 if ok else 409)
     flash(message, "success" if ok else "error")

@@ -108,7 +108,7 @@ def review(slug: str):
     )
 
 
-def _row(consultation, join_request, form, status=200, message=None):
+def _row(consultation, join_request, form, status=200, message=None, *, error=None):
     return render(
         "join/review_row_page.html",
         "join/_request_row.html",
@@ -118,6 +118,7 @@ def _row(consultation, join_request, form, status=200, message=None):
         form=form,
         decision=DecisionForm(),
         message=message,
+        error=error,
     )
 
 
@@ -150,7 +151,7 @@ def approve(slug: str, request_id: int):
         )
     except join_requests.JoinRequestClosed:
         return _row(
-            consultation, join_request, form, 409, _l("Someone else has already decided this request.")
+            consultation, join_request, form, 409, error=_l("Someone else has already decided this request.")
         )
     db.commit(then_read=True)
     message = _l("Approved. %(name)s has been sent an e-mail.", name=user.name)
@@ -173,7 +174,7 @@ def decline(slug: str, request_id: int):
         join_requests.decline_join_request(s, join_request, actor=current_user, now=utcnow())
     except join_requests.JoinRequestClosed:
         return _row(
-            consultation, join_request, form, 409, _l("Someone else has already decided this request.")
+            consultation, join_request, form, 409, error=_l("Someone else has already decided this request.")
         )
     db.commit(then_read=True)
     message = _l("Declined. The person has been told by e-mail.")

@@ -656,6 +656,9 @@ def test_withdrawing_from_my_cases_replaces_the_row(client, auth, world, web_ses
     assert BACKGROUND not in mail.body_text and QUESTIONS not in mail.body_text
     again = auth.post(f"/cases/{case.id}/withdraw", {"context": "row"}, token_from="/cases", headers=HX)
     assert again.status_code == 409
+    refused = again.get_data(as_text=True)  # the row as it stands, the refusal as an error
+    assert 'class="flash flash-error" role="alert"' in refused and "flash-success" not in refused
+    assert "Det gick inte: ärendet har ändrats under tiden. Sidan visar hur det står nu." in refused
 
 
 # --- Changing and resubmitting ---------------------------------------------------------------------------

@@ -100,6 +100,17 @@ def test_coordinator_approves_with_htmx_and_gets_the_updated_row(client, auth, w
     assert "Godkänd. Nina Ny har fått ett mejl." in html
     user = web_session.exec(select(User).where(User.email == "nina@kiruna.example")).one()
     assert user.password_hash is None and [m.organisation_id for m in user.memberships] == [org.id]
+    # A second decision (another tab): refused in the row, as an error, with the decision that stands.
+    again = auth.post(
+        f"/c/una-norrbotten/join-requests/{request.id}/decline",
+        {},
+        token_from="/c/una-norrbotten/join-requests",
+        headers={"HX-Request": "true"},
+    )
+    row = again.get_data(as_text=True)
+    assert again.status_code == 409
+    assert 'class="flash flash-error" role="alert"' in row and "flash-success" not in row
+    assert "Någon annan har redan hanterat den här förfrågan." in row and "<form" not in row
 
 
 def test_approve_without_organisation_shows_the_error_in_the_row(client, auth, web_session):
