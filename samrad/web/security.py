@@ -151,6 +151,18 @@ ERROR_PAGES = (
     ),
 )
 ERROR_TEXT = {status: (title, message) for status, title, message in ERROR_PAGES}
+#: The same errors when they stop an htmx change: said at the top of the page the person is on, so there
+#: is no page to go back to, and the part they were working on is still there.
+IN_PAGE_TEXT = {
+    400: _l("Reload the page and try again."),
+    403: _l("Your account may not do this. Reload the page to see what you may do."),
+    404: _l("What you changed no longer exists. Reload the page to see how things stand."),
+    409: _l("Nothing of yours was saved. Reload the page to see the change, and try again."),
+    503: _l(
+        "Nothing was saved just now. Wait a minute and send again: what you filled in is still here. "
+        "If it goes on, contact the administrator."
+    ),
+}
 
 
 def _refuse_nul_characters():
@@ -192,9 +204,12 @@ def _changed_meanwhile(_exc: StaleDataError):
 PAGE_ERROR = "#page-error"
 
 
-def _error_page(status: int, title, message) -> tuple[str, int, dict[str, str]]:
+def _error_page(status: int, title, message, in_page=None) -> tuple[str, int, dict[str, str]]:
+    """The error page, or for an htmx change the error box at the top of the page (``in_page``, else
+    :data:`IN_PAGE_TEXT`'s words for the status, else the page's)."""
     if not is_htmx():
         return render_template("errors/error.html", status=status, title=title, message=message), status, {}
+    message = in_page or IN_PAGE_TEXT.get(status, message)
     html = render_template("errors/_error.html", status=status, title=title, message=message)
     return html, status, {"HX-Retarget": PAGE_ERROR, "HX-Reswap": "innerHTML show:top"}
 
@@ -217,6 +232,7 @@ def init_app(app: Flask) -> None:
             400,
             _l("The form had expired"),
             _l("For your security the form could not be sent. Go back, reload the page and try again."),
+            in_page=_l("For your security the form could not be sent. Reload the page and try again."),
         )
 
     app.register_error_handler(SQLAlchemyError, _database_unavailable)

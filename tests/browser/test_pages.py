@@ -253,6 +253,7 @@ def test_a_request_gone_meanwhile_is_said_at_the_top_and_the_row_stays(
     assert answer.value.status == 404
     alert = page.locator("#page-error .error-panel[role=alert]")
     expect(alert).to_contain_text("Sidan finns inte")
+    expect(alert).to_contain_text("Det du ändrade finns inte längre. Ladda om sidan")  # no page to go back to
     expect(alert).to_be_focused()
     expect(page.locator(f"#{card_id}")).to_contain_text(name)  # the row as it was
     assert page.evaluate("window.__noReload === true")

@@ -240,8 +240,10 @@ def test_a_case_changed_by_another_request_meanwhile_gets_the_409_page_and_nothi
     html = response.get_data(as_text=True)
     assert "Någon annan ändrade det här samtidigt" in html and "Inget av det du gjorde sparades" in html
     assert html.lstrip().lower().startswith("<!doctype html>") != htmx
-    # htmx: said at the top of the page (base.html's #page-error), the row left as it was
+    # htmx: said at the top of the page (base.html's #page-error), the row left as it was, and there is no
+    # page to go back to
     assert response.headers.get("HX-Retarget") == ("#page-error" if htmx else None)
+    assert ("Gå tillbaka" in html, "adda om sidan så att du ser ändringen" in html) == (not htmx, True)
     web_session.expire_all()
     stored = web_session.get(Case, case.id)
     assert (stored.status, stored.meeting_id, stored.version) == (CaseStatus.SUBMITTED, None, 1)
